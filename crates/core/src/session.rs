@@ -1,0 +1,94 @@
+//! The authentication session: everything payorch must remember between the calls of one
+//! payer authentication, so that any replica can continue it.
+//!
+//! The record is what the session store persists. Card data is held apart (`card`, never
+//! serialized with the rest) so the store can encrypt it on its own and drop it once the
+//! session reaches a terminal state.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::card::Card;
+use crate::money::Money;
+use crate::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
+
+/// Version of the serialized session layout; bumped on incompatible changes so a replica
+/// never misreads a record written by another build.
+pub const SESSION_SCHEMA_VERSION: u32 = 1;
+
+/// A provider's own status, kept verbatim next to the unified one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderStatus {
+    pub code: String,
+    pub message: String,
+    pub raw_status: String,
+}
+
+/// What the caller must do next to move the authentication on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NextAction {
+    /// Send the payer's browser to the issuer's page.
+    Redirect {
+        url: String,
+        method: String,
+        form_fields: BTreeMap<String, String>,
+        html: String,
+    },
+    /// Show the merchant's own OTP form.
+    CollectOtp {
+        expires_at_ms: Option<i64>,
+        otp_length: u32,
+    },
+}
+
+/// Provider-specific state an adapter needs later in the flow (transaction ids, contexts).
+/// Opaque to everything but the adapter that wrote it; `version` lets an adapter read
+/// what an older build of itself wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorState {
+    pub version: u32,
+    pub payload: String,
+}
+
+/// One payer authentication as payorch tracks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticationSession {
+    pub id: String,
+    pub merchant_id: String,
+    pub connector: String,
+    pub status: AuthenticationStatus,
+    pub flow: Option<Flow>,
+    pub amount: Money,
+    pub card_bin: String,
+    pub card_last4: String,
+    pub failure_reason: Option<FailureReason>,
+    pub recommendation: Option<Recommendation>,
+    pub provider_status: Option<ProviderStatus>,
+    pub provider_reference: Option<String>,
+    pub attempts_remaining: i32,
+    pub resends_remaining: i32,
+    /// When the OTP or the redirect stops being usable (Unix milliseconds).
+    pub expires_at_ms: Option<i64>,
+    pub next_action: Option<NextAction>,
+    pub return_url: String,
+    pub order_reference: String,
+    pub connector_state: Option<ConnectorState>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// Optimistic-concurrency version, owned by the store: every transition must name the
+    /// version it read, and exactly one writer wins for each version.
+    pub version: u64,
+    /// Card data needed later in the flow (some providers want the card again on OTP
+    /// submission). Never serialized here: the store encrypts it separately.
+    #[serde(skip)]
+    pub card: Option<Card>,
+}
+
+impl AuthenticationSession {
+    /// Whether no further transition can happen.
+    pub fn is_terminal(&self) -> bool {
+        self.status.is_terminal()
+    }
+}

@@ -1,0 +1,71 @@
+//! The stored form of a session, shared by every store so they behave identically:
+//! a versioned JSON document without card data, plus the card sealed on its own.
+
+use payorch_core::session::{AuthenticationSession, SESSION_SCHEMA_VERSION};
+use serde::{Deserialize, Serialize};
+
+use crate::cipher::CardCipher;
+use crate::error::StoreError;
+
+/// A session as it lies in a store.
+#[derive(Debug, Clone)]
+pub struct EncodedSession {
+    pub version: u64,
+    pub document: String,
+    pub sealed_card: Option<String>,
+}
+
+#[derive(Serialize)]
+struct EnvelopeOut<'a> {
+    schema: u32,
+    session: &'a AuthenticationSession,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeIn {
+    schema: u32,
+    session: AuthenticationSession,
+}
+
+pub fn encode(
+    cipher: &CardCipher,
+    session: &AuthenticationSession,
+) -> Result<EncodedSession, StoreError> {
+    let document = serde_json::to_string(&EnvelopeOut {
+        schema: SESSION_SCHEMA_VERSION,
+        session,
+    })
+    .map_err(|e| StoreError::Corrupt(format!("encode session: {e}")))?;
+    let sealed_card = match (&session.card, session.is_terminal()) {
+        (Some(card), false) => Some(cipher.seal(&session.id, card)?),
+        _ => None,
+    };
+    Ok(EncodedSession {
+        version: session.version,
+        document,
+        sealed_card,
+    })
+}
+
+pub fn decode(
+    cipher: &CardCipher,
+    version: u64,
+    document: &str,
+    sealed_card: Option<&str>,
+) -> Result<AuthenticationSession, StoreError> {
+    let envelope: EnvelopeIn = serde_json::from_str(document)
+        .map_err(|e| StoreError::Corrupt(format!("decode session: {e}")))?;
+    if envelope.schema != SESSION_SCHEMA_VERSION {
+        return Err(StoreError::Corrupt(format!(
+            "session schema {} is not {SESSION_SCHEMA_VERSION}",
+            envelope.schema
+        )));
+    }
+    let mut session = envelope.session;
+    session.version = version;
+    session.card = match sealed_card {
+        Some(sealed) => Some(cipher.open(&session.id, sealed)?),
+        None => None,
+    };
+    Ok(session)
+}

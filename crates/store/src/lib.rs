@@ -1,0 +1,96 @@
+//! Where payorch keeps in-flight authentication sessions and idempotency records.
+//!
+//! [`SessionStore`] is the one interface; [`RedisStore`] is the production implementation and
+//! [`MemoryStore`] the embedded default. Both keep the same stored form ([`codec`]), encrypt
+//! card data the same way ([`CardCipher`]) and pass the same conformance suite.
+
+pub mod cipher;
+pub mod codec;
+pub mod error;
+pub mod idempotency;
+pub mod memory;
+pub mod redis;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod ttl;
+
+use async_trait::async_trait;
+use payorch_core::session::AuthenticationSession;
+
+pub use cipher::CardCipher;
+pub use error::StoreError;
+pub use idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope};
+pub use memory::MemoryStore;
+pub use redis::{RedisStore, RedisTopology};
+pub use ttl::Lifetimes;
+
+/// Persistence of authentication sessions and idempotency records.
+///
+/// Every method either fully happens or leaves the store unchanged.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    /// Writes a new session at version 1 and returns it as stored.
+    async fn create(
+        &self,
+        session: AuthenticationSession,
+    ) -> Result<AuthenticationSession, StoreError>;
+
+    /// Reads a session, card data decrypted.
+    async fn get(&self, id: &str) -> Result<Option<AuthenticationSession>, StoreError>;
+
+    /// Replaces the session read at `expected_version` with `next`, if nobody moved it in
+    /// between and the state machine allows `from -> next.status`. Bumps the version,
+    /// refreshes the TTL, and drops card data when `next` is terminal. Exactly one of several
+    /// concurrent callers naming the same version wins; the others get
+    /// [`StoreError::Conflict`].
+    async fn transition(
+        &self,
+        from: &AuthenticationSession,
+        next: AuthenticationSession,
+    ) -> Result<AuthenticationSession, StoreError>;
+
+    /// Reserves an idempotency key for a request, or tells what happened to it before.
+    async fn begin_idempotent(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+    ) -> Result<IdempotencyOutcome, StoreError>;
+
+    /// Stores the response of a reserved request for replay.
+    async fn complete_idempotent(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+        response: &[u8],
+    ) -> Result<(), StoreError>;
+
+    /// Releases a reservation whose request failed before changing anything, so the caller
+    /// may retry with the same key.
+    async fn abandon_idempotent(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+    ) -> Result<(), StoreError>;
+
+    /// Succeeds when the store can serve requests (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Checks a transition against the state machine and the caller's view; shared by every store.
+pub(crate) fn check_transition(
+    from: &AuthenticationSession,
+    next: &AuthenticationSession,
+) -> Result<(), StoreError> {
+    if from.id != next.id {
+        return Err(StoreError::Corrupt(
+            "transition changes the session id".into(),
+        ));
+    }
+    if !from.status.can_transition_to(next.status) {
+        return Err(StoreError::IllegalTransition {
+            from: from.status,
+            to: next.status,
+        });
+    }
+    Ok(())
+}

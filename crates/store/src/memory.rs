@@ -1,0 +1,221 @@
+//! In-process store with the same semantics as Redis: for the embedded default and tests.
+//! It holds the same encoded form (card data sealed), so nothing differs but durability.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use payorch_core::session::AuthenticationSession;
+
+use crate::codec::{self, EncodedSession};
+use crate::idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope};
+use crate::ttl::{Lifetimes, now_ms};
+use crate::{CardCipher, SessionStore, StoreError, check_transition};
+
+/// Expired records are swept after this many writes.
+const SWEEP_EVERY: u64 = 1024;
+
+struct Expiring<T> {
+    value: T,
+    expires_at: Instant,
+}
+
+impl<T> Expiring<T> {
+    fn new(value: T, ttl: Duration) -> Self {
+        Self {
+            value,
+            expires_at: Instant::now() + ttl,
+        }
+    }
+    fn live(&self, now: Instant) -> bool {
+        self.expires_at > now
+    }
+}
+
+enum IdemState {
+    Pending,
+    Done(Vec<u8>),
+}
+
+struct IdemRecord {
+    fingerprint: Fingerprint,
+    state: IdemState,
+}
+
+#[derive(Default)]
+struct Tables {
+    sessions: HashMap<String, Expiring<EncodedSession>>,
+    idempotency: HashMap<IdempotencyScope, Expiring<IdemRecord>>,
+}
+
+pub struct MemoryStore {
+    cipher: CardCipher,
+    lifetimes: Lifetimes,
+    tables: Mutex<Tables>,
+    writes: AtomicU64,
+}
+
+impl MemoryStore {
+    pub fn new(cipher: CardCipher, lifetimes: Lifetimes) -> Self {
+        Self {
+            cipher,
+            lifetimes,
+            tables: Mutex::new(Tables::default()),
+            writes: AtomicU64::new(0),
+        }
+    }
+
+    fn with_tables<R>(&self, f: impl FnOnce(&mut Tables, Instant) -> R) -> Result<R, StoreError> {
+        let mut tables = self
+            .tables
+            .lock()
+            .map_err(|_| StoreError::Unavailable("memory store poisoned".into()))?;
+        let now = Instant::now();
+        if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            tables.sessions.retain(|_, e| e.live(now));
+            tables.idempotency.retain(|_, e| e.live(now));
+        }
+        Ok(f(&mut tables, now))
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn create(
+        &self,
+        mut session: AuthenticationSession,
+    ) -> Result<AuthenticationSession, StoreError> {
+        session.version = 1;
+        let encoded = codec::encode(&self.cipher, &session)?;
+        let ttl = self.lifetimes.session_ttl(&session, now_ms());
+        self.with_tables(|t, now| match t.sessions.get(&session.id) {
+            Some(existing) if existing.live(now) => Err(StoreError::AlreadyExists),
+            _ => {
+                t.sessions
+                    .insert(session.id.clone(), Expiring::new(encoded, ttl));
+                Ok(())
+            }
+        })??;
+        if session.is_terminal() {
+            session.card = None;
+        }
+        Ok(session)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<AuthenticationSession>, StoreError> {
+        let found = self.with_tables(|t, now| {
+            t.sessions
+                .get(id)
+                .filter(|e| e.live(now))
+                .map(|e| e.value.clone())
+        })?;
+        found
+            .map(|e| {
+                codec::decode(
+                    &self.cipher,
+                    e.version,
+                    &e.document,
+                    e.sealed_card.as_deref(),
+                )
+            })
+            .transpose()
+    }
+
+    async fn transition(
+        &self,
+        from: &AuthenticationSession,
+        mut next: AuthenticationSession,
+    ) -> Result<AuthenticationSession, StoreError> {
+        check_transition(from, &next)?;
+        next.version = from.version + 1;
+        let encoded = codec::encode(&self.cipher, &next)?;
+        let ttl = self.lifetimes.session_ttl(&next, now_ms());
+        self.with_tables(|t, now| {
+            let entry = t
+                .sessions
+                .get_mut(&from.id)
+                .filter(|e| e.live(now))
+                .ok_or(StoreError::NotFound)?;
+            if entry.value.version != from.version {
+                return Err(StoreError::Conflict {
+                    current_version: entry.value.version,
+                });
+            }
+            *entry = Expiring::new(encoded, ttl);
+            Ok(())
+        })??;
+        if next.is_terminal() {
+            next.card = None;
+        }
+        Ok(next)
+    }
+
+    async fn begin_idempotent(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+    ) -> Result<IdempotencyOutcome, StoreError> {
+        let lease = self.lifetimes.idempotency_lease;
+        self.with_tables(
+            |t, now| match t.idempotency.get(scope).filter(|e| e.live(now)) {
+                None => {
+                    let record = IdemRecord {
+                        fingerprint: *fingerprint,
+                        state: IdemState::Pending,
+                    };
+                    t.idempotency
+                        .insert(scope.clone(), Expiring::new(record, lease));
+                    IdempotencyOutcome::Reserved
+                }
+                Some(e) if e.value.fingerprint != *fingerprint => IdempotencyOutcome::Mismatch,
+                Some(e) => match &e.value.state {
+                    IdemState::Pending => IdempotencyOutcome::InProgress,
+                    IdemState::Done(response) => IdempotencyOutcome::Completed(response.clone()),
+                },
+            },
+        )
+    }
+
+    async fn complete_idempotent(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+        response: &[u8],
+    ) -> Result<(), StoreError> {
+        let ttl = self.lifetimes.idempotency;
+        self.with_tables(|t, _| {
+            let record = IdemRecord {
+                fingerprint: *fingerprint,
+                state: IdemState::Done(response.to_vec()),
+            };
+            match t.idempotency.get(scope) {
+                Some(e) if e.value.fingerprint != *fingerprint => {}
+                _ => {
+                    t.idempotency
+                        .insert(scope.clone(), Expiring::new(record, ttl));
+                }
+            }
+        })
+    }
+
+    async fn abandon_idempotent(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+    ) -> Result<(), StoreError> {
+        self.with_tables(|t, _| {
+            let ours_pending = t.idempotency.get(scope).is_some_and(|e| {
+                e.value.fingerprint == *fingerprint && matches!(e.value.state, IdemState::Pending)
+            });
+            if ours_pending {
+                t.idempotency.remove(scope);
+            }
+        })
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with_tables(|_, _| ())
+    }
+}

@@ -1,0 +1,11 @@
+//! Redis key names. The `{...}` hash tag puts all keys of one record in one cluster slot.
+
+use crate::idempotency::IdempotencyScope;
+
+pub fn session(id: &str) -> String {
+    format!("payorch:{{auth:{id}}}")
+}
+
+pub fn idempotency(scope: &IdempotencyScope) -> String {
+    format!("payorch:{{idem:{}:{}}}", scope.merchant_id, scope.key)
+}

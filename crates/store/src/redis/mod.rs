@@ -1,0 +1,288 @@
+//! The production store: Redis, single node or Cluster.
+//!
+//! Every write is one Lua script (see [`scripts`]), so a replica that dies mid-call leaves
+//! either the old record or the new one, never half of each. Connection and response
+//! timeouts are short, so an unreachable Redis fails calls fast with `Unavailable`.
+
+mod keys;
+mod scripts;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use payorch_core::session::AuthenticationSession;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{FromRedisValue, Script, ScriptInvocation, Value};
+
+use crate::codec;
+use crate::idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope};
+use crate::ttl::{Lifetimes, now_ms};
+use crate::{CardCipher, SessionStore, StoreError, check_transition};
+
+/// How payorch reaches Redis.
+#[derive(Debug, Clone)]
+pub enum RedisTopology {
+    /// One server (or a managed endpoint that fronts one), e.g. `redis://127.0.0.1:6379/0`.
+    Single(String),
+    /// Redis Cluster, given any of its nodes.
+    Cluster(Vec<String>),
+}
+
+impl RedisTopology {
+    /// Reads `REDIS_URL`-style settings: a comma-separated list means a cluster.
+    pub fn from_urls(urls: &str) -> Self {
+        let nodes: Vec<String> = urls
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect();
+        match nodes.as_slice() {
+            [one] => Self::Single(one.clone()),
+            _ => Self::Cluster(nodes),
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+struct Scripts {
+    create: Script,
+    transition: Script,
+    begin_idempotent: Script,
+    complete_idempotent: Script,
+    abandon_idempotent: Script,
+}
+
+pub struct RedisStore {
+    connection: Connection,
+    scripts: Scripts,
+    cipher: CardCipher,
+    lifetimes: Lifetimes,
+}
+
+/// Bounds on every Redis round trip.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl RedisStore {
+    /// Connects (failing if Redis is unreachable now; the connection then reconnects on
+    /// its own when Redis comes back).
+    pub async fn connect(
+        topology: &RedisTopology,
+        cipher: CardCipher,
+        lifetimes: Lifetimes,
+    ) -> Result<Self, StoreError> {
+        let connection = match topology {
+            RedisTopology::Single(url) => {
+                let client = redis::Client::open(url.as_str())?;
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(RESPONSE_TIMEOUT))
+                    .set_number_of_retries(1);
+                Connection::Single(client.get_connection_manager_with_config(config).await?)
+            }
+            RedisTopology::Cluster(nodes) => {
+                let client = ClusterClient::builder(nodes.clone())
+                    .connection_timeout(CONNECT_TIMEOUT)
+                    .response_timeout(RESPONSE_TIMEOUT)
+                    .build()?;
+                Connection::Cluster(client.get_async_connection().await?)
+            }
+        };
+        Ok(Self {
+            connection,
+            scripts: Scripts {
+                create: scripts::create(),
+                transition: scripts::transition(),
+                begin_idempotent: scripts::begin_idempotent(),
+                complete_idempotent: scripts::complete_idempotent(),
+                abandon_idempotent: scripts::abandon_idempotent(),
+            },
+            cipher,
+            lifetimes,
+        })
+    }
+
+    async fn run<T: FromRedisValue>(
+        &self,
+        invocation: ScriptInvocation<'_>,
+    ) -> Result<T, StoreError> {
+        Ok(match self.connection.clone() {
+            Connection::Single(mut c) => invocation.invoke_async(&mut c).await?,
+            Connection::Cluster(mut c) => invocation.invoke_async(&mut c).await?,
+        })
+    }
+
+    async fn command<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        let value = match self.connection.clone() {
+            Connection::Single(mut c) => c.req_packed_command(cmd).await?,
+            Connection::Cluster(mut c) => c.req_packed_command(cmd).await?,
+        };
+        Ok(T::from_redis_value(value)?)
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn create(
+        &self,
+        mut session: AuthenticationSession,
+    ) -> Result<AuthenticationSession, StoreError> {
+        session.version = 1;
+        let encoded = codec::encode(&self.cipher, &session)?;
+        let ttl = self.lifetimes.session_ttl(&session, now_ms());
+        let mut invocation = self.scripts.create.key(keys::session(&session.id));
+        invocation
+            .arg(&encoded.document)
+            .arg(encoded.sealed_card.as_deref().unwrap_or(""))
+            .arg(millis(ttl));
+        let created: i64 = self.run(invocation).await?;
+        if created != 1 {
+            return Err(StoreError::AlreadyExists);
+        }
+        if session.is_terminal() {
+            session.card = None;
+        }
+        Ok(session)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<AuthenticationSession>, StoreError> {
+        let fields: Vec<Option<String>> = self
+            .command(
+                redis::cmd("HMGET")
+                    .arg(keys::session(id))
+                    .arg("version")
+                    .arg("doc")
+                    .arg("card"),
+            )
+            .await?;
+        let [version, doc, card] = <[Option<String>; 3]>::try_from(fields)
+            .map_err(|_| StoreError::Corrupt("HMGET answered the wrong arity".into()))?;
+        let (Some(version), Some(doc)) = (version, doc) else {
+            return Ok(None);
+        };
+        let version: u64 = version
+            .parse()
+            .map_err(|_| StoreError::Corrupt("session version is not a number".into()))?;
+        codec::decode(&self.cipher, version, &doc, card.as_deref()).map(Some)
+    }
+
+    async fn transition(
+        &self,
+        from: &AuthenticationSession,
+        mut next: AuthenticationSession,
+    ) -> Result<AuthenticationSession, StoreError> {
+        check_transition(from, &next)?;
+        next.version = from.version + 1;
+        let encoded = codec::encode(&self.cipher, &next)?;
+        let ttl = self.lifetimes.session_ttl(&next, now_ms());
+        let mut invocation = self.scripts.transition.key(keys::session(&from.id));
+        invocation
+            .arg(from.version)
+            .arg(next.version)
+            .arg(&encoded.document)
+            .arg(if encoded.sealed_card.is_none() {
+                "1"
+            } else {
+                "0"
+            })
+            .arg(millis(ttl));
+        let (outcome, version): (i64, u64) = self.run(invocation).await?;
+        match outcome {
+            1 => {
+                if next.is_terminal() {
+                    next.card = None;
+                }
+                Ok(next)
+            }
+            0 => Err(StoreError::Conflict {
+                current_version: version,
+            }),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn begin_idempotent(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+    ) -> Result<IdempotencyOutcome, StoreError> {
+        let mut invocation = self.scripts.begin_idempotent.key(keys::idempotency(scope));
+        invocation
+            .arg(&fingerprint[..])
+            .arg(millis(self.lifetimes.idempotency_lease));
+        let reply: Vec<Value> = self.run(invocation).await?;
+        let mut parts = reply.into_iter();
+        let tag: String = match parts.next() {
+            Some(v) => String::from_redis_value(v)?,
+            None => return Err(StoreError::Corrupt("empty idempotency reply".into())),
+        };
+        match tag.as_str() {
+            "reserved" => Ok(IdempotencyOutcome::Reserved),
+            "mismatch" => Ok(IdempotencyOutcome::Mismatch),
+            "pending" => Ok(IdempotencyOutcome::InProgress),
+            "done" => {
+                let response = match parts.next() {
+                    Some(v) => Vec::<u8>::from_redis_value(v)?,
+                    None => Vec::new(),
+                };
+                Ok(IdempotencyOutcome::Completed(response))
+            }
+            other => Err(StoreError::Corrupt(format!(
+                "unknown idempotency reply {other:?}"
+            ))),
+        }
+    }
+
+    async fn complete_idempotent(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+        response: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut invocation = self
+            .scripts
+            .complete_idempotent
+            .key(keys::idempotency(scope));
+        invocation
+            .arg(&fingerprint[..])
+            .arg(response)
+            .arg(millis(self.lifetimes.idempotency));
+        let _stored: i64 = self.run(invocation).await?;
+        Ok(())
+    }
+
+    async fn abandon_idempotent(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+    ) -> Result<(), StoreError> {
+        let mut invocation = self
+            .scripts
+            .abandon_idempotent
+            .key(keys::idempotency(scope));
+        invocation.arg(&fingerprint[..]);
+        let _deleted: i64 = self.run(invocation).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let pong: String = self.command(&redis::cmd("PING")).await?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!("PING answered {pong:?}")))
+        }
+    }
+}

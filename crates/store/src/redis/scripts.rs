@@ -1,0 +1,81 @@
+//! Lua scripts: each runs atomically in Redis, so a check and its write can never interleave
+//! with another replica's.
+//!
+//! Session records are hashes with fields `version`, `doc` and, while needed, `card`.
+//! Idempotency records are hashes with `fp`, `state` (`pending` | `done`) and `response`.
+
+use redis::Script;
+
+/// KEYS[1] session; ARGV: doc, sealed card ('' = none), ttl ms. Returns 1, or 0 if it exists.
+pub fn create() -> Script {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'version', '1', 'doc', ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'card', ARGV[2]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+",
+    )
+}
+
+/// KEYS[1] session; ARGV: expected version, new version, doc, drop card ('1'|'0'), ttl ms.
+/// Returns {1, new} on success, {0, current} on a lost race, {-1, 0} when missing.
+pub fn transition() -> Script {
+    Script::new(
+        r"
+local current = redis.call('HGET', KEYS[1], 'version')
+if not current then return {-1, 0} end
+if current ~= ARGV[1] then return {0, tonumber(current)} end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'doc', ARGV[3])
+if ARGV[4] == '1' then redis.call('HDEL', KEYS[1], 'card') end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return {1, tonumber(ARGV[2])}
+",
+    )
+}
+
+/// KEYS[1] idempotency record; ARGV: fingerprint, lease ms.
+/// Returns {'reserved'}, {'mismatch'}, {'pending'} or {'done', response}.
+pub fn begin_idempotent() -> Script {
+    Script::new(
+        r"
+local fp = redis.call('HGET', KEYS[1], 'fp')
+if not fp then
+  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'state', 'pending')
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'reserved'}
+end
+if fp ~= ARGV[1] then return {'mismatch'} end
+if redis.call('HGET', KEYS[1], 'state') == 'done' then
+  return {'done', redis.call('HGET', KEYS[1], 'response')}
+end
+return {'pending'}
+",
+    )
+}
+
+/// KEYS[1] idempotency record; ARGV: fingerprint, response, ttl ms. Returns 1 if stored.
+pub fn complete_idempotent() -> Script {
+    Script::new(
+        r"
+local fp = redis.call('HGET', KEYS[1], 'fp')
+if fp and fp ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'state', 'done', 'response', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+",
+    )
+}
+
+/// KEYS[1] idempotency record; ARGV: fingerprint. Deletes our pending reservation only.
+pub fn abandon_idempotent() -> Script {
+    Script::new(
+        r"
+if redis.call('HGET', KEYS[1], 'fp') == ARGV[1] and redis.call('HGET', KEYS[1], 'state') == 'pending' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+",
+    )
+}

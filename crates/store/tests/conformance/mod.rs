@@ -1,0 +1,369 @@
+//! One conformance suite for every SessionStore. `conformance_suite!(factory)` expands to one
+//! `#[tokio::test]` per case; the factory returns the store and whatever keeps it alive.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use payorch_core::card::Card;
+use payorch_core::money::Money;
+use payorch_core::session::AuthenticationSession;
+use payorch_core::status::{AuthenticationStatus, FailureReason};
+use payorch_store::{
+    IdempotencyOutcome, IdempotencyScope, Lifetimes, SessionStore, StoreError, ttl::now_ms,
+};
+
+pub const PAN: &str = "6521500000000014";
+
+pub fn card() -> Card {
+    Card::parse(PAN, "12", "2031", Some("123"), Some("A PAYER"), 2026, 11).expect("test card")
+}
+
+pub fn session(status: AuthenticationStatus) -> AuthenticationSession {
+    let now = now_ms();
+    AuthenticationSession {
+        id: uuid_like(),
+        merchant_id: "demo".into(),
+        connector: "cybersource".into(),
+        status,
+        flow: None,
+        amount: Money::new(10_000, "INR").expect("money"),
+        card_bin: "652150".into(),
+        card_last4: "0014".into(),
+        failure_reason: None,
+        recommendation: None,
+        provider_status: None,
+        provider_reference: None,
+        attempts_remaining: 3,
+        resends_remaining: 3,
+        expires_at_ms: None,
+        next_action: None,
+        return_url: "https://merchant.example/return".into(),
+        order_reference: "ORD-1".into(),
+        connector_state: None,
+        created_at_ms: now,
+        updated_at_ms: now,
+        version: 0,
+        card: Some(card()),
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("auth_{}_{}", now_ms(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn scope(key: &str) -> IdempotencyScope {
+    IdempotencyScope {
+        merchant_id: "demo".into(),
+        key: format!("{key}-{}", uuid_like()),
+    }
+}
+
+pub async fn create_then_get_roundtrips(store: Arc<dyn SessionStore>) {
+    let created = store
+        .create(session(AuthenticationStatus::Pending))
+        .await
+        .unwrap();
+    assert_eq!(created.version, 1);
+    let read = store.get(&created.id).await.unwrap().expect("stored");
+    assert_eq!(read, created);
+    assert_eq!(
+        read.card.as_ref().map(|c| c.number.expose().to_owned()),
+        Some(PAN.to_owned())
+    );
+}
+
+pub async fn create_twice_is_refused(store: Arc<dyn SessionStore>) {
+    let s = session(AuthenticationStatus::Pending);
+    store.create(s.clone()).await.unwrap();
+    let mut other = s.clone();
+    other.order_reference = "ORD-OTHER".into();
+    assert!(matches!(
+        store.create(other).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(
+        store.get(&s.id).await.unwrap().unwrap().order_reference,
+        "ORD-1"
+    );
+}
+
+pub async fn missing_session_reads_none(store: Arc<dyn SessionStore>) {
+    assert!(store.get("auth_missing").await.unwrap().is_none());
+}
+
+pub async fn transition_bumps_version_and_persists(store: Arc<dyn SessionStore>) {
+    let created = store
+        .create(session(AuthenticationStatus::Pending))
+        .await
+        .unwrap();
+    let mut next = created.clone();
+    next.status = AuthenticationStatus::OtpRequired;
+    next.provider_reference = Some("REF-1".into());
+    let moved = store.transition(&created, next).await.unwrap();
+    assert_eq!(moved.version, 2);
+    let read = store.get(&created.id).await.unwrap().unwrap();
+    assert_eq!(read.status, AuthenticationStatus::OtpRequired);
+    assert_eq!(read.provider_reference.as_deref(), Some("REF-1"));
+    assert_eq!(read.version, 2);
+    assert!(read.card.is_some(), "card kept while the flow is open");
+}
+
+pub async fn stale_version_conflicts_and_changes_nothing(store: Arc<dyn SessionStore>) {
+    let created = store
+        .create(session(AuthenticationStatus::OtpRequired))
+        .await
+        .unwrap();
+    let mut first = created.clone();
+    first.status = AuthenticationStatus::Verifying;
+    store.transition(&created, first).await.unwrap();
+    let mut second = created.clone();
+    second.status = AuthenticationStatus::Cancelled;
+    match store.transition(&created, second).await {
+        Err(StoreError::Conflict { current_version }) => assert_eq!(current_version, 2),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let read = store.get(&created.id).await.unwrap().unwrap();
+    assert_eq!(read.status, AuthenticationStatus::Verifying);
+}
+
+pub async fn illegal_transition_is_refused(store: Arc<dyn SessionStore>) {
+    let created = store
+        .create(session(AuthenticationStatus::Pending))
+        .await
+        .unwrap();
+    let mut next = created.clone();
+    next.status = AuthenticationStatus::Verifying;
+    assert!(matches!(
+        store.transition(&created, next).await,
+        Err(StoreError::IllegalTransition { .. })
+    ));
+    let read = store.get(&created.id).await.unwrap().unwrap();
+    assert_eq!(read.status, AuthenticationStatus::Pending);
+    assert_eq!(read.version, 1);
+}
+
+pub async fn transition_of_missing_session_is_not_found(store: Arc<dyn SessionStore>) {
+    let mut ghost = session(AuthenticationStatus::Pending);
+    ghost.version = 1;
+    let mut next = ghost.clone();
+    next.status = AuthenticationStatus::Failed;
+    assert!(matches!(
+        store.transition(&ghost, next).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn terminal_state_drops_card_data(store: Arc<dyn SessionStore>) {
+    let created = store
+        .create(session(AuthenticationStatus::OtpRequired))
+        .await
+        .unwrap();
+    let mut next = created.clone();
+    next.status = AuthenticationStatus::Failed;
+    next.failure_reason = Some(FailureReason::OtpAttemptsExhausted);
+    let moved = store.transition(&created, next).await.unwrap();
+    assert!(moved.card.is_none());
+    let read = store.get(&created.id).await.unwrap().unwrap();
+    assert!(read.card.is_none(), "card deleted at the terminal state");
+    assert_eq!(
+        read.failure_reason,
+        Some(FailureReason::OtpAttemptsExhausted)
+    );
+}
+
+/// 50 tasks claim one OTP_REQUIRED session at once (OTP_REQUIRED -> VERIFYING): one wins.
+pub async fn fifty_concurrent_claims_exactly_one_wins(store: Arc<dyn SessionStore>) {
+    let created = store
+        .create(session(AuthenticationStatus::OtpRequired))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let store = store.clone();
+        let read = created.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut claim = read.clone();
+            claim.status = AuthenticationStatus::Verifying;
+            claim.attempts_remaining -= 1;
+            store.transition(&read, claim).await
+        }));
+    }
+    let mut wins = 0;
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(StoreError::Conflict { .. }) => conflicts += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((wins, conflicts), (1, 49));
+    let read = store.get(&created.id).await.unwrap().unwrap();
+    assert_eq!(read.version, 2);
+    assert_eq!(read.attempts_remaining, 2, "the attempt was counted once");
+}
+
+pub async fn idempotency_reserve_complete_replay(store: Arc<dyn SessionStore>) {
+    let scope = scope("replay");
+    let fp = [7u8; 32];
+    assert_eq!(
+        store.begin_idempotent(&scope, &fp).await.unwrap(),
+        IdempotencyOutcome::Reserved
+    );
+    assert_eq!(
+        store.begin_idempotent(&scope, &fp).await.unwrap(),
+        IdempotencyOutcome::InProgress
+    );
+    store
+        .complete_idempotent(&scope, &fp, b"\x00response\xff")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.begin_idempotent(&scope, &fp).await.unwrap(),
+        IdempotencyOutcome::Completed(b"\x00response\xff".to_vec())
+    );
+}
+
+pub async fn idempotency_key_with_other_request_is_refused(store: Arc<dyn SessionStore>) {
+    let scope = scope("mismatch");
+    store.begin_idempotent(&scope, &[1u8; 32]).await.unwrap();
+    assert_eq!(
+        store.begin_idempotent(&scope, &[2u8; 32]).await.unwrap(),
+        IdempotencyOutcome::Mismatch
+    );
+    store
+        .complete_idempotent(&scope, &[1u8; 32], b"first")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.begin_idempotent(&scope, &[2u8; 32]).await.unwrap(),
+        IdempotencyOutcome::Mismatch
+    );
+    // A completion under the wrong fingerprint must not overwrite the stored answer.
+    store
+        .complete_idempotent(&scope, &[2u8; 32], b"second")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.begin_idempotent(&scope, &[1u8; 32]).await.unwrap(),
+        IdempotencyOutcome::Completed(b"first".to_vec())
+    );
+}
+
+pub async fn idempotency_keys_are_scoped_by_merchant(store: Arc<dyn SessionStore>) {
+    let a = scope("shared");
+    let b = IdempotencyScope {
+        merchant_id: "other".into(),
+        key: a.key.clone(),
+    };
+    assert_eq!(
+        store.begin_idempotent(&a, &[1u8; 32]).await.unwrap(),
+        IdempotencyOutcome::Reserved
+    );
+    assert_eq!(
+        store.begin_idempotent(&b, &[2u8; 32]).await.unwrap(),
+        IdempotencyOutcome::Reserved
+    );
+}
+
+pub async fn abandoned_reservation_frees_the_key(store: Arc<dyn SessionStore>) {
+    let scope = scope("abandon");
+    let fp = [3u8; 32];
+    store.begin_idempotent(&scope, &fp).await.unwrap();
+    // Someone else's abandon (other fingerprint) changes nothing.
+    store.abandon_idempotent(&scope, &[4u8; 32]).await.unwrap();
+    assert_eq!(
+        store.begin_idempotent(&scope, &fp).await.unwrap(),
+        IdempotencyOutcome::InProgress
+    );
+    store.abandon_idempotent(&scope, &fp).await.unwrap();
+    assert_eq!(
+        store.begin_idempotent(&scope, &fp).await.unwrap(),
+        IdempotencyOutcome::Reserved
+    );
+}
+
+pub async fn completed_record_survives_abandon(store: Arc<dyn SessionStore>) {
+    let scope = scope("done");
+    let fp = [5u8; 32];
+    store.begin_idempotent(&scope, &fp).await.unwrap();
+    store.complete_idempotent(&scope, &fp, b"ok").await.unwrap();
+    store.abandon_idempotent(&scope, &fp).await.unwrap();
+    assert_eq!(
+        store.begin_idempotent(&scope, &fp).await.unwrap(),
+        IdempotencyOutcome::Completed(b"ok".to_vec())
+    );
+}
+
+/// Lifetimes short enough to watch records expire within a test.
+pub fn short_lifetimes() -> Lifetimes {
+    Lifetimes {
+        grace: Duration::from_millis(100),
+        default_session: Duration::from_millis(200),
+        idempotency: Duration::from_secs(60),
+        idempotency_lease: Duration::from_millis(300),
+    }
+}
+
+pub async fn lapsed_reservation_is_released(store: Arc<dyn SessionStore>) {
+    let scope = scope("lease");
+    store.begin_idempotent(&scope, &[6u8; 32]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        store.begin_idempotent(&scope, &[6u8; 32]).await.unwrap(),
+        IdempotencyOutcome::Reserved
+    );
+}
+
+pub async fn session_expires_after_its_ttl(store: Arc<dyn SessionStore>) {
+    let mut s = session(AuthenticationStatus::OtpRequired);
+    s.expires_at_ms = Some(now_ms() + 200);
+    let created = store.create(s).await.unwrap();
+    assert!(store.get(&created.id).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(store.get(&created.id).await.unwrap().is_none());
+}
+
+pub async fn ping_answers(store: Arc<dyn SessionStore>) {
+    store.ping().await.unwrap();
+}
+
+/// Expands to one test per case for a store factory:
+/// `async fn factory(lifetimes: Lifetimes) -> (Arc<dyn SessionStore>, Guard)`.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($factory:path) => {
+        $crate::conformance_suite!(@cases $factory, payorch_store::Lifetimes::default(),
+            create_then_get_roundtrips,
+            create_twice_is_refused,
+            missing_session_reads_none,
+            transition_bumps_version_and_persists,
+            stale_version_conflicts_and_changes_nothing,
+            illegal_transition_is_refused,
+            transition_of_missing_session_is_not_found,
+            terminal_state_drops_card_data,
+            fifty_concurrent_claims_exactly_one_wins,
+            idempotency_reserve_complete_replay,
+            idempotency_key_with_other_request_is_refused,
+            idempotency_keys_are_scoped_by_merchant,
+            abandoned_reservation_frees_the_key,
+            completed_record_survives_abandon,
+            ping_answers);
+        $crate::conformance_suite!(@cases $factory, conformance::short_lifetimes(),
+            lapsed_reservation_is_released,
+            session_expires_after_its_ttl);
+    };
+    (@cases $factory:path, $lifetimes:expr, $($case:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let (store, _guard) = $factory($lifetimes).await;
+                conformance::$case(store).await;
+            }
+        )+
+    };
+}

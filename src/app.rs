@@ -1,0 +1,208 @@
+//! Wires the service together: store, gRPC and HTTP servers, readiness, graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use payorch_connector::ConnectorId;
+use payorch_store::{CardCipher, Lifetimes, MemoryStore, RedisStore, RedisTopology, SessionStore};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::config::{Settings, StoreSettings};
+use crate::grpc;
+use crate::http::{self, HttpState};
+use crate::telemetry;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("session store: {0}")]
+    Store(#[from] payorch_store::StoreError),
+    #[error("server: {0}")]
+    Serve(String),
+}
+
+/// A started payorch: its bound addresses, and the handle that stops it.
+pub struct Running {
+    pub grpc_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<Result<(), StartupError>>,
+}
+
+impl Running {
+    /// Asks the servers to stop accepting calls and waits for in-flight calls to finish.
+    pub async fn shutdown(self) -> Result<(), StartupError> {
+        let _ = self.shutdown.send(true);
+        self.wait().await
+    }
+
+    /// Waits until the servers stop (after a shutdown request).
+    pub async fn wait(self) -> Result<(), StartupError> {
+        self.task
+            .await
+            .map_err(|e| StartupError::Serve(format!("server task: {e}")))?
+    }
+
+    /// The sender that triggers a graceful shutdown (for signal handlers).
+    pub fn shutdown_trigger(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+fn validate(settings: &Settings) -> Result<(), StartupError> {
+    if settings.merchants.is_empty() {
+        return Err(StartupError::Config(
+            "at least one merchant is required".into(),
+        ));
+    }
+    for merchant in &settings.merchants {
+        for connector in &merchant.connectors {
+            if ConnectorId::parse(connector).is_none() {
+                return Err(StartupError::Config(format!(
+                    "merchant {:?}: unknown connector {connector:?}",
+                    merchant.id
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, StartupError> {
+    match &settings.store {
+        StoreSettings::Memory => {
+            tracing::warn!(
+                "using the in-memory session store: sessions are lost on restart and not shared \
+                 between replicas; configure Redis (REDIS_URL) for production"
+            );
+            Ok(Arc::new(MemoryStore::new(
+                CardCipher::ephemeral(),
+                Lifetimes::default(),
+            )))
+        }
+        StoreSettings::Redis { url } => {
+            let keys = &settings.encryption;
+            let cipher = CardCipher::from_base64_keys(
+                &keys.active_key_id,
+                keys.keys
+                    .iter()
+                    .map(|(id, key)| (id.as_str(), key.as_str())),
+            )
+            .map_err(|e| StartupError::Config(format!("encryption: {e}")))?;
+            let topology = RedisTopology::from_urls(url);
+            let store = RedisStore::connect(&topology, cipher, Lifetimes::default()).await?;
+            tracing::info!(key_id = keys.active_key_id, "connected to Redis");
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Listen { addr, source })
+}
+
+/// How often readiness re-checks the store.
+const READINESS_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Starts payorch with these settings and returns once both ports are listening.
+pub async fn start(settings: Settings) -> Result<Running, StartupError> {
+    validate(&settings)?;
+    let store = open_store(&settings).await?;
+    let grpc_listener = bind(settings.grpc.listen).await?;
+    let http_listener = bind(settings.http.listen).await?;
+    let grpc_addr = grpc_listener
+        .local_addr()
+        .map_err(|e| StartupError::Serve(e.to_string()))?;
+    let http_addr = http_listener
+        .local_addr()
+        .map_err(|e| StartupError::Serve(e.to_string()))?;
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let ready = Arc::new(AtomicBool::new(false));
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let readiness = tokio::spawn(grpc::health::watch_store(
+        store.clone(),
+        health_reporter.clone(),
+        ready.clone(),
+        READINESS_INTERVAL,
+        shutdown_rx.clone(),
+    ));
+
+    let services = grpc::Services::new(Arc::new(settings.clone()), store);
+    let grpc_server = grpc::server(services, health_service)?;
+    let grpc_stop = stopped(shutdown_rx.clone());
+    let grpc_task = tokio::spawn(async move {
+        grpc_server
+            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), grpc_stop)
+            .await
+            .map_err(|e| StartupError::Serve(format!("gRPC: {e}")))
+    });
+
+    let http_state = HttpState {
+        ready: ready.clone(),
+        metrics: telemetry::metrics_handle(),
+    };
+    let http_stop = stopped(shutdown_rx.clone());
+    let http_task = tokio::spawn(async move {
+        axum::serve(http_listener, http::router(http_state))
+            .with_graceful_shutdown(http_stop)
+            .await
+            .map_err(|e| StartupError::Serve(format!("HTTP: {e}")))
+    });
+
+    let grace = Duration::from_secs(settings.shutdown_grace_secs);
+    let mut drain_rx = shutdown_rx;
+    let task = tokio::spawn(async move {
+        let _ = drain_rx.wait_for(|stop| *stop).await;
+        // Not ready any more: load balancers stop sending while in-flight calls finish.
+        ready.store(false, Ordering::Relaxed);
+        grpc::health::set_not_serving(&health_reporter).await;
+        let drained = tokio::time::timeout(grace, async {
+            let grpc = grpc_task.await;
+            let http = http_task.await;
+            (grpc, http)
+        })
+        .await;
+        readiness.abort();
+        match drained {
+            Ok((grpc, http)) => {
+                grpc.map_err(|e| StartupError::Serve(e.to_string()))??;
+                http.map_err(|e| StartupError::Serve(e.to_string()))??;
+                tracing::info!("drained; stopped");
+                Ok(())
+            }
+            Err(_) => {
+                tracing::warn!(
+                    grace_secs = grace.as_secs(),
+                    "in-flight calls outlived the grace period"
+                );
+                Ok(())
+            }
+        }
+    });
+
+    tracing::info!(%grpc_addr, %http_addr, "payorch serving");
+    Ok(Running {
+        grpc_addr,
+        http_addr,
+        shutdown,
+        task,
+    })
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}

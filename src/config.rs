@@ -1,0 +1,147 @@
+//! Settings: embedded defaults for `payorch` with no arguments, a TOML file for production,
+//! and environment overrides (`PAYORCH_GRPC__LISTEN=...`, `REDIS_URL=...`) for both.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use payorch_connector::ConnectorId;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub grpc: Listen,
+    pub http: Listen,
+    pub store: StoreSettings,
+    /// Card-data encryption keys (base64, 32 bytes each) by key id. Required with Redis.
+    #[serde(default)]
+    pub encryption: EncryptionSettings,
+    pub merchants: Vec<Merchant>,
+    /// How long SIGTERM waits for in-flight calls before exiting.
+    pub shutdown_grace_secs: u64,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Listen {
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StoreSettings {
+    /// Process memory: sessions die with the process. Embedded default and tests only.
+    Memory,
+    /// Redis: `url` is one node's URL, or a comma-separated list of cluster nodes.
+    /// `REDIS_URL` in the environment overrides it.
+    Redis { url: String },
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EncryptionSettings {
+    pub active_key_id: String,
+    pub keys: BTreeMap<String, String>,
+}
+
+/// A merchant and the connectors it may be routed to, in order of preference.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Merchant {
+    pub id: String,
+    pub connectors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogSettings {
+    /// `json` (default) or `pretty`.
+    pub format: String,
+    /// A tracing filter, e.g. `info,payorch=debug`; `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+impl Settings {
+    /// What `payorch` with no arguments runs: in-memory store, one merchant `demo`.
+    pub fn embedded() -> Self {
+        Self {
+            grpc: Listen {
+                listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            },
+            http: Listen {
+                listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            },
+            store: StoreSettings::Memory,
+            encryption: EncryptionSettings::default(),
+            merchants: vec![Merchant {
+                id: "demo".into(),
+                connectors: ConnectorId::ALL
+                    .iter()
+                    .map(|c| c.as_str().to_owned())
+                    .collect(),
+            }],
+            shutdown_grace_secs: 20,
+            log: LogSettings {
+                format: "json".into(),
+                filter: "info".into(),
+            },
+        }
+    }
+
+    /// Embedded defaults, then the file (if any), then `PAYORCH_*` and `REDIS_URL`.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Self::embedded()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(Box::new(figment::Error::from(format!(
+                    "config file {} does not exist",
+                    path.display()
+                ))));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let mut settings: Self = figment
+            .merge(Env::prefixed("PAYORCH_").split("__"))
+            .extract()
+            .map_err(Box::new)?;
+        if let Ok(url) = std::env::var("REDIS_URL") {
+            settings.store = StoreSettings::Redis { url };
+        }
+        Ok(settings)
+    }
+
+    pub fn merchant(&self, id: &str) -> Option<&Merchant> {
+        self.merchants.iter().find(|m| m.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_use_memory_and_the_demo_merchant() {
+        let settings = Settings::embedded();
+        assert!(matches!(settings.store, StoreSettings::Memory));
+        assert_eq!(settings.grpc.listen.to_string(), "127.0.0.1:50051");
+        assert_eq!(settings.http.listen.to_string(), "127.0.0.1:8080");
+        let demo = settings.merchant("demo").expect("demo merchant");
+        assert_eq!(demo.connectors.len(), 4);
+    }
+
+    #[test]
+    fn the_shipped_example_config_parses() {
+        let settings = Settings::load(Some(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/payorch.example.toml"
+        ))))
+        .expect("example config parses");
+        assert!(matches!(settings.store, StoreSettings::Redis { .. }));
+        assert_eq!(settings.encryption.active_key_id, "k2026a");
+        assert_eq!(settings.grpc.listen.to_string(), "0.0.0.0:50051");
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        assert!(Settings::load(Some(Path::new("/nonexistent/payorch.toml"))).is_err());
+    }
+}

@@ -1,0 +1,81 @@
+//! The gRPC side: the three payorch services, health and reflection.
+//!
+//! Handlers are thin: validate the request, then hand over to the flow that implements it.
+//! RPCs whose implementation has not landed answer UNIMPLEMENTED after validation, so
+//! callers already get precise INVALID_ARGUMENT errors.
+
+mod authentication;
+pub mod health;
+mod mandate;
+mod observe;
+mod payment;
+mod resources;
+pub mod status;
+pub mod validate;
+
+use std::sync::Arc;
+
+use payorch_store::SessionStore;
+use tonic::transport::Server;
+use tonic::transport::server::Router;
+use tonic_health::pb::health_server::{Health, HealthServer};
+
+use crate::api::authentication_service_server::AuthenticationServiceServer;
+use crate::api::mandate_service_server::MandateServiceServer;
+use crate::api::payment_service_server::PaymentServiceServer;
+use crate::app::StartupError;
+use crate::config::Settings;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct Context {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn SessionStore>,
+}
+
+#[derive(Clone)]
+pub struct Authentications(Context);
+#[derive(Clone)]
+pub struct Payments(Context);
+#[derive(Clone)]
+pub struct Mandates(Context);
+
+pub struct Services {
+    context: Context,
+}
+
+impl Services {
+    pub fn new(settings: Arc<Settings>, store: Arc<dyn SessionStore>) -> Self {
+        Self {
+            context: Context { settings, store },
+        }
+    }
+}
+
+/// Builds the gRPC server with the payorch services, health and reflection (v1 and v1alpha,
+/// since many clients still speak only v1alpha).
+pub fn server<H: Health>(
+    services: Services,
+    health: HealthServer<H>,
+) -> Result<Router, StartupError> {
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::api::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| StartupError::Serve(format!("reflection: {e}")))?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::api::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| StartupError::Serve(format!("reflection: {e}")))?;
+    let context = services.context;
+    Ok(Server::builder()
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(AuthenticationServiceServer::new(Authentications(
+            context.clone(),
+        )))
+        .add_service(PaymentServiceServer::new(Payments(context.clone())))
+        .add_service(MandateServiceServer::new(Mandates(context))))
+}

@@ -1,0 +1,162 @@
+//! Domain records to API messages. The unified enums map one to one; card data is shown
+//! only as BIN and last four digits.
+
+use payorch_core::money::Money;
+use payorch_core::session::{AuthenticationSession, NextAction, ProviderStatus};
+use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
+use prost_types::Timestamp;
+
+use crate::api;
+
+pub fn timestamp(ms: i64) -> Timestamp {
+    Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: i32::try_from(ms.rem_euclid(1000) * 1_000_000).unwrap_or(0),
+    }
+}
+
+pub fn money(money: &Money) -> api::Money {
+    api::Money {
+        minor_units: money.minor_units(),
+        currency: money.currency().code().to_owned(),
+    }
+}
+
+pub fn authentication_status(status: AuthenticationStatus) -> api::AuthenticationStatus {
+    use api::AuthenticationStatus as A;
+    match status {
+        AuthenticationStatus::Pending => A::Pending,
+        AuthenticationStatus::RedirectRequired => A::RedirectRequired,
+        AuthenticationStatus::OtpRequired => A::OtpRequired,
+        AuthenticationStatus::Verifying => A::Verifying,
+        AuthenticationStatus::Succeeded => A::Succeeded,
+        AuthenticationStatus::Failed => A::Failed,
+        AuthenticationStatus::Expired => A::Expired,
+        AuthenticationStatus::Cancelled => A::Cancelled,
+        AuthenticationStatus::Unknown => A::Unknown,
+    }
+}
+
+pub fn flow(flow: Flow) -> api::Flow {
+    match flow {
+        Flow::Redirect => api::Flow::Redirect,
+        Flow::Seamless => api::Flow::Seamless,
+    }
+}
+
+pub fn recommendation(recommendation: Recommendation) -> api::Recommendation {
+    use api::Recommendation as R;
+    match recommendation {
+        Recommendation::Proceed => R::Proceed,
+        Recommendation::RetryOtp => R::RetryOtp,
+        Recommendation::ResendOtp => R::ResendOtp,
+        Recommendation::DoNotProceed => R::DoNotProceed,
+    }
+}
+
+pub fn failure_reason(reason: FailureReason) -> api::FailureReason {
+    use api::FailureReason as F;
+    match reason {
+        FailureReason::InvalidOtp => F::InvalidOtp,
+        FailureReason::OtpExpired => F::OtpExpired,
+        FailureReason::OtpAttemptsExhausted => F::OtpAttemptsExhausted,
+        FailureReason::ResendLimitReached => F::ResendLimitReached,
+        FailureReason::CardNotEnrolled => F::CardNotEnrolled,
+        FailureReason::AuthenticationNotAvailable => F::AuthenticationNotAvailable,
+        FailureReason::IssuerUnavailable => F::IssuerUnavailable,
+        FailureReason::CancelledByPayer => F::CancelledByPayer,
+        FailureReason::TimedOut => F::TimedOut,
+        FailureReason::RejectedByIssuer => F::RejectedByIssuer,
+        FailureReason::InsufficientFunds => F::InsufficientFunds,
+        FailureReason::CardExpired => F::CardExpired,
+        FailureReason::DoNotHonour => F::DoNotHonour,
+        FailureReason::ProviderError => F::ProviderError,
+        FailureReason::InvalidCard => F::InvalidCard,
+        FailureReason::AuthenticationRequired => F::AuthenticationRequired,
+        FailureReason::DuplicateRequest => F::DuplicateRequest,
+    }
+}
+
+fn provider_status(status: &ProviderStatus) -> api::ProviderStatus {
+    api::ProviderStatus {
+        code: status.code.clone(),
+        message: status.message.clone(),
+        raw_status: status.raw_status.clone(),
+    }
+}
+
+fn next_action(action: &NextAction, session: &AuthenticationSession) -> api::NextAction {
+    use api::next_action::Action;
+    let action = match action {
+        NextAction::Redirect {
+            url,
+            method,
+            form_fields,
+            html,
+        } => Action::Redirect(api::RedirectAction {
+            url: url.clone(),
+            method: method.clone(),
+            form_fields: form_fields.clone().into_iter().collect(),
+            html: html.clone(),
+        }),
+        NextAction::CollectOtp {
+            expires_at_ms,
+            otp_length,
+        } => Action::CollectOtp(api::CollectOtpAction {
+            expires_at: expires_at_ms.map(timestamp),
+            otp_length: i32::try_from(*otp_length).unwrap_or(i32::MAX),
+            attempts_remaining: session.attempts_remaining,
+            resends_remaining: session.resends_remaining,
+        }),
+    };
+    api::NextAction {
+        action: Some(action),
+    }
+}
+
+/// The API view of a session. `next_action` is shown only while the caller can act on it.
+pub fn authentication(session: &AuthenticationSession) -> api::Authentication {
+    let actionable = matches!(
+        session.status,
+        AuthenticationStatus::RedirectRequired | AuthenticationStatus::OtpRequired
+    );
+    api::Authentication {
+        id: session.id.clone(),
+        merchant_id: session.merchant_id.clone(),
+        connector: session.connector.clone(),
+        status: authentication_status(session.status).into(),
+        flow: session
+            .flow
+            .map(flow)
+            .unwrap_or(api::Flow::Unspecified)
+            .into(),
+        next_action: session
+            .next_action
+            .as_ref()
+            .filter(|_| actionable)
+            .map(|a| next_action(a, session)),
+        failure_reason: session
+            .failure_reason
+            .map(failure_reason)
+            .unwrap_or(api::FailureReason::Unspecified)
+            .into(),
+        recommendation: session
+            .recommendation
+            .map(recommendation)
+            .unwrap_or(api::Recommendation::Unspecified)
+            .into(),
+        provider_status: session.provider_status.as_ref().map(provider_status),
+        provider_reference: session.provider_reference.clone().unwrap_or_default(),
+        attempts_remaining: session.attempts_remaining,
+        resends_remaining: session.resends_remaining,
+        expires_at: session.expires_at_ms.map(timestamp),
+        card_bin: session.card_bin.clone(),
+        card_last4: session.card_last4.clone(),
+        amount: Some(money(&session.amount)),
+        created_at: Some(timestamp(session.created_at_ms)),
+        updated_at: Some(timestamp(session.updated_at_ms)),
+        order_reference: session.order_reference.clone(),
+        return_url: session.return_url.clone(),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,264 @@
+//! Request validation shared by every handler. Each check names the field it refused
+//! (as the proto spells it) and never echoes the value: a bad PAN must not reach an error.
+
+use std::net::IpAddr;
+
+use payorch_core::card::Card;
+use payorch_core::error::ValidationError;
+use payorch_core::money::Money;
+use tonic::Status;
+
+use crate::api;
+use crate::config::Settings;
+use crate::grpc::status::invalid_argument;
+
+/// Idempotency keys: what fits in a Redis key and a log line (no hash-tag braces).
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+const MAX_REFERENCE: usize = 128;
+const MAX_URL: usize = 2048;
+
+/// Resource id prefixes: `auth_`, `pay_`, `mdt_` followed by 32 lower-case hex digits.
+pub const AUTHENTICATION_ID_PREFIX: &str = "auth_";
+pub const PAYMENT_ID_PREFIX: &str = "pay_";
+pub const MANDATE_ID_PREFIX: &str = "mdt_";
+
+/// Collects every violation of one request, so the caller learns them all at once.
+pub struct Checks<'a> {
+    settings: &'a Settings,
+    errors: ValidationError,
+}
+
+impl<'a> Checks<'a> {
+    pub fn new(settings: &'a Settings) -> Self {
+        Self {
+            settings,
+            errors: ValidationError::new(),
+        }
+    }
+
+    /// INVALID_ARGUMENT naming every refused field, or Ok.
+    pub fn finish(&mut self) -> Result<(), Status> {
+        let errors = std::mem::take(&mut self.errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid_argument(&errors))
+        }
+    }
+
+    pub fn merchant(&mut self, merchant_id: &str) -> &mut Self {
+        if merchant_id.is_empty() {
+            self.errors.push("merchant_id", "required");
+        } else if self.settings.merchant(merchant_id).is_none() {
+            self.errors.push("merchant_id", "unknown merchant");
+        }
+        self
+    }
+
+    pub fn idempotency_key(&mut self, key: &str) -> &mut Self {
+        let printable = key
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '{' && c != '}');
+        if key.is_empty() {
+            self.errors
+                .push("idempotency_key", "required for every mutating call");
+        } else if key.len() > MAX_IDEMPOTENCY_KEY || !printable {
+            self.errors.push(
+                "idempotency_key",
+                "must be 1 to 255 printable ASCII characters without braces",
+            );
+        }
+        self
+    }
+
+    /// A connector the caller pinned must exist and be enabled for the merchant.
+    pub fn pinned_connector(&mut self, merchant_id: &str, connector: &str) -> &mut Self {
+        if connector.is_empty() {
+            return self;
+        }
+        let enabled = self
+            .settings
+            .merchant(merchant_id)
+            .is_some_and(|m| m.connectors.iter().any(|c| c == connector));
+        if !enabled {
+            self.errors
+                .push("connector", "unknown or not enabled for this merchant");
+        }
+        self
+    }
+
+    pub fn positive_money(&mut self, field: &str, money: Option<&api::Money>) -> Option<Money> {
+        let Some(money) = money else {
+            self.errors.push(field, "required");
+            return None;
+        };
+        self.money(field, money, true)
+    }
+
+    /// An optional amount (e.g. a partial capture); when present it must be positive.
+    pub fn optional_money(&mut self, field: &str, money: Option<&api::Money>) -> Option<Money> {
+        money.and_then(|m| self.money(field, m, true))
+    }
+
+    fn money(&mut self, field: &str, money: &api::Money, positive: bool) -> Option<Money> {
+        match Money::new(money.minor_units, &money.currency) {
+            Ok(value) if positive && !value.is_positive() => {
+                self.errors
+                    .push(format!("{field}.minor_units"), "must be greater than zero");
+                None
+            }
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.errors.push(
+                    format!("{field}.currency"),
+                    "must be an ISO 4217 alphabetic currency code",
+                );
+                None
+            }
+        }
+    }
+
+    pub fn payment_method(&mut self, method: Option<&api::PaymentMethod>) -> &mut Self {
+        use api::payment_method::Method;
+        match method.and_then(|m| m.method.as_ref()) {
+            None => self
+                .errors
+                .push("payment_method", "a card or a network token is required"),
+            Some(Method::Card(card)) => {
+                let (year, month) = current_year_month();
+                if let Err(errors) = Card::parse(
+                    &card.number,
+                    &card.expiry_month,
+                    &card.expiry_year,
+                    non_empty(&card.cvv),
+                    non_empty(&card.holder_name),
+                    year,
+                    month,
+                ) {
+                    self.errors.merge(errors);
+                }
+            }
+            Some(Method::NetworkToken(token)) => self.network_token(token),
+        }
+        self
+    }
+
+    fn network_token(&mut self, token: &api::NetworkToken) {
+        let field = "payment_method.network_token";
+        let (year, month) = current_year_month();
+        if let Err(errors) = Card::parse(
+            &token.number,
+            &token.expiry_month,
+            &token.expiry_year,
+            None,
+            None,
+            year,
+            month,
+        ) {
+            for violation in errors.violations {
+                let leaf = violation
+                    .field
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or("number")
+                    .to_owned();
+                self.errors
+                    .push(format!("{field}.{leaf}"), violation.description);
+            }
+        }
+        if token.cryptogram.is_empty() {
+            self.errors.push(format!("{field}.cryptogram"), "required");
+        }
+    }
+
+    pub fn browser(&mut self, browser: Option<&api::BrowserInfo>) -> &mut Self {
+        let Some(browser) = browser else {
+            self.errors.push(
+                "browser",
+                "required: RuPay authentication needs the payer's browser",
+            );
+            return self;
+        };
+        if browser.ip_address.parse::<IpAddr>().is_err() {
+            self.errors
+                .push("browser.ip_address", "must be an IPv4 or IPv6 address");
+        }
+        if browser.user_agent.is_empty() {
+            self.errors.push("browser.user_agent", "required");
+        }
+        self
+    }
+
+    pub fn url(&mut self, field: &str, url: &str) -> &mut Self {
+        let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+        if url.is_empty() {
+            self.errors.push(field, "required");
+        } else if !scheme_ok || url.len() > MAX_URL || url.chars().any(char::is_whitespace) {
+            self.errors.push(
+                field,
+                "must be an absolute http(s) URL of at most 2048 characters",
+            );
+        }
+        self
+    }
+
+    pub fn reference(&mut self, field: &str, value: &str) -> &mut Self {
+        if value.len() > MAX_REFERENCE || value.chars().any(char::is_control) {
+            self.errors.push(
+                field,
+                "must be at most 128 characters without control characters",
+            );
+        }
+        self
+    }
+
+    pub fn resource_id(&mut self, field: &str, id: &str, prefix: &str) -> &mut Self {
+        if !is_resource_id(id, prefix) {
+            self.errors.push(
+                field,
+                format!("must be an id of the form {prefix}<32 lower-case hex digits>"),
+            );
+        }
+        self
+    }
+
+    pub fn otp(&mut self, otp: &str) -> &mut Self {
+        if !(4..=8).contains(&otp.len()) || !otp.bytes().all(|b| b.is_ascii_digit()) {
+            self.errors.push("otp", "must be 4 to 8 digits");
+        }
+        self
+    }
+
+    pub fn required(&mut self, field: &str, value: &str) -> &mut Self {
+        if value.is_empty() {
+            self.errors.push(field, "required");
+        }
+        self
+    }
+}
+
+pub fn is_resource_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|hex| {
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// A fresh resource id with the given prefix.
+pub fn new_resource_id(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
+fn non_empty(value: &str) -> Option<&str> {
+    (!value.is_empty()).then_some(value)
+}
+
+fn current_year_month() -> (u16, u8) {
+    let now = time::OffsetDateTime::now_utc();
+    (
+        u16::try_from(now.year()).unwrap_or(u16::MAX),
+        u8::from(now.month()),
+    )
+}

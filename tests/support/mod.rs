@@ -1,0 +1,111 @@
+//! Shared pieces of the end-to-end tests: start payorch (in-process or as the real binary),
+//! connect real gRPC clients, read `google.rpc` details.
+
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+use payorch::api::authentication_service_client::AuthenticationServiceClient;
+use payorch::api::mandate_service_client::MandateServiceClient;
+use payorch::api::payment_service_client::PaymentServiceClient;
+use payorch::app::{self, Running};
+use payorch::config::{EncryptionSettings, Settings, StoreSettings};
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_types::StatusExt;
+
+pub const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=";
+
+pub fn free_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// Embedded defaults on free loopback ports (port 0: the OS picks).
+pub fn settings() -> Settings {
+    let mut settings = Settings::embedded();
+    settings.grpc.listen = "127.0.0.1:0".parse().unwrap();
+    settings.http.listen = "127.0.0.1:0".parse().unwrap();
+    settings.shutdown_grace_secs = 5;
+    settings
+}
+
+pub fn redis_settings(redis_url: &str) -> Settings {
+    let mut settings = settings();
+    settings.store = StoreSettings::Redis {
+        url: redis_url.to_owned(),
+    };
+    settings.encryption = EncryptionSettings {
+        active_key_id: "k1".into(),
+        keys: [("k1".to_owned(), ENCRYPTION_KEY.to_owned())].into(),
+    };
+    settings
+}
+
+pub async fn start(settings: Settings) -> Running {
+    app::start(settings).await.expect("payorch starts")
+}
+
+pub async fn channel(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .connect()
+        .await
+        .expect("connect to payorch")
+}
+
+pub async fn authentications(addr: SocketAddr) -> AuthenticationServiceClient<Channel> {
+    AuthenticationServiceClient::new(channel(addr).await)
+}
+
+pub async fn payments(addr: SocketAddr) -> PaymentServiceClient<Channel> {
+    PaymentServiceClient::new(channel(addr).await)
+}
+
+pub async fn mandates(addr: SocketAddr) -> MandateServiceClient<Channel> {
+    MandateServiceClient::new(channel(addr).await)
+}
+
+/// The overall gRPC health status ("" service).
+pub async fn health(addr: SocketAddr, service: &str) -> i32 {
+    let mut client = HealthClient::new(channel(addr).await);
+    client
+        .check(HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await
+        .expect("health check answers")
+        .into_inner()
+        .status
+}
+
+/// Polls `probe` until it returns true or `within` passes.
+pub async fn eventually<F, Fut>(within: Duration, mut probe: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if probe().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// The fields named in a status's `BadRequest` details.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
