@@ -141,7 +141,8 @@ pub async fn start(settings: Settings) -> Result<Running, StartupError> {
         shutdown_rx.clone(),
     ));
 
-    let services = grpc::Services::new(Arc::new(settings.clone()), store);
+    let connectors = Arc::new(crate::connectors::build(&settings)?);
+    let services = grpc::Services::new(Arc::new(settings.clone()), store, connectors);
     let grpc_server = grpc::server(services, health_service)?;
     let grpc_stop = stopped(shutdown_rx.clone());
     let grpc_task = tokio::spawn(async move {

@@ -27,6 +27,18 @@ pub struct Settings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Listen {
     pub listen: SocketAddr,
+    /// How browsers and providers reach this listener (behind a load balancer); defaults to
+    /// `http://<listen>`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+}
+
+impl Listen {
+    pub fn public_base_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,9 +78,11 @@ impl Settings {
         Self {
             grpc: Listen {
                 listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+                public_url: None,
             },
             http: Listen {
                 listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                public_url: None,
             },
             store: StoreSettings::Memory,
             encryption: EncryptionSettings::default(),

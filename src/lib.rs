@@ -6,6 +6,8 @@
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod connectors;
+pub mod flows;
 pub mod grpc;
 pub mod http;
 pub mod telemetry;

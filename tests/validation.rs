@@ -196,69 +196,60 @@ async fn mandate_registration_needs_terms() {
     server.shutdown().await.unwrap();
 }
 
-/// Valid requests pass validation and reach handlers that have not landed yet: they answer
-/// UNIMPLEMENTED (never a fake success).
+/// Valid requests pass validation and reach their flows: RPCs not built yet answer
+/// UNIMPLEMENTED (never a fake success); built ones answer from the store and routing.
 #[tokio::test]
-async fn valid_requests_to_unbuilt_rpcs_answer_unimplemented() {
+async fn valid_requests_reach_their_flows() {
     let server = support::start(support::settings()).await;
     let mut auth = support::authentications(server.grpc_addr).await;
     let mut payments = support::payments(server.grpc_addr).await;
     let mut mandates = support::mandates(server.grpc_addr).await;
     let id = "auth_0123456789abcdef0123456789abcdef";
 
-    let codes = [
-        auth.start_authentication(valid_start())
-            .await
-            .unwrap_err()
-            .code(),
-        auth.check_eligibility(CheckEligibilityRequest {
+    let eligibility = auth
+        .check_eligibility(CheckEligibilityRequest {
             merchant_id: "demo".into(),
             payment_method: Some(card(GOOD_PAN, "12", "2031", "")),
             ..Default::default()
         })
         .await
-        .unwrap_err()
-        .code(),
-        auth.get_authentication(GetAuthenticationRequest {
-            id: id.into(),
-            refresh: true,
+        .unwrap_err();
+    assert_eq!(eligibility.code(), Code::Unimplemented);
+    let mandate = mandates
+        .get_mandate(GetMandateRequest {
+            id: "mdt_0123456789abcdef0123456789abcdef".into(),
+            refresh: false,
             merchant_id: "demo".into(),
         })
         .await
-        .unwrap_err()
-        .code(),
-        payments
-            .authorize(AuthorizeRequest {
-                merchant_id: "demo".into(),
-                idempotency_key: "a-1".into(),
-                authentication_id: id.into(),
-                amount: inr(10_000),
-                capture: true,
-                ..Default::default()
-            })
-            .await
-            .unwrap_err()
-            .code(),
-        payments
-            .get_payment(GetPaymentRequest {
-                id: "pay_0123456789abcdef0123456789abcdef".into(),
-                refresh: false,
-                merchant_id: "demo".into(),
-            })
-            .await
-            .unwrap_err()
-            .code(),
-        mandates
-            .get_mandate(GetMandateRequest {
-                id: "mdt_0123456789abcdef0123456789abcdef".into(),
-                refresh: false,
-                merchant_id: "demo".into(),
-            })
-            .await
-            .unwrap_err()
-            .code(),
-    ];
-    assert!(codes.iter().all(|c| *c == Code::Unimplemented), "{codes:?}");
+        .unwrap_err();
+    assert_eq!(mandate.code(), Code::Unimplemented);
+
+    // No adapter is configured in these settings: the route exists but cannot be served.
+    let start = auth.start_authentication(valid_start()).await.unwrap_err();
+    assert_eq!(start.code(), Code::FailedPrecondition, "{start:?}");
+
+    let authorize = payments
+        .authorize(AuthorizeRequest {
+            merchant_id: "demo".into(),
+            idempotency_key: "a-1".into(),
+            authentication_id: id.into(),
+            amount: inr(10_000),
+            capture: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(authorize.code(), Code::NotFound);
+    let payment = payments
+        .get_payment(GetPaymentRequest {
+            id: "pay_0123456789abcdef0123456789abcdef".into(),
+            refresh: false,
+            merchant_id: "demo".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(payment.code(), Code::NotFound);
     server.shutdown().await.unwrap();
 }
 

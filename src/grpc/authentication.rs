@@ -1,19 +1,32 @@
-//! AuthenticationService handlers.
+//! AuthenticationService handlers: validate, apply idempotency, hand over to the flows.
 
-use tonic::{Request, Response, Status};
+use payorch_connector::model::{Browser, RedirectParams};
+use payorch_core::status::Flow;
+use payorch_router::MerchantRoutes;
+use tonic::{Code, Request, Response, Status};
 
 use crate::api::authentication_service_server::AuthenticationService;
 use crate::api::{
     Authentication, CancelAuthenticationRequest, CheckEligibilityRequest, CheckEligibilityResponse,
-    CompleteRedirectRequest, GetAuthenticationRequest, ResendOtpRequest,
+    CompleteRedirectRequest, FlowPreference, GetAuthenticationRequest, ResendOtpRequest,
     StartAuthenticationRequest, SubmitOtpRequest,
 };
+use crate::flows::authentication::StartInput;
+use crate::flows::idempotency;
 use crate::grpc::observe::observed;
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks};
-use crate::grpc::{Authentications, resources, status};
+use crate::grpc::{Authentications, deadline, status};
 
-/// The issue that lands the authentication flows (connector contract + first adapter).
-const FLOWS_ISSUE: u32 = 4;
+/// The issue that lands eligibility checks across connectors.
+const ELIGIBILITY_ISSUE: u32 = 4;
+
+fn preferred_flow(preference: FlowPreference) -> Option<Flow> {
+    match preference {
+        FlowPreference::Redirect => Some(Flow::Redirect),
+        FlowPreference::Seamless => Some(Flow::Seamless),
+        FlowPreference::Any | FlowPreference::Unspecified => None,
+    }
+}
 
 #[tonic::async_trait]
 impl AuthenticationService for Authentications {
@@ -30,7 +43,10 @@ impl AuthenticationService for Authentications {
                 .payment_method(req.payment_method.as_ref());
             checks.optional_money("amount", req.amount.as_ref());
             checks.finish()?;
-            Err(status::not_yet_implemented("CheckEligibility", FLOWS_ISSUE))
+            Err(status::not_yet_implemented(
+                "CheckEligibility",
+                ELIGIBILITY_ISSUE,
+            ))
         })
         .await
     }
@@ -40,22 +56,68 @@ impl AuthenticationService for Authentications {
         request: Request<StartAuthenticationRequest>,
     ) -> Result<Response<Authentication>, Status> {
         observed("StartAuthentication", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
                 .pinned_connector(&req.merchant_id, &req.connector)
-                .payment_method(req.payment_method.as_ref())
                 .browser(req.browser.as_ref())
                 .url("return_url", &req.return_url)
                 .reference("order_reference", &req.order_reference);
-            checks.positive_money("amount", req.amount.as_ref());
+            let card = checks.card(req.payment_method.as_ref());
+            let amount = checks.positive_money("amount", req.amount.as_ref());
             checks.finish()?;
-            Err(status::not_yet_implemented(
-                "StartAuthentication",
-                FLOWS_ISSUE,
-            ))
+            let (Some(card), Some(amount)) = (card, amount) else {
+                return Err(status::with_reason(
+                    Code::FailedPrecondition,
+                    "NETWORK_TOKEN_NOT_SUPPORTED",
+                    "payer authentication with a network token is not supported yet; send the card",
+                ));
+            };
+            let routes = MerchantRoutes {
+                connectors: self
+                    .0
+                    .settings
+                    .merchant(&req.merchant_id)
+                    .map(|m| m.connectors.clone())
+                    .unwrap_or_default(),
+            };
+            let connector = routes
+                .choose(Some(&req.connector))
+                .map_err(|e| {
+                    status::with_reason(Code::FailedPrecondition, "NO_ROUTE", e.to_string())
+                })?
+                .to_owned();
+            let browser = req.browser.clone().unwrap_or_default();
+            let input = StartInput {
+                merchant_id: req.merchant_id.clone(),
+                connector,
+                amount,
+                card,
+                browser: Browser {
+                    ip_address: browser.ip_address,
+                    user_agent: browser.user_agent,
+                    accept_header: browser.accept_header,
+                    language: browser.language,
+                },
+                return_url: req.return_url.clone(),
+                order_reference: req.order_reference.clone(),
+                preferred_flow: preferred_flow(req.preferred_flow()),
+                capture: req.capture,
+            };
+            let fingerprint = idempotency::fingerprint("StartAuthentication", &req);
+            let flows = &self.0.flows;
+            idempotency::run(
+                self.0.store.as_ref(),
+                &req.merchant_id,
+                &req.idempotency_key,
+                fingerprint,
+                flows.start_authentication(input, deadline),
+            )
+            .await
+            .map(Response::new)
         })
         .await
     }
@@ -65,6 +127,7 @@ impl AuthenticationService for Authentications {
         request: Request<SubmitOtpRequest>,
     ) -> Result<Response<Authentication>, Status> {
         observed("SubmitOtp", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
@@ -76,7 +139,21 @@ impl AuthenticationService for Authentications {
                 )
                 .otp(&req.otp)
                 .finish()?;
-            Err(status::not_yet_implemented("SubmitOtp", FLOWS_ISSUE))
+            let fingerprint = idempotency::fingerprint("SubmitOtp", &req);
+            idempotency::run(
+                self.0.store.as_ref(),
+                &req.merchant_id,
+                &req.idempotency_key,
+                fingerprint,
+                self.0.flows.submit_otp(
+                    &req.merchant_id,
+                    &req.authentication_id,
+                    &req.otp,
+                    deadline,
+                ),
+            )
+            .await
+            .map(Response::new)
         })
         .await
     }
@@ -86,6 +163,7 @@ impl AuthenticationService for Authentications {
         request: Request<ResendOtpRequest>,
     ) -> Result<Response<Authentication>, Status> {
         observed("ResendOtp", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
@@ -96,7 +174,18 @@ impl AuthenticationService for Authentications {
                     AUTHENTICATION_ID_PREFIX,
                 )
                 .finish()?;
-            Err(status::not_yet_implemented("ResendOtp", FLOWS_ISSUE))
+            let fingerprint = idempotency::fingerprint("ResendOtp", &req);
+            idempotency::run(
+                self.0.store.as_ref(),
+                &req.merchant_id,
+                &req.idempotency_key,
+                fingerprint,
+                self.0
+                    .flows
+                    .resend_otp(&req.merchant_id, &req.authentication_id, deadline),
+            )
+            .await
+            .map(Response::new)
         })
         .await
     }
@@ -106,6 +195,7 @@ impl AuthenticationService for Authentications {
         request: Request<CompleteRedirectRequest>,
     ) -> Result<Response<Authentication>, Status> {
         observed("CompleteRedirect", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             let mut checks = Checks::new(&self.0.settings);
             checks
@@ -120,39 +210,50 @@ impl AuthenticationService for Authentications {
                 checks.required("params", "");
             }
             checks.finish()?;
-            Err(status::not_yet_implemented("CompleteRedirect", FLOWS_ISSUE))
+            let params: RedirectParams = req.params.clone().into_iter().collect();
+            let fingerprint = idempotency::fingerprint("CompleteRedirect", &req);
+            let flows = &self.0.flows;
+            let work = async {
+                flows
+                    .complete_redirect(
+                        Some(&req.merchant_id),
+                        &req.authentication_id,
+                        &params,
+                        deadline,
+                    )
+                    .await
+                    .map(|(authentication, _)| authentication)
+            };
+            idempotency::run(
+                self.0.store.as_ref(),
+                &req.merchant_id,
+                &req.idempotency_key,
+                fingerprint,
+                work,
+            )
+            .await
+            .map(Response::new)
         })
         .await
     }
 
-    /// Reads the session from the store (any replica's). `refresh` asks the provider, which
-    /// needs the connector contract and lands with it.
+    /// Reads the session from the store (any replica's); `refresh` asks the provider first.
     async fn get_authentication(
         &self,
         request: Request<GetAuthenticationRequest>,
     ) -> Result<Response<Authentication>, Status> {
         observed("GetAuthentication", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .resource_id("id", &req.id, AUTHENTICATION_ID_PREFIX)
                 .finish()?;
-            if req.refresh {
-                return Err(status::not_yet_implemented(
-                    "GetAuthentication(refresh=true)",
-                    FLOWS_ISSUE,
-                ));
-            }
-            let session = self
-                .0
-                .store
-                .get(&req.id)
+            self.0
+                .flows
+                .get_authentication(&req.merchant_id, &req.id, req.refresh, deadline)
                 .await
-                .map_err(|e| status::from_store(&e))?
-                // Another merchant's session is indistinguishable from a missing one.
-                .filter(|s| s.merchant_id == req.merchant_id)
-                .ok_or_else(|| status::not_found("authentication"))?;
-            Ok(Response::new(resources::authentication(&session)))
+                .map(Response::new)
         })
         .await
     }
@@ -173,10 +274,18 @@ impl AuthenticationService for Authentications {
                 )
                 .reference("reason", &req.reason)
                 .finish()?;
-            Err(status::not_yet_implemented(
-                "CancelAuthentication",
-                FLOWS_ISSUE,
-            ))
+            let fingerprint = idempotency::fingerprint("CancelAuthentication", &req);
+            idempotency::run(
+                self.0.store.as_ref(),
+                &req.merchant_id,
+                &req.idempotency_key,
+                fingerprint,
+                self.0
+                    .flows
+                    .cancel_authentication(&req.merchant_id, &req.authentication_id),
+            )
+            .await
+            .map(Response::new)
         })
         .await
     }

@@ -5,11 +5,12 @@
 //! callers already get precise INVALID_ARGUMENT errors.
 
 mod authentication;
+pub mod deadline;
 pub mod health;
 mod mandate;
 mod observe;
 mod payment;
-mod resources;
+pub mod resources;
 pub mod status;
 pub mod validate;
 
@@ -25,12 +26,14 @@ use crate::api::mandate_service_server::MandateServiceServer;
 use crate::api::payment_service_server::PaymentServiceServer;
 use crate::app::StartupError;
 use crate::config::Settings;
+use crate::flows::{Connectors, Flows};
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct Context {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn SessionStore>,
+    pub flows: Flows,
 }
 
 #[derive(Clone)]
@@ -45,10 +48,27 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(settings: Arc<Settings>, store: Arc<dyn SessionStore>) -> Self {
+    pub fn new(
+        settings: Arc<Settings>,
+        store: Arc<dyn SessionStore>,
+        connectors: Arc<Connectors>,
+    ) -> Self {
+        let flows = Flows {
+            settings: settings.clone(),
+            store: store.clone(),
+            connectors,
+        };
         Self {
-            context: Context { settings, store },
+            context: Context {
+                settings,
+                store,
+                flows,
+            },
         }
+    }
+
+    pub fn flows(&self) -> Flows {
+        self.context.flows.clone()
     }
 }
 

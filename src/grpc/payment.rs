@@ -1,4 +1,4 @@
-//! PaymentService handlers.
+//! PaymentService handlers: validate, apply idempotency, hand over to the flows.
 
 use tonic::{Request, Response, Status};
 
@@ -6,12 +6,10 @@ use crate::api::payment_service_server::PaymentService;
 use crate::api::{
     AuthorizeRequest, CaptureRequest, GetPaymentRequest, Payment, RefundRequest, VoidRequest,
 };
+use crate::flows::idempotency;
 use crate::grpc::observe::observed;
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks, PAYMENT_ID_PREFIX};
-use crate::grpc::{Payments, status};
-
-/// The issue that lands payments (with the first adapter).
-const PAYMENTS_ISSUE: u32 = 4;
+use crate::grpc::{Payments, deadline};
 
 #[tonic::async_trait]
 impl PaymentService for Payments {
@@ -20,6 +18,7 @@ impl PaymentService for Payments {
         request: Request<AuthorizeRequest>,
     ) -> Result<Response<Payment>, Status> {
         observed("Authorize", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             let mut checks = Checks::new(&self.0.settings);
             checks
@@ -32,30 +31,62 @@ impl PaymentService for Payments {
                 )
                 .pinned_connector(&req.merchant_id, &req.connector)
                 .reference("order_reference", &req.order_reference);
-            checks.positive_money("amount", req.amount.as_ref());
+            let amount = checks.positive_money("amount", req.amount.as_ref());
             checks.finish()?;
-            Err(status::not_yet_implemented("Authorize", PAYMENTS_ISSUE))
+            let Some(amount) = amount else {
+                return Err(Status::internal("validated amount missing"));
+            };
+            let fingerprint = idempotency::fingerprint("Authorize", &req);
+            idempotency::run(
+                self.0.store.as_ref(),
+                &req.merchant_id,
+                &req.idempotency_key,
+                fingerprint,
+                self.0.flows.authorize(
+                    &req.merchant_id,
+                    &req.authentication_id,
+                    amount,
+                    req.capture,
+                    &req.order_reference,
+                    deadline,
+                ),
+            )
+            .await
+            .map(Response::new)
         })
         .await
     }
 
     async fn capture(&self, request: Request<CaptureRequest>) -> Result<Response<Payment>, Status> {
         observed("Capture", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX);
-            checks.optional_money("amount", req.amount.as_ref());
+            let amount = checks.optional_money("amount", req.amount.as_ref());
             checks.finish()?;
-            Err(status::not_yet_implemented("Capture", PAYMENTS_ISSUE))
+            let fingerprint = idempotency::fingerprint("Capture", &req);
+            idempotency::run(
+                self.0.store.as_ref(),
+                &req.merchant_id,
+                &req.idempotency_key,
+                fingerprint,
+                self.0
+                    .flows
+                    .capture(&req.merchant_id, &req.payment_id, amount, deadline),
+            )
+            .await
+            .map(Response::new)
         })
         .await
     }
 
     async fn void(&self, request: Request<VoidRequest>) -> Result<Response<Payment>, Status> {
         observed("Void", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
@@ -63,13 +94,25 @@ impl PaymentService for Payments {
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX)
                 .reference("reason", &req.reason)
                 .finish()?;
-            Err(status::not_yet_implemented("Void", PAYMENTS_ISSUE))
+            let fingerprint = idempotency::fingerprint("Void", &req);
+            idempotency::run(
+                self.0.store.as_ref(),
+                &req.merchant_id,
+                &req.idempotency_key,
+                fingerprint,
+                self.0
+                    .flows
+                    .void(&req.merchant_id, &req.payment_id, deadline),
+            )
+            .await
+            .map(Response::new)
         })
         .await
     }
 
     async fn refund(&self, request: Request<RefundRequest>) -> Result<Response<Payment>, Status> {
         observed("Refund", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             let mut checks = Checks::new(&self.0.settings);
             checks
@@ -77,9 +120,26 @@ impl PaymentService for Payments {
                 .idempotency_key(&req.idempotency_key)
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX)
                 .reference("reason", &req.reason);
-            checks.optional_money("amount", req.amount.as_ref());
+            let amount = checks.optional_money("amount", req.amount.as_ref());
             checks.finish()?;
-            Err(status::not_yet_implemented("Refund", PAYMENTS_ISSUE))
+            let fingerprint = idempotency::fingerprint("Refund", &req);
+            // The idempotency key doubles as the provider's refund idempotency key.
+            let refund_id = format!("{}:{}", req.payment_id, req.idempotency_key);
+            idempotency::run(
+                self.0.store.as_ref(),
+                &req.merchant_id,
+                &req.idempotency_key,
+                fingerprint,
+                self.0.flows.refund(
+                    &req.merchant_id,
+                    &req.payment_id,
+                    amount,
+                    &refund_id,
+                    deadline,
+                ),
+            )
+            .await
+            .map(Response::new)
         })
         .await
     }
@@ -89,12 +149,17 @@ impl PaymentService for Payments {
         request: Request<GetPaymentRequest>,
     ) -> Result<Response<Payment>, Status> {
         observed("GetPayment", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .resource_id("id", &req.id, PAYMENT_ID_PREFIX)
                 .finish()?;
-            Err(status::not_yet_implemented("GetPayment", PAYMENTS_ISSUE))
+            self.0
+                .flows
+                .get_payment(&req.merchant_id, &req.id, req.refresh, deadline)
+                .await
+                .map(Response::new)
         })
         .await
     }

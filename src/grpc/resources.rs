@@ -2,8 +2,11 @@
 //! only as BIN and last four digits.
 
 use payorch_core::money::Money;
+use payorch_core::payment::PaymentRecord;
 use payorch_core::session::{AuthenticationSession, NextAction, ProviderStatus};
-use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
+use payorch_core::status::{
+    AuthenticationStatus, FailureReason, Flow, PaymentStatus, Recommendation,
+};
 use prost_types::Timestamp;
 
 use crate::api;
@@ -157,6 +160,51 @@ pub fn authentication(session: &AuthenticationSession) -> api::Authentication {
         updated_at: Some(timestamp(session.updated_at_ms)),
         order_reference: session.order_reference.clone(),
         return_url: session.return_url.clone(),
+        ..Default::default()
+    }
+}
+
+pub fn payment_status(status: PaymentStatus) -> api::PaymentStatus {
+    use api::PaymentStatus as P;
+    match status {
+        PaymentStatus::Pending => P::Pending,
+        PaymentStatus::Authorized => P::Authorized,
+        PaymentStatus::Captured => P::Captured,
+        PaymentStatus::PartiallyCaptured => P::PartiallyCaptured,
+        PaymentStatus::Declined => P::Declined,
+        PaymentStatus::Voided => P::Voided,
+        PaymentStatus::Refunded => P::Refunded,
+        PaymentStatus::PartiallyRefunded => P::PartiallyRefunded,
+        PaymentStatus::Failed => P::Failed,
+        PaymentStatus::Unknown => P::Unknown,
+    }
+}
+
+/// The API view of a payment.
+pub fn payment(payment: &PaymentRecord) -> api::Payment {
+    api::Payment {
+        id: payment.id.clone(),
+        merchant_id: payment.merchant_id.clone(),
+        authentication_id: payment.authentication_id.clone().unwrap_or_default(),
+        connector: payment.connector.clone(),
+        status: payment_status(payment.status).into(),
+        amount: Some(money(&payment.amount)),
+        captured: Some(money(&payment.captured)),
+        refunded: Some(money(&payment.refunded)),
+        approval_code: payment.approval_code.clone().unwrap_or_default(),
+        network_transaction_id: payment.network_transaction_id.clone().unwrap_or_default(),
+        provider_status: payment.provider_status.as_ref().map(provider_status),
+        failure_reason: payment
+            .failure_reason
+            .map(failure_reason)
+            .unwrap_or(api::FailureReason::Unspecified)
+            .into(),
+        provider_reference: payment.provider_reference.clone().unwrap_or_default(),
+        created_at: Some(timestamp(payment.created_at_ms)),
+        updated_at: Some(timestamp(payment.updated_at_ms)),
+        order_reference: payment.order_reference.clone(),
+        card_bin: payment.card_bin.clone(),
+        card_last4: payment.card_last4.clone(),
         ..Default::default()
     }
 }

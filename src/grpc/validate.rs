@@ -119,14 +119,23 @@ impl<'a> Checks<'a> {
     }
 
     pub fn payment_method(&mut self, method: Option<&api::PaymentMethod>) -> &mut Self {
+        self.card(method);
+        self
+    }
+
+    /// Validates the payment method; returns the card when it is a valid card (network
+    /// tokens are validated but returned as `None`).
+    pub fn card(&mut self, method: Option<&api::PaymentMethod>) -> Option<Card> {
         use api::payment_method::Method;
         match method.and_then(|m| m.method.as_ref()) {
-            None => self
-                .errors
-                .push("payment_method", "a card or a network token is required"),
+            None => {
+                self.errors
+                    .push("payment_method", "a card or a network token is required");
+                None
+            }
             Some(Method::Card(card)) => {
                 let (year, month) = current_year_month();
-                if let Err(errors) = Card::parse(
+                Card::parse(
                     &card.number,
                     &card.expiry_month,
                     &card.expiry_year,
@@ -134,13 +143,15 @@ impl<'a> Checks<'a> {
                     non_empty(&card.holder_name),
                     year,
                     month,
-                ) {
-                    self.errors.merge(errors);
-                }
+                )
+                .map_err(|errors| self.errors.merge(errors))
+                .ok()
             }
-            Some(Method::NetworkToken(token)) => self.network_token(token),
+            Some(Method::NetworkToken(token)) => {
+                self.network_token(token);
+                None
+            }
         }
-        self
     }
 
     fn network_token(&mut self, token: &api::NetworkToken) {

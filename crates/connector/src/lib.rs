@@ -1,60 +1,16 @@
-//! The provider-adapter contract. This first slice names the connectors; the `Connector`
-//! trait, its request/response types and the shared HTTP plumbing arrive with the first
-//! adapter (Cybersource), so that the contract is shaped by a real provider.
+//! The provider-adapter contract: the [`Connector`] trait, the request and outcome types it
+//! speaks, capability flags, and the shared HTTP plumbing adapters build on.
 
-use std::fmt;
+pub mod capabilities;
+pub mod connector;
+pub mod context;
+pub mod error;
+pub mod http;
+pub mod id;
+pub mod model;
 
-/// A payment provider payorch can route to, by the id callers and configuration use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ConnectorId {
-    Mpgs,
-    FiservIpg,
-    Juspay,
-    Cybersource,
-}
-
-impl ConnectorId {
-    pub const ALL: [ConnectorId; 4] = [
-        ConnectorId::Mpgs,
-        ConnectorId::FiservIpg,
-        ConnectorId::Juspay,
-        ConnectorId::Cybersource,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectorId::Mpgs => "mpgs",
-            ConnectorId::FiservIpg => "fiserv-ipg",
-            ConnectorId::Juspay => "juspay",
-            ConnectorId::Cybersource => "cybersource",
-        }
-    }
-
-    pub fn parse(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == id)
-    }
-}
-
-impl fmt::Display for ConnectorId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_round_trip() {
-        for id in ConnectorId::ALL {
-            assert_eq!(ConnectorId::parse(id.as_str()), Some(id));
-        }
-    }
-
-    #[test]
-    fn unknown_id_is_refused() {
-        assert_eq!(ConnectorId::parse("stripe"), None);
-        assert_eq!(ConnectorId::parse("Cybersource"), None);
-    }
-}
+pub use capabilities::Capabilities;
+pub use connector::Connector;
+pub use context::CallContext;
+pub use error::ConnectorError;
+pub use id::ConnectorId;

@@ -9,6 +9,7 @@ pub mod card;
 pub mod codes;
 pub mod error;
 pub mod money;
+pub mod payment;
 pub mod session;
 pub mod state_machine;
 pub mod status;

@@ -1,6 +1,7 @@
 //! The stored form of a session, shared by every store so they behave identically:
 //! a versioned JSON document without card data, plus the card sealed on its own.
 
+use payorch_core::payment::PaymentRecord;
 use payorch_core::session::{AuthenticationSession, SESSION_SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 
@@ -68,4 +69,39 @@ pub fn decode(
         None => None,
     };
     Ok(session)
+}
+
+#[derive(Serialize)]
+struct PaymentOut<'a> {
+    schema: u32,
+    payment: &'a PaymentRecord,
+}
+
+#[derive(Deserialize)]
+struct PaymentIn {
+    schema: u32,
+    payment: PaymentRecord,
+}
+
+/// A payment's stored document (payments hold no card data).
+pub fn encode_payment(payment: &PaymentRecord) -> Result<String, StoreError> {
+    serde_json::to_string(&PaymentOut {
+        schema: SESSION_SCHEMA_VERSION,
+        payment,
+    })
+    .map_err(|e| StoreError::Corrupt(format!("encode payment: {e}")))
+}
+
+pub fn decode_payment(version: u64, document: &str) -> Result<PaymentRecord, StoreError> {
+    let envelope: PaymentIn = serde_json::from_str(document)
+        .map_err(|e| StoreError::Corrupt(format!("decode payment: {e}")))?;
+    if envelope.schema != SESSION_SCHEMA_VERSION {
+        return Err(StoreError::Corrupt(format!(
+            "payment schema {} is not {SESSION_SCHEMA_VERSION}",
+            envelope.schema
+        )));
+    }
+    let mut payment = envelope.payment;
+    payment.version = version;
+    Ok(payment)
 }

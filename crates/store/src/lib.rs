@@ -15,6 +15,7 @@ pub mod testing;
 pub mod ttl;
 
 use async_trait::async_trait;
+use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
 
 pub use cipher::CardCipher;
@@ -48,6 +49,19 @@ pub trait SessionStore: Send + Sync + 'static {
         from: &AuthenticationSession,
         next: AuthenticationSession,
     ) -> Result<AuthenticationSession, StoreError>;
+
+    /// Writes a new payment at version 1.
+    async fn create_payment(&self, payment: PaymentRecord) -> Result<PaymentRecord, StoreError>;
+
+    async fn get_payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError>;
+
+    /// Replaces the payment read at `from.version` with `next` (compare-and-set, like
+    /// [`SessionStore::transition`]).
+    async fn update_payment(
+        &self,
+        from: &PaymentRecord,
+        next: PaymentRecord,
+    ) -> Result<PaymentRecord, StoreError>;
 
     /// Reserves an idempotency key for a request, or tells what happened to it before.
     async fn begin_idempotent(

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
 
 use crate::codec::{self, EncodedSession};
@@ -47,6 +48,7 @@ struct IdemRecord {
 #[derive(Default)]
 struct Tables {
     sessions: HashMap<String, Expiring<EncodedSession>>,
+    payments: HashMap<String, Expiring<(u64, String)>>,
     idempotency: HashMap<IdempotencyScope, Expiring<IdemRecord>>,
 }
 
@@ -75,6 +77,7 @@ impl MemoryStore {
         let now = Instant::now();
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             tables.sessions.retain(|_, e| e.live(now));
+            tables.payments.retain(|_, e| e.live(now));
             tables.idempotency.retain(|_, e| e.live(now));
         }
         Ok(f(&mut tables, now))
@@ -149,6 +152,64 @@ impl SessionStore for MemoryStore {
         if next.is_terminal() {
             next.card = None;
         }
+        Ok(next)
+    }
+
+    async fn create_payment(
+        &self,
+        mut payment: PaymentRecord,
+    ) -> Result<PaymentRecord, StoreError> {
+        payment.version = 1;
+        let document = codec::encode_payment(&payment)?;
+        let ttl = self.lifetimes.payment;
+        self.with_tables(|t, now| match t.payments.get(&payment.id) {
+            Some(existing) if existing.live(now) => Err(StoreError::AlreadyExists),
+            _ => {
+                t.payments
+                    .insert(payment.id.clone(), Expiring::new((1, document), ttl));
+                Ok(())
+            }
+        })??;
+        Ok(payment)
+    }
+
+    async fn get_payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        let found = self.with_tables(|t, now| {
+            t.payments
+                .get(id)
+                .filter(|e| e.live(now))
+                .map(|e| e.value.clone())
+        })?;
+        found
+            .map(|(version, document)| codec::decode_payment(version, &document))
+            .transpose()
+    }
+
+    async fn update_payment(
+        &self,
+        from: &PaymentRecord,
+        mut next: PaymentRecord,
+    ) -> Result<PaymentRecord, StoreError> {
+        if from.id != next.id {
+            return Err(StoreError::Corrupt("update changes the payment id".into()));
+        }
+        next.version = from.version + 1;
+        let document = codec::encode_payment(&next)?;
+        let ttl = self.lifetimes.payment;
+        self.with_tables(|t, now| {
+            let entry = t
+                .payments
+                .get_mut(&from.id)
+                .filter(|e| e.live(now))
+                .ok_or(StoreError::NotFound)?;
+            if entry.value.0 != from.version {
+                return Err(StoreError::Conflict {
+                    current_version: entry.value.0,
+                });
+            }
+            *entry = Expiring::new((next.version, document), ttl);
+            Ok(())
+        })??;
         Ok(next)
     }
 

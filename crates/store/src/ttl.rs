@@ -15,6 +15,8 @@ pub struct Lifetimes {
     pub idempotency: Duration,
     /// A reservation whose holder died is released after this long.
     pub idempotency_lease: Duration,
+    /// Payments, refreshed on every update (captures and refunds come days later).
+    pub payment: Duration,
 }
 
 impl Default for Lifetimes {
@@ -24,6 +26,7 @@ impl Default for Lifetimes {
             default_session: Duration::from_secs(30 * 60),
             idempotency: Duration::from_secs(24 * 60 * 60),
             idempotency_lease: Duration::from_secs(60),
+            payment: Duration::from_secs(35 * 24 * 60 * 60),
         }
     }
 }

@@ -6,6 +6,10 @@ pub fn session(id: &str) -> String {
     format!("payorch:{{auth:{id}}}")
 }
 
+pub fn payment(id: &str) -> String {
+    format!("payorch:{{pay:{id}}}")
+}
+
 pub fn idempotency(scope: &IdempotencyScope) -> String {
     format!("payorch:{{idem:{}:{}}}", scope.merchant_id, scope.key)
 }

@@ -10,6 +10,7 @@ mod scripts;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
@@ -206,6 +207,71 @@ impl SessionStore for RedisStore {
                 }
                 Ok(next)
             }
+            0 => Err(StoreError::Conflict {
+                current_version: version,
+            }),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn create_payment(
+        &self,
+        mut payment: PaymentRecord,
+    ) -> Result<PaymentRecord, StoreError> {
+        payment.version = 1;
+        let document = codec::encode_payment(&payment)?;
+        let mut invocation = self.scripts.create.key(keys::payment(&payment.id));
+        invocation
+            .arg(&document)
+            .arg("")
+            .arg(millis(self.lifetimes.payment));
+        let created: i64 = self.run(invocation).await?;
+        if created != 1 {
+            return Err(StoreError::AlreadyExists);
+        }
+        Ok(payment)
+    }
+
+    async fn get_payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        let fields: Vec<Option<String>> = self
+            .command(
+                redis::cmd("HMGET")
+                    .arg(keys::payment(id))
+                    .arg("version")
+                    .arg("doc"),
+            )
+            .await?;
+        let [version, doc] = <[Option<String>; 2]>::try_from(fields)
+            .map_err(|_| StoreError::Corrupt("HMGET answered the wrong arity".into()))?;
+        let (Some(version), Some(doc)) = (version, doc) else {
+            return Ok(None);
+        };
+        let version: u64 = version
+            .parse()
+            .map_err(|_| StoreError::Corrupt("payment version is not a number".into()))?;
+        codec::decode_payment(version, &doc).map(Some)
+    }
+
+    async fn update_payment(
+        &self,
+        from: &PaymentRecord,
+        mut next: PaymentRecord,
+    ) -> Result<PaymentRecord, StoreError> {
+        if from.id != next.id {
+            return Err(StoreError::Corrupt("update changes the payment id".into()));
+        }
+        next.version = from.version + 1;
+        let document = codec::encode_payment(&next)?;
+        let mut invocation = self.scripts.transition.key(keys::payment(&from.id));
+        invocation
+            .arg(from.version)
+            .arg(next.version)
+            .arg(&document)
+            .arg("1")
+            .arg(millis(self.lifetimes.payment));
+        let (outcome, version): (i64, u64) = self.run(invocation).await?;
+        match outcome {
+            1 => Ok(next),
             0 => Err(StoreError::Conflict {
                 current_version: version,
             }),

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use payorch_core::card::Card;
 use payorch_core::money::Money;
+use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
-use payorch_core::status::{AuthenticationStatus, FailureReason};
+use payorch_core::status::{AuthenticationStatus, FailureReason, PaymentStatus};
 use payorch_store::{
     IdempotencyOutcome, IdempotencyScope, Lifetimes, SessionStore, StoreError, ttl::now_ms,
 };
@@ -299,6 +300,87 @@ pub async fn completed_record_survives_abandon(store: Arc<dyn SessionStore>) {
     );
 }
 
+pub fn payment() -> PaymentRecord {
+    let now = now_ms();
+    PaymentRecord {
+        id: format!("pay_{}", uuid_like()),
+        merchant_id: "demo".into(),
+        authentication_id: Some("auth_1".into()),
+        connector: "cybersource".into(),
+        status: PaymentStatus::Authorized,
+        amount: Money::new(10_000, "INR").unwrap(),
+        captured: Money::new(0, "INR").unwrap(),
+        refunded: Money::new(0, "INR").unwrap(),
+        approval_code: Some("831000".into()),
+        network_transaction_id: None,
+        provider_status: None,
+        failure_reason: None,
+        provider_reference: Some("7000000000000000000001".into()),
+        order_reference: "ORD-1".into(),
+        card_bin: "652150".into(),
+        card_last4: "0014".into(),
+        connector_state: None,
+        in_flight: None,
+        created_at_ms: now,
+        updated_at_ms: now,
+        version: 0,
+    }
+}
+
+pub async fn payment_roundtrips_and_updates_by_version(store: Arc<dyn SessionStore>) {
+    let created = store.create_payment(payment()).await.unwrap();
+    assert_eq!(created.version, 1);
+    assert_eq!(
+        store.get_payment(&created.id).await.unwrap().unwrap(),
+        created
+    );
+    assert!(matches!(
+        store.create_payment(created.clone()).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    let mut captured = created.clone();
+    captured.status = PaymentStatus::Captured;
+    captured.captured = captured.amount;
+    let updated = store.update_payment(&created, captured).await.unwrap();
+    assert_eq!(updated.version, 2);
+    let mut stale = created.clone();
+    stale.status = PaymentStatus::Voided;
+    assert!(matches!(
+        store.update_payment(&created, stale).await,
+        Err(StoreError::Conflict { current_version: 2 })
+    ));
+    let read = store.get_payment(&created.id).await.unwrap().unwrap();
+    assert_eq!(read.status, PaymentStatus::Captured);
+    assert!(store.get_payment("pay_missing").await.unwrap().is_none());
+}
+
+/// 50 concurrent captures of one payment: exactly one update lands.
+pub async fn fifty_concurrent_payment_updates_exactly_one_wins(store: Arc<dyn SessionStore>) {
+    let created = store.create_payment(payment()).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let store = store.clone();
+        let read = created.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut next = read.clone();
+            next.captured = next
+                .captured
+                .checked_add(Money::new(100, "INR").unwrap())
+                .unwrap();
+            store.update_payment(&read, next).await
+        }));
+    }
+    let mut wins = 0;
+    for task in tasks {
+        if task.await.unwrap().is_ok() {
+            wins += 1;
+        }
+    }
+    assert_eq!(wins, 1);
+    let read = store.get_payment(&created.id).await.unwrap().unwrap();
+    assert_eq!(read.captured.minor_units(), 100);
+}
+
 /// Lifetimes short enough to watch records expire within a test.
 pub fn short_lifetimes() -> Lifetimes {
     Lifetimes {
@@ -306,6 +388,7 @@ pub fn short_lifetimes() -> Lifetimes {
         default_session: Duration::from_millis(200),
         idempotency: Duration::from_secs(60),
         idempotency_lease: Duration::from_millis(300),
+        payment: Duration::from_secs(60),
     }
 }
 
@@ -352,6 +435,8 @@ macro_rules! conformance_suite {
             idempotency_keys_are_scoped_by_merchant,
             abandoned_reservation_frees_the_key,
             completed_record_survives_abandon,
+            payment_roundtrips_and_updates_by_version,
+            fifty_concurrent_payment_updates_exactly_one_wins,
             ping_answers);
         $crate::conformance_suite!(@cases $factory, conformance::short_lifetimes(),
             lapsed_reservation_is_released,

@@ -1,0 +1,106 @@
+//! The contract every provider adapter implements.
+
+use async_trait::async_trait;
+use payorch_core::money::Money;
+use payorch_core::payment::PaymentRecord;
+use payorch_core::session::AuthenticationSession;
+
+use crate::capabilities::Capabilities;
+use crate::context::CallContext;
+use crate::error::ConnectorError;
+use crate::id::ConnectorId;
+use crate::model::{
+    AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest, PaymentOutcome,
+    RedirectParams, StartAuthentication,
+};
+
+/// A payment provider, seen through payorch's vocabulary.
+///
+/// Adapters are stateless between calls: what a later step needs is returned in
+/// `connector_state` and handed back inside the session or payment. Every method that
+/// changes state at the provider is called at most once per claimed transition; when it
+/// returns [`ConnectorError::OutcomeUnknown`] the caller records UNKNOWN and resolves it with
+/// the matching `sync_*` call, never by calling again.
+#[async_trait]
+pub trait Connector: Send + Sync + 'static {
+    fn id(&self) -> ConnectorId;
+
+    fn capabilities(&self) -> &Capabilities;
+
+    async fn check_eligibility(
+        &self,
+        ctx: &CallContext,
+        request: &EligibilityRequest<'_>,
+    ) -> Result<Eligibility, ConnectorError>;
+
+    async fn start_authentication(
+        &self,
+        ctx: &CallContext,
+        request: &StartAuthentication<'_>,
+    ) -> Result<AuthenticationOutcome, ConnectorError>;
+
+    /// Verify an OTP the payer typed into the merchant's page (seamless flow).
+    async fn submit_otp(
+        &self,
+        ctx: &CallContext,
+        session: &AuthenticationSession,
+        otp: &str,
+    ) -> Result<AuthenticationOutcome, ConnectorError>;
+
+    /// Ask the issuer for a new OTP; the old one stops working.
+    async fn resend_otp(
+        &self,
+        ctx: &CallContext,
+        session: &AuthenticationSession,
+    ) -> Result<AuthenticationOutcome, ConnectorError>;
+
+    /// The payer's browser returned from the issuer: verify the result with the provider.
+    async fn complete_redirect(
+        &self,
+        ctx: &CallContext,
+        session: &AuthenticationSession,
+        params: &RedirectParams,
+    ) -> Result<AuthenticationOutcome, ConnectorError>;
+
+    /// Ask the provider where the authentication stands (read only; safe to retry).
+    async fn sync_authentication(
+        &self,
+        ctx: &CallContext,
+        session: &AuthenticationSession,
+    ) -> Result<AuthenticationOutcome, ConnectorError>;
+
+    async fn authorize(
+        &self,
+        ctx: &CallContext,
+        request: &AuthorizeRequest<'_>,
+    ) -> Result<PaymentOutcome, ConnectorError>;
+
+    async fn capture(
+        &self,
+        ctx: &CallContext,
+        payment: &PaymentRecord,
+        amount: Money,
+    ) -> Result<PaymentOutcome, ConnectorError>;
+
+    async fn void(
+        &self,
+        ctx: &CallContext,
+        payment: &PaymentRecord,
+    ) -> Result<PaymentOutcome, ConnectorError>;
+
+    /// `refund_id` is payorch's id for this refund, usable as the provider's idempotency key.
+    async fn refund(
+        &self,
+        ctx: &CallContext,
+        payment: &PaymentRecord,
+        amount: Money,
+        refund_id: &str,
+    ) -> Result<PaymentOutcome, ConnectorError>;
+
+    /// Ask the provider where the payment stands (read only; safe to retry).
+    async fn sync_payment(
+        &self,
+        ctx: &CallContext,
+        payment: &PaymentRecord,
+    ) -> Result<PaymentOutcome, ConnectorError>;
+}

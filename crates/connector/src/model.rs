@@ -1,0 +1,117 @@
+//! Requests adapters receive and outcomes they return: payorch's vocabulary, never a
+//! provider's. Provider-specific state travels in `ConnectorState`, opaque to everything
+//! but the adapter that wrote it.
+
+use std::collections::BTreeMap;
+
+use payorch_core::card::Card;
+use payorch_core::money::Money;
+use payorch_core::session::{ConnectorState, NextAction, ProviderStatus};
+use payorch_core::status::{
+    AuthenticationStatus, FailureReason, Flow, PaymentStatus, Recommendation,
+};
+
+/// The payer's browser, as RuPay authentication requires it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Browser {
+    pub ip_address: String,
+    pub user_agent: String,
+    pub accept_header: String,
+    pub language: String,
+}
+
+/// Is payer authentication available for this card on this route?
+#[derive(Debug, Clone)]
+pub struct EligibilityRequest<'a> {
+    pub card: &'a Card,
+    pub amount: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Eligibility {
+    pub available: bool,
+    pub flows: Vec<Flow>,
+    pub failure_reason: Option<FailureReason>,
+    pub provider_status: Option<ProviderStatus>,
+}
+
+/// Begin a payer authentication.
+#[derive(Debug, Clone)]
+pub struct StartAuthentication<'a> {
+    /// payorch's authentication id: the provider-side merchant reference.
+    pub authentication_id: &'a str,
+    pub card: &'a Card,
+    pub amount: Money,
+    pub browser: &'a Browser,
+    /// Where the issuer's page returns the payer's browser (payorch's callback URL).
+    pub return_url: &'a str,
+    pub order_reference: &'a str,
+    pub preferred_flow: Option<Flow>,
+    /// Capture at authorization (for providers that decide it up front).
+    pub capture: bool,
+}
+
+/// What an authentication step produced. `None` fields leave the session's value as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticationOutcome {
+    pub status: AuthenticationStatus,
+    pub flow: Option<Flow>,
+    pub next_action: Option<NextAction>,
+    pub failure_reason: Option<FailureReason>,
+    pub recommendation: Option<Recommendation>,
+    pub provider_status: Option<ProviderStatus>,
+    pub provider_reference: Option<String>,
+    pub attempts_remaining: Option<i32>,
+    pub resends_remaining: Option<i32>,
+    pub expires_at_ms: Option<i64>,
+    pub connector_state: Option<ConnectorState>,
+}
+
+impl AuthenticationOutcome {
+    /// An outcome that only sets the status; adapters fill in the rest.
+    pub fn with_status(status: AuthenticationStatus) -> Self {
+        Self {
+            status,
+            flow: None,
+            next_action: None,
+            failure_reason: None,
+            recommendation: None,
+            provider_status: None,
+            provider_reference: None,
+            attempts_remaining: None,
+            resends_remaining: None,
+            expires_at_ms: None,
+            connector_state: None,
+        }
+    }
+}
+
+/// The payer's browser came back from the issuer with these parameters.
+pub type RedirectParams = BTreeMap<String, String>;
+
+/// Authorize (and optionally capture) an authenticated card.
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest<'a> {
+    pub payment_id: &'a str,
+    pub amount: Money,
+    pub capture: bool,
+    pub card: Option<&'a Card>,
+    /// The authentication's provider state (transaction ids, CAVV/XID, ...).
+    pub authentication_state: Option<&'a ConnectorState>,
+    pub authentication_reference: Option<&'a str>,
+    pub order_reference: &'a str,
+}
+
+/// What a payment operation produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentOutcome {
+    pub status: PaymentStatus,
+    /// The amount this operation moved (captured or refunded), when it moved money.
+    pub amount: Option<Money>,
+    pub approval_code: Option<String>,
+    pub network_transaction_id: Option<String>,
+    pub failure_reason: Option<FailureReason>,
+    pub provider_status: Option<ProviderStatus>,
+    pub provider_reference: Option<String>,
+    pub connector_state: Option<ConnectorState>,
+}

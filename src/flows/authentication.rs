@@ -1,0 +1,380 @@
+//! Payer authentication: start, OTP submission and resend, redirect completion, refresh and
+//! cancel. Every provider call happens from a claimed state (VERIFYING for the calls that
+//! move an existing session), so it is made once however many replicas see the request.
+
+use std::time::Duration;
+
+use payorch_connector::model::{
+    AuthenticationOutcome, Browser, RedirectParams, StartAuthentication,
+};
+use payorch_connector::{CallContext, ConnectorError};
+use payorch_core::card::Card;
+use payorch_core::money::Money;
+use payorch_core::session::{AuthenticationSession, ProviderStatus};
+use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
+use payorch_store::StoreError;
+use payorch_store::ttl::now_ms;
+use tonic::{Code, Status};
+
+use crate::api;
+use crate::flows::{Flows, connector_status};
+use crate::grpc::resources;
+use crate::grpc::status::{from_store, not_found, with_reason};
+use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, new_resource_id};
+
+/// Everything StartAuthentication needs, already validated.
+pub struct StartInput {
+    pub merchant_id: String,
+    pub connector: String,
+    pub amount: Money,
+    pub card: Card,
+    pub browser: Browser,
+    pub return_url: String,
+    pub order_reference: String,
+    pub preferred_flow: Option<Flow>,
+    pub capture: bool,
+}
+
+/// Copies a provider's answer onto the session (fields it left out keep their values).
+pub fn apply(
+    session: &AuthenticationSession,
+    outcome: AuthenticationOutcome,
+) -> AuthenticationSession {
+    let mut next = session.clone();
+    next.status = outcome.status;
+    next.flow = outcome.flow.or(session.flow);
+    next.next_action = outcome.next_action.or(next.next_action);
+    next.failure_reason = outcome.failure_reason;
+    next.recommendation = outcome
+        .recommendation
+        .or(Some(default_recommendation(outcome.status)));
+    next.provider_status = outcome.provider_status.or(next.provider_status);
+    next.provider_reference = outcome.provider_reference.or(next.provider_reference);
+    next.attempts_remaining = outcome
+        .attempts_remaining
+        .unwrap_or(session.attempts_remaining);
+    next.resends_remaining = outcome
+        .resends_remaining
+        .unwrap_or(session.resends_remaining);
+    next.expires_at_ms = outcome.expires_at_ms.or(session.expires_at_ms);
+    next.connector_state = outcome.connector_state.or(next.connector_state);
+    next.updated_at_ms = now_ms();
+    next
+}
+
+fn default_recommendation(status: AuthenticationStatus) -> Recommendation {
+    match status {
+        AuthenticationStatus::Succeeded => Recommendation::Proceed,
+        AuthenticationStatus::OtpRequired => Recommendation::RetryOtp,
+        _ => Recommendation::DoNotProceed,
+    }
+}
+
+/// The session after a provider call that failed without a normal answer: UNKNOWN when the
+/// provider may have acted, `fallback` when nothing happened there.
+fn after_error(
+    session: &AuthenticationSession,
+    err: &ConnectorError,
+    fallback: AuthenticationStatus,
+) -> AuthenticationSession {
+    let mut next = session.clone();
+    next.updated_at_ms = now_ms();
+    match err {
+        ConnectorError::OutcomeUnknown(_) => {
+            next.status = AuthenticationStatus::Unknown;
+            next.recommendation = None;
+        }
+        ConnectorError::Rejected { status, .. } | ConnectorError::Unauthorized(status) => {
+            next.status = fallback;
+            next.provider_status = Some(status.clone());
+            if fallback == AuthenticationStatus::Failed {
+                next.failure_reason = Some(FailureReason::ProviderError);
+                next.recommendation = Some(Recommendation::DoNotProceed);
+            }
+        }
+        _ => next.status = fallback,
+    }
+    next
+}
+
+impl Flows {
+    async fn load(&self, merchant_id: &str, id: &str) -> Result<AuthenticationSession, Status> {
+        self.store
+            .get(id)
+            .await
+            .map_err(|e| from_store(&e))?
+            .filter(|s| s.merchant_id == merchant_id)
+            .ok_or_else(|| not_found("authentication"))
+    }
+
+    async fn save(
+        &self,
+        from: &AuthenticationSession,
+        next: AuthenticationSession,
+    ) -> Result<AuthenticationSession, Status> {
+        self.store
+            .transition(from, next)
+            .await
+            .map_err(|e| from_store(&e))
+    }
+
+    /// Claims a session for one provider call: `expected -> VERIFYING`, compare-and-set.
+    /// A session already claimed (or moved on) is refused, never called twice.
+    async fn claim(
+        &self,
+        session: &AuthenticationSession,
+        expected: &[AuthenticationStatus],
+    ) -> Result<AuthenticationSession, Status> {
+        if !expected.contains(&session.status) {
+            return Err(wrong_state(session.status));
+        }
+        let mut claimed = session.clone();
+        claimed.status = AuthenticationStatus::Verifying;
+        claimed.updated_at_ms = now_ms();
+        match self.store.transition(session, claimed).await {
+            Ok(claimed) => Ok(claimed),
+            Err(StoreError::Conflict { .. }) => Err(with_reason(
+                Code::Aborted,
+                "CONCURRENT_OPERATION",
+                "another operation on this authentication is in progress; read it and retry",
+            )),
+            Err(e) => Err(from_store(&e)),
+        }
+    }
+
+    pub async fn start_authentication(
+        &self,
+        input: StartInput,
+        deadline: Option<Duration>,
+    ) -> Result<api::Authentication, Status> {
+        let connector = self.connector(&input.connector)?;
+        let id = new_resource_id(AUTHENTICATION_ID_PREFIX);
+        let now = now_ms();
+        let pending = AuthenticationSession {
+            id: id.clone(),
+            merchant_id: input.merchant_id,
+            connector: input.connector,
+            status: AuthenticationStatus::Pending,
+            flow: None,
+            amount: input.amount,
+            card_bin: input.card.bin().to_owned(),
+            card_last4: input.card.last4().to_owned(),
+            failure_reason: None,
+            recommendation: None,
+            provider_status: None,
+            provider_reference: None,
+            attempts_remaining: 0,
+            resends_remaining: 0,
+            expires_at_ms: None,
+            next_action: None,
+            return_url: input.return_url,
+            order_reference: input.order_reference,
+            connector_state: None,
+            created_at_ms: now,
+            updated_at_ms: now,
+            version: 0,
+            card: Some(input.card),
+        };
+        // Written before the provider is called: a crash mid-call leaves a findable record.
+        let pending = self
+            .store
+            .create(pending)
+            .await
+            .map_err(|e| from_store(&e))?;
+        let card = pending
+            .card
+            .clone()
+            .ok_or_else(|| with_reason(Code::Internal, "CARD_MISSING", "card data missing"))?;
+        let callback = self.callback_url(&id);
+        let ctx = CallContext::new(&id, deadline);
+        let request = StartAuthentication {
+            authentication_id: &id,
+            card: &card,
+            amount: pending.amount,
+            browser: &input.browser,
+            return_url: &callback,
+            order_reference: &pending.order_reference,
+            preferred_flow: input.preferred_flow,
+            capture: input.capture,
+        };
+        match connector.start_authentication(&ctx, &request).await {
+            Ok(outcome) => {
+                let next = apply(&pending, outcome);
+                Ok(resources::authentication(&self.save(&pending, next).await?))
+            }
+            Err(err) => {
+                self.record_failure(&pending, &err, AuthenticationStatus::Failed)
+                    .await
+            }
+        }
+    }
+
+    /// Stores the effect of a failed provider call and answers: UNKNOWN is a normal answer
+    /// (the caller refreshes); anything else is the matching gRPC error.
+    async fn record_failure(
+        &self,
+        session: &AuthenticationSession,
+        err: &ConnectorError,
+        fallback: AuthenticationStatus,
+    ) -> Result<api::Authentication, Status> {
+        tracing::warn!(authentication_id = %session.id, error = %err, "provider call failed");
+        let saved = self
+            .save(session, after_error(session, err, fallback))
+            .await?;
+        if err.outcome_unknown() {
+            Ok(resources::authentication(&saved))
+        } else {
+            Err(connector_status(err))
+        }
+    }
+
+    pub async fn submit_otp(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        otp: &str,
+        deadline: Option<Duration>,
+    ) -> Result<api::Authentication, Status> {
+        let session = self.load(merchant_id, id).await?;
+        let connector = self.connector(&session.connector)?;
+        let claimed = self
+            .claim(&session, &[AuthenticationStatus::OtpRequired])
+            .await?;
+        let ctx = CallContext::new(id, deadline);
+        match connector.submit_otp(&ctx, &claimed, otp).await {
+            Ok(outcome) => {
+                let next = apply(&claimed, outcome);
+                Ok(resources::authentication(&self.save(&claimed, next).await?))
+            }
+            Err(err) => {
+                self.record_failure(&claimed, &err, AuthenticationStatus::OtpRequired)
+                    .await
+            }
+        }
+    }
+
+    pub async fn resend_otp(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        deadline: Option<Duration>,
+    ) -> Result<api::Authentication, Status> {
+        let session = self.load(merchant_id, id).await?;
+        let connector = self.connector(&session.connector)?;
+        if !connector.capabilities().resend_otp {
+            return Err(connector_status(&ConnectorError::Unsupported("OTP resend")));
+        }
+        let claimed = self
+            .claim(&session, &[AuthenticationStatus::OtpRequired])
+            .await?;
+        let ctx = CallContext::new(id, deadline);
+        match connector.resend_otp(&ctx, &claimed).await {
+            Ok(outcome) => {
+                let next = apply(&claimed, outcome);
+                Ok(resources::authentication(&self.save(&claimed, next).await?))
+            }
+            Err(err) => {
+                self.record_failure(&claimed, &err, AuthenticationStatus::OtpRequired)
+                    .await
+            }
+        }
+    }
+
+    pub async fn complete_redirect(
+        &self,
+        merchant_id: Option<&str>,
+        id: &str,
+        params: &RedirectParams,
+        deadline: Option<Duration>,
+    ) -> Result<(api::Authentication, String), Status> {
+        let session = match merchant_id {
+            Some(merchant) => self.load(merchant, id).await?,
+            // The browser's callback carries no merchant: the id alone finds the session.
+            None => self
+                .store
+                .get(id)
+                .await
+                .map_err(|e| from_store(&e))?
+                .ok_or_else(|| not_found("authentication"))?,
+        };
+        let return_url = session.return_url.clone();
+        let connector = self.connector(&session.connector)?;
+        let claimed = self
+            .claim(&session, &[AuthenticationStatus::RedirectRequired])
+            .await?;
+        let ctx = CallContext::new(id, deadline);
+        let answer = match connector.complete_redirect(&ctx, &claimed, params).await {
+            Ok(outcome) => {
+                let next = apply(&claimed, outcome);
+                resources::authentication(&self.save(&claimed, next).await?)
+            }
+            Err(err) => {
+                self.record_failure(&claimed, &err, AuthenticationStatus::RedirectRequired)
+                    .await?
+            }
+        };
+        Ok((answer, return_url))
+    }
+
+    pub async fn get_authentication(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        refresh: bool,
+        deadline: Option<Duration>,
+    ) -> Result<api::Authentication, Status> {
+        let session = self.load(merchant_id, id).await?;
+        if !refresh || session.is_terminal() || session.status == AuthenticationStatus::Pending {
+            return Ok(resources::authentication(&session));
+        }
+        let connector = self.connector(&session.connector)?;
+        let ctx = CallContext::new(id, deadline);
+        let outcome = connector
+            .sync_authentication(&ctx, &session)
+            .await
+            .map_err(|e| connector_status(&e))?;
+        if outcome.status == session.status && outcome.status != AuthenticationStatus::Unknown {
+            return Ok(resources::authentication(&session));
+        }
+        let next = apply(&session, outcome);
+        Ok(resources::authentication(&self.save(&session, next).await?))
+    }
+
+    /// Cancels locally: RuPay OTP sessions have no provider-side cancel; the session simply
+    /// stops being usable and its card data is deleted.
+    pub async fn cancel_authentication(
+        &self,
+        merchant_id: &str,
+        id: &str,
+    ) -> Result<api::Authentication, Status> {
+        let session = self.load(merchant_id, id).await?;
+        let cancellable = [
+            AuthenticationStatus::Pending,
+            AuthenticationStatus::RedirectRequired,
+            AuthenticationStatus::OtpRequired,
+        ];
+        if !cancellable.contains(&session.status) {
+            return Err(wrong_state(session.status));
+        }
+        let mut next = session.clone();
+        next.status = AuthenticationStatus::Cancelled;
+        next.failure_reason = Some(FailureReason::CancelledByPayer);
+        next.recommendation = Some(Recommendation::DoNotProceed);
+        next.next_action = None;
+        next.updated_at_ms = now_ms();
+        next.provider_status = Some(ProviderStatus {
+            code: String::new(),
+            message: "cancelled by the merchant".into(),
+            raw_status: String::new(),
+        });
+        Ok(resources::authentication(&self.save(&session, next).await?))
+    }
+}
+
+fn wrong_state(status: AuthenticationStatus) -> Status {
+    with_reason(
+        Code::FailedPrecondition,
+        "AUTHENTICATION_STATE",
+        format!("the authentication is {status}; this operation needs another state"),
+    )
+}

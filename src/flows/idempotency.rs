@@ -1,0 +1,87 @@
+//! Idempotent execution of a mutating RPC: the first request with a key runs and its answer
+//! is stored; the same request again gets the stored answer; a different request under the
+//! same key is refused; a duplicate arriving while the first runs is told to retry.
+
+use std::future::Future;
+
+use payorch_store::{Fingerprint, IdempotencyOutcome, IdempotencyScope, SessionStore};
+use prost::Message;
+use sha2::{Digest, Sha256};
+use tonic::{Code, Status};
+
+use crate::grpc::status::{from_store, with_reason};
+
+/// SHA-256 over the RPC name and the request's canonical protobuf encoding.
+pub fn fingerprint(rpc: &str, request: &impl Message) -> Fingerprint {
+    let mut hasher = Sha256::new();
+    hasher.update(rpc.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(request.encode_to_vec());
+    hasher.finalize().into()
+}
+
+pub async fn run<M, F>(
+    store: &dyn SessionStore,
+    merchant_id: &str,
+    key: &str,
+    fingerprint: Fingerprint,
+    call: F,
+) -> Result<M, Status>
+where
+    M: Message + Default,
+    F: Future<Output = Result<M, Status>>,
+{
+    let scope = IdempotencyScope {
+        merchant_id: merchant_id.to_owned(),
+        key: key.to_owned(),
+    };
+    match store
+        .begin_idempotent(&scope, &fingerprint)
+        .await
+        .map_err(|e| from_store(&e))?
+    {
+        IdempotencyOutcome::Completed(bytes) => {
+            return M::decode(bytes.as_slice()).map_err(|_| {
+                with_reason(
+                    Code::Internal,
+                    "IDEMPOTENCY_RECORD_UNREADABLE",
+                    "stored answer unreadable",
+                )
+            });
+        }
+        IdempotencyOutcome::InProgress => {
+            return Err(with_reason(
+                Code::Aborted,
+                "IDEMPOTENT_REQUEST_IN_PROGRESS",
+                "a request with this idempotency key is still running; retry shortly",
+            ));
+        }
+        IdempotencyOutcome::Mismatch => {
+            return Err(with_reason(
+                Code::AlreadyExists,
+                "IDEMPOTENCY_KEY_REUSED",
+                "this idempotency key was used with a different request",
+            ));
+        }
+        IdempotencyOutcome::Reserved => {}
+    }
+    match call.await {
+        Ok(response) => {
+            if let Err(err) = store
+                .complete_idempotent(&scope, &fingerprint, &response.encode_to_vec())
+                .await
+            {
+                // The work is done and its state stored; only the replay copy is missing.
+                tracing::warn!(error = %err, "idempotency record not completed");
+            }
+            Ok(response)
+        }
+        Err(status) => {
+            // Errors are not replayed: the state machine, not the key, guards what changed.
+            if let Err(err) = store.abandon_idempotent(&scope, &fingerprint).await {
+                tracing::warn!(error = %err, "idempotency reservation not released");
+            }
+            Err(status)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The flows behind the RPCs: each step claims the record with a compare-and-set transition
+//! before calling the provider, so two replicas can never make the same provider call, and
+//! stores the answer (or UNKNOWN when the provider's answer was lost) atomically after.
+
+pub mod authentication;
+pub mod idempotency;
+pub mod payment;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use payorch_connector::{CallContext, Connector, ConnectorError};
+use payorch_store::SessionStore;
+use tonic::{Code, Status};
+
+use crate::config::Settings;
+use crate::grpc::status::with_reason;
+
+/// The adapters this process can call, by connector id.
+pub type Connectors = HashMap<String, Arc<dyn Connector>>;
+
+#[derive(Clone)]
+pub struct Flows {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn SessionStore>,
+    pub connectors: Arc<Connectors>,
+}
+
+impl Flows {
+    pub fn connector(&self, id: &str) -> Result<Arc<dyn Connector>, Status> {
+        self.connectors.get(id).cloned().ok_or_else(|| {
+            with_reason(
+                Code::FailedPrecondition,
+                "CONNECTOR_NOT_CONFIGURED",
+                format!("connector {id:?} is not configured in this deployment"),
+            )
+        })
+    }
+
+    /// The URL the issuer's page sends the payer back to (payorch's HTTP callback).
+    pub fn callback_url(&self, authentication_id: &str) -> String {
+        format!(
+            "{}/v1/callbacks/{authentication_id}",
+            self.settings.http.public_base_url().trim_end_matches('/')
+        )
+    }
+}
+
+/// A call context bounded by the caller's gRPC deadline.
+pub fn call_context(request_id: &str, deadline: Option<Duration>) -> CallContext {
+    CallContext::new(request_id, deadline)
+}
+
+/// A connector error that is not a normal provider answer, as a gRPC status.
+pub fn connector_status(err: &ConnectorError) -> Status {
+    match err {
+        ConnectorError::NotSent(_) => with_reason(
+            Code::Unavailable,
+            "PROVIDER_UNREACHABLE",
+            "the provider could not be reached; nothing was sent, retry",
+        ),
+        ConnectorError::OutcomeUnknown(_) => with_reason(
+            Code::Unavailable,
+            "PROVIDER_OUTCOME_UNKNOWN",
+            "the provider's answer was lost; the record is UNKNOWN, refresh it",
+        ),
+        ConnectorError::Rejected {
+            caller_field: Some(field),
+            ..
+        } => {
+            let errors = payorch_core::error::ValidationError::single(
+                field.clone(),
+                "refused by the provider",
+            );
+            crate::grpc::status::invalid_argument(&errors)
+        }
+        ConnectorError::Rejected { status, .. } => with_reason(
+            Code::FailedPrecondition,
+            "PROVIDER_REJECTED",
+            format!("the provider refused the request ({})", status.code),
+        ),
+        ConnectorError::Unauthorized(_) => with_reason(
+            Code::Unavailable,
+            "PROVIDER_CREDENTIALS_REFUSED",
+            "the provider refused payorch's credentials; check the connector configuration",
+        ),
+        ConnectorError::Unsupported(what) => with_reason(
+            Code::FailedPrecondition,
+            "NOT_SUPPORTED_BY_CONNECTOR",
+            format!("not supported by this connector: {what}"),
+        ),
+        ConnectorError::InvalidState(_) => with_reason(
+            Code::Internal,
+            "SESSION_STATE_UNUSABLE",
+            "the stored record cannot continue this step",
+        ),
+    }
+}

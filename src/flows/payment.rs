@@ -1,0 +1,393 @@
+//! Payments: authorize a successful authentication, then capture, void, refund and refresh.
+//!
+//! An authentication authorizes at most one payment: the payment id is derived from the
+//! authentication id, so a second Authorize (under any idempotency key) finds the first
+//! instead of charging again. Captures, voids and refunds claim the payment (`in_flight`,
+//! compare-and-set) before calling the provider.
+
+use std::time::Duration;
+
+use payorch_connector::model::{AuthorizeRequest, PaymentOutcome};
+use payorch_connector::{CallContext, ConnectorError};
+use payorch_core::money::Money;
+use payorch_core::payment::PaymentRecord;
+use payorch_core::status::{AuthenticationStatus, PaymentStatus};
+use payorch_store::StoreError;
+use payorch_store::ttl::now_ms;
+use tonic::{Code, Status};
+
+use crate::api;
+use crate::flows::{Flows, connector_status};
+use crate::grpc::resources;
+use crate::grpc::status::{from_store, not_found, with_reason};
+use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, PAYMENT_ID_PREFIX};
+
+/// The one payment an authentication can authorize.
+pub fn payment_id_for(authentication_id: &str) -> String {
+    let suffix = authentication_id
+        .strip_prefix(AUTHENTICATION_ID_PREFIX)
+        .unwrap_or(authentication_id);
+    format!("{PAYMENT_ID_PREFIX}{suffix}")
+}
+
+/// Which operation a payment is claimed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Capture,
+    Void,
+    Refund,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Operation::Capture => "capture",
+            Operation::Void => "void",
+            Operation::Refund => "refund",
+        }
+    }
+}
+
+fn apply(
+    payment: &PaymentRecord,
+    outcome: PaymentOutcome,
+    operation: Option<Operation>,
+) -> PaymentRecord {
+    let mut next = payment.clone();
+    next.status = outcome.status;
+    if let Some(moved) = outcome.amount {
+        match operation {
+            Some(Operation::Capture) => {
+                next.captured = next.captured.checked_add(moved).unwrap_or(next.captured);
+            }
+            Some(Operation::Refund) => {
+                next.refunded = next.refunded.checked_add(moved).unwrap_or(next.refunded);
+            }
+            Some(Operation::Void) | None => {}
+        }
+    }
+    if operation.is_none() && outcome.status == PaymentStatus::Captured {
+        next.captured = next.amount;
+    }
+    next.approval_code = outcome.approval_code.or(next.approval_code);
+    next.network_transaction_id = outcome
+        .network_transaction_id
+        .or(next.network_transaction_id);
+    next.failure_reason = outcome.failure_reason;
+    next.provider_status = outcome.provider_status.or(next.provider_status);
+    next.provider_reference = next.provider_reference.or(outcome.provider_reference);
+    next.connector_state = outcome.connector_state.or(next.connector_state);
+    next.in_flight = None;
+    next.updated_at_ms = now_ms();
+    next
+}
+
+fn precondition(reason: &str, message: impl Into<String>) -> Status {
+    with_reason(Code::FailedPrecondition, reason, message)
+}
+
+impl Flows {
+    async fn load_payment(&self, merchant_id: &str, id: &str) -> Result<PaymentRecord, Status> {
+        self.store
+            .get_payment(id)
+            .await
+            .map_err(|e| from_store(&e))?
+            .filter(|p| p.merchant_id == merchant_id)
+            .ok_or_else(|| not_found("payment"))
+    }
+
+    async fn update(
+        &self,
+        from: &PaymentRecord,
+        next: PaymentRecord,
+    ) -> Result<PaymentRecord, Status> {
+        self.store
+            .update_payment(from, next)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => with_reason(
+                    Code::Aborted,
+                    "CONCURRENT_OPERATION",
+                    "another operation on this payment is in progress; read it and retry",
+                ),
+                other => from_store(&other),
+            })
+    }
+
+    pub async fn authorize(
+        &self,
+        merchant_id: &str,
+        authentication_id: &str,
+        amount: Money,
+        capture: bool,
+        order_reference: &str,
+        deadline: Option<Duration>,
+    ) -> Result<api::Payment, Status> {
+        let session = self
+            .store
+            .get(authentication_id)
+            .await
+            .map_err(|e| from_store(&e))?
+            .filter(|s| s.merchant_id == merchant_id)
+            .ok_or_else(|| not_found("authentication"))?;
+        if session.status != AuthenticationStatus::Succeeded {
+            return Err(precondition(
+                "AUTHENTICATION_REQUIRED",
+                "RuPay needs a SUCCEEDED authentication before authorization",
+            ));
+        }
+        if amount != session.amount {
+            let errors = payorch_core::error::ValidationError::single(
+                "amount",
+                "must equal the authenticated amount",
+            );
+            return Err(crate::grpc::status::invalid_argument(&errors));
+        }
+        let connector = self.connector(&session.connector)?;
+        let now = now_ms();
+        let pending = PaymentRecord {
+            id: payment_id_for(&session.id),
+            merchant_id: merchant_id.to_owned(),
+            authentication_id: Some(session.id.clone()),
+            connector: session.connector.clone(),
+            status: PaymentStatus::Pending,
+            amount,
+            captured: Money::zero(amount.currency()),
+            refunded: Money::zero(amount.currency()),
+            approval_code: None,
+            network_transaction_id: None,
+            provider_status: None,
+            failure_reason: None,
+            provider_reference: None,
+            order_reference: if order_reference.is_empty() {
+                session.order_reference.clone()
+            } else {
+                order_reference.to_owned()
+            },
+            card_bin: session.card_bin.clone(),
+            card_last4: session.card_last4.clone(),
+            connector_state: None,
+            in_flight: Some("authorize".into()),
+            created_at_ms: now,
+            updated_at_ms: now,
+            version: 0,
+        };
+        let pending = match self.store.create_payment(pending).await {
+            Ok(created) => created,
+            Err(StoreError::AlreadyExists) => {
+                return Err(with_reason(
+                    Code::AlreadyExists,
+                    "AUTHENTICATION_ALREADY_USED",
+                    format!(
+                        "this authentication already authorized payment {}",
+                        payment_id_for(&session.id)
+                    ),
+                ));
+            }
+            Err(e) => return Err(from_store(&e)),
+        };
+        let ctx = CallContext::new(&pending.id, deadline);
+        let request = AuthorizeRequest {
+            payment_id: &pending.id,
+            amount,
+            capture,
+            card: session.card.as_ref(),
+            authentication_state: session.connector_state.as_ref(),
+            authentication_reference: session.provider_reference.as_deref(),
+            order_reference: &pending.order_reference,
+        };
+        let outcome = connector.authorize(&ctx, &request).await;
+        self.finish(&pending, outcome, None).await
+    }
+
+    /// Stores a provider's answer to a claimed operation and answers with the payment.
+    async fn finish(
+        &self,
+        claimed: &PaymentRecord,
+        outcome: Result<PaymentOutcome, ConnectorError>,
+        operation: Option<Operation>,
+    ) -> Result<api::Payment, Status> {
+        match outcome {
+            Ok(outcome) => {
+                let saved = self
+                    .update(claimed, apply(claimed, outcome, operation))
+                    .await?;
+                Ok(resources::payment(&saved))
+            }
+            Err(err) => {
+                tracing::warn!(payment_id = %claimed.id, error = %err, "provider call failed");
+                let mut next = claimed.clone();
+                next.in_flight = None;
+                next.updated_at_ms = now_ms();
+                if err.outcome_unknown() {
+                    next.status = PaymentStatus::Unknown;
+                } else if operation.is_none() {
+                    next.status = PaymentStatus::Failed;
+                }
+                if let ConnectorError::Rejected { status, .. } = &err {
+                    next.provider_status = Some(status.clone());
+                }
+                let saved = self.update(claimed, next).await?;
+                if err.outcome_unknown() {
+                    Ok(resources::payment(&saved))
+                } else {
+                    Err(connector_status(&err))
+                }
+            }
+        }
+    }
+
+    /// Claims a payment for one provider operation, after checking it allows it.
+    async fn claim_payment(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        operation: Operation,
+        allowed: &[PaymentStatus],
+    ) -> Result<PaymentRecord, Status> {
+        let payment = self.load_payment(merchant_id, id).await?;
+        if payment.in_flight.is_some() {
+            return Err(with_reason(
+                Code::Aborted,
+                "CONCURRENT_OPERATION",
+                "another operation on this payment is in progress; read it and retry",
+            ));
+        }
+        if !allowed.contains(&payment.status) {
+            return Err(precondition(
+                "PAYMENT_STATE",
+                format!(
+                    "cannot {} a payment that is {}",
+                    operation.name(),
+                    payment.status
+                ),
+            ));
+        }
+        let mut claimed = payment.clone();
+        claimed.in_flight = Some(operation.name().into());
+        self.update(&payment, claimed).await
+    }
+
+    pub async fn capture(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        amount: Option<Money>,
+        deadline: Option<Duration>,
+    ) -> Result<api::Payment, Status> {
+        let payment = self.load_payment(merchant_id, id).await?;
+        let capturable = payment.capturable().unwrap_or(payment.amount);
+        let amount = amount.unwrap_or(capturable);
+        if amount.currency() != payment.amount.currency()
+            || amount.minor_units() > capturable.minor_units()
+        {
+            let errors = payorch_core::error::ValidationError::single(
+                "amount",
+                "must be in the payment's currency and at most what is left to capture",
+            );
+            return Err(crate::grpc::status::invalid_argument(&errors));
+        }
+        let claimed = self
+            .claim_payment(
+                merchant_id,
+                id,
+                Operation::Capture,
+                &[PaymentStatus::Authorized, PaymentStatus::PartiallyCaptured],
+            )
+            .await?;
+        let connector = self.connector(&claimed.connector)?;
+        let ctx = CallContext::new(id, deadline);
+        let outcome = connector.capture(&ctx, &claimed, amount).await;
+        self.finish(&claimed, outcome, Some(Operation::Capture))
+            .await
+    }
+
+    pub async fn void(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        deadline: Option<Duration>,
+    ) -> Result<api::Payment, Status> {
+        let claimed = self
+            .claim_payment(
+                merchant_id,
+                id,
+                Operation::Void,
+                &[PaymentStatus::Authorized],
+            )
+            .await?;
+        let connector = self.connector(&claimed.connector)?;
+        let ctx = CallContext::new(id, deadline);
+        let outcome = connector.void(&ctx, &claimed).await;
+        self.finish(&claimed, outcome, Some(Operation::Void)).await
+    }
+
+    pub async fn refund(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        amount: Option<Money>,
+        refund_id: &str,
+        deadline: Option<Duration>,
+    ) -> Result<api::Payment, Status> {
+        let payment = self.load_payment(merchant_id, id).await?;
+        let refundable = payment.refundable().unwrap_or(payment.captured);
+        let amount = amount.unwrap_or(refundable);
+        if amount.currency() != payment.amount.currency()
+            || amount.minor_units() > refundable.minor_units()
+            || !amount.is_positive()
+        {
+            let errors = payorch_core::error::ValidationError::single(
+                "amount",
+                "must be in the payment's currency and at most what is left to refund",
+            );
+            return Err(crate::grpc::status::invalid_argument(&errors));
+        }
+        let claimed = self
+            .claim_payment(
+                merchant_id,
+                id,
+                Operation::Refund,
+                &[
+                    PaymentStatus::Captured,
+                    PaymentStatus::PartiallyCaptured,
+                    PaymentStatus::PartiallyRefunded,
+                ],
+            )
+            .await?;
+        let connector = self.connector(&claimed.connector)?;
+        let ctx = CallContext::new(id, deadline);
+        let outcome = connector.refund(&ctx, &claimed, amount, refund_id).await;
+        self.finish(&claimed, outcome, Some(Operation::Refund))
+            .await
+    }
+
+    pub async fn get_payment(
+        &self,
+        merchant_id: &str,
+        id: &str,
+        refresh: bool,
+        deadline: Option<Duration>,
+    ) -> Result<api::Payment, Status> {
+        let payment = self.load_payment(merchant_id, id).await?;
+        if !refresh {
+            return Ok(resources::payment(&payment));
+        }
+        let connector = self.connector(&payment.connector)?;
+        let ctx = CallContext::new(id, deadline);
+        let outcome = connector
+            .sync_payment(&ctx, &payment)
+            .await
+            .map_err(|e| connector_status(&e))?;
+        let mut next = apply(&payment, outcome, None);
+        next.captured = match next.status {
+            PaymentStatus::Captured => next.amount,
+            _ => payment.captured,
+        };
+        next.in_flight = payment.in_flight.clone();
+        if next.status == payment.status && next.captured == payment.captured {
+            return Ok(resources::payment(&payment));
+        }
+        Ok(resources::payment(&self.update(&payment, next).await?))
+    }
+}
