@@ -36,6 +36,8 @@ pub enum StartupError {
 pub struct Running {
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    /// Where the embedded provider sandbox listens, when it runs.
+    pub sandbox_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<Result<(), StartupError>>,
 }
@@ -118,7 +120,7 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
 const READINESS_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Starts payorch with these settings and returns once both ports are listening.
-pub async fn start(settings: Settings) -> Result<Running, StartupError> {
+pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
     validate(&settings)?;
     let store = open_store(&settings).await?;
     let grpc_listener = bind(settings.grpc.listen).await?;
@@ -129,6 +131,11 @@ pub async fn start(settings: Settings) -> Result<Running, StartupError> {
     let http_addr = http_listener
         .local_addr()
         .map_err(|e| StartupError::Serve(e.to_string()))?;
+
+    if settings.http.public_url.is_none() {
+        // Port 0 binds a free port: callbacks must name the one actually bound.
+        settings.http.public_url = Some(format!("http://{http_addr}"));
+    }
 
     let (shutdown, shutdown_rx) = watch::channel(false);
     let ready = Arc::new(AtomicBool::new(false));
@@ -141,8 +148,10 @@ pub async fn start(settings: Settings) -> Result<Running, StartupError> {
         shutdown_rx.clone(),
     ));
 
-    let connectors = Arc::new(crate::connectors::build(&settings)?);
+    let sandbox_addr = start_sandbox(&settings).await?;
+    let connectors = Arc::new(crate::connectors::build(&settings, sandbox_addr)?);
     let services = grpc::Services::new(Arc::new(settings.clone()), store, connectors);
+    let flows = services.flows();
     let grpc_server = grpc::server(services, health_service)?;
     let grpc_stop = stopped(shutdown_rx.clone());
     let grpc_task = tokio::spawn(async move {
@@ -155,6 +164,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartupError> {
     let http_state = HttpState {
         ready: ready.clone(),
         metrics: telemetry::metrics_handle(),
+        flows,
     };
     let http_stop = stopped(shutdown_rx.clone());
     let http_task = tokio::spawn(async move {
@@ -199,9 +209,28 @@ pub async fn start(settings: Settings) -> Result<Running, StartupError> {
     Ok(Running {
         grpc_addr,
         http_addr,
+        sandbox_addr,
         shutdown,
         task,
     })
+}
+
+/// Serves the provider simulators in-process when configured (the embedded default).
+async fn start_sandbox(settings: &Settings) -> Result<Option<SocketAddr>, StartupError> {
+    if !settings.sandbox.embedded {
+        return Ok(None);
+    }
+    let addr = payorch_sandbox::spawn(
+        settings.sandbox.listen,
+        payorch_sandbox::SandboxConfig::default(),
+    )
+    .await
+    .map_err(|source| StartupError::Listen {
+        addr: settings.sandbox.listen,
+        source,
+    })?;
+    tracing::warn!(%addr, "embedded provider sandbox serving: every connector talks to simulators");
+    Ok(Some(addr))
 }
 
 async fn stopped(mut rx: watch::Receiver<bool>) {

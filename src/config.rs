@@ -22,6 +22,62 @@ pub struct Settings {
     /// How long SIGTERM waits for in-flight calls before exiting.
     pub shutdown_grace_secs: u64,
     pub log: LogSettings,
+    /// The provider simulators, served in-process (embedded default only).
+    #[serde(default)]
+    pub sandbox: SandboxSettings,
+    /// Provider credentials and addresses. A connector without settings has no adapter.
+    #[serde(default)]
+    pub connectors: ConnectorSettings,
+}
+
+/// A secret from configuration: usable, never printed.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SandboxSettings {
+    pub embedded: bool,
+    pub listen: SocketAddr,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            embedded: false,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8090)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ConnectorSettings {
+    pub cybersource: Option<CybersourceSettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CybersourceSettings {
+    /// e.g. `https://api.cybersource.com`; unset means the embedded sandbox.
+    pub base_url: Option<String>,
+    pub merchant_id: String,
+    pub key_id: String,
+    pub shared_secret: Secret,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,12 +154,40 @@ impl Settings {
                 format: "json".into(),
                 filter: "info".into(),
             },
+            sandbox: SandboxSettings {
+                embedded: true,
+                ..SandboxSettings::default()
+            },
+            connectors: ConnectorSettings {
+                // The sandbox's sample merchant (the Cybersource SDK's `testrest`).
+                cybersource: Some(CybersourceSettings {
+                    base_url: None,
+                    merchant_id: "testrest".into(),
+                    key_id: "08c94330-f618-42a3-b09d-e1e43be5efda".into(),
+                    shared_secret: Secret::new("yBJxy6LjM2TmcPGu+GaJrHtkke25fPpUX+UY6/L/1tE="),
+                }),
+            },
         }
     }
 
-    /// Embedded defaults, then the file (if any), then `PAYORCH_*` and `REDIS_URL`.
+    /// The base a configuration file starts from: no sandbox, no connectors, nothing that
+    /// could send production traffic somewhere it was not configured to go.
+    pub fn production_defaults() -> Self {
+        Self {
+            sandbox: SandboxSettings::default(),
+            connectors: ConnectorSettings::default(),
+            ..Self::embedded()
+        }
+    }
+
+    /// Embedded defaults (or, with a file, production defaults and the file), then
+    /// `PAYORCH_*` and `REDIS_URL`.
     pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
-        let mut figment = Figment::from(Serialized::defaults(Self::embedded()));
+        let base = match file {
+            Some(_) => Self::production_defaults(),
+            None => Self::embedded(),
+        };
+        let mut figment = Figment::from(Serialized::defaults(base));
         if let Some(path) = file {
             if !path.exists() {
                 return Err(Box::new(figment::Error::from(format!(

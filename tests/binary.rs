@@ -1,5 +1,5 @@
 //! The README's run command, as a newcomer runs it: the real `payorch` binary with no
-//! arguments answers gRPC health SERVING, lists the three services over reflection (v1 and
+//! arguments embeds the provider sandbox, answers gRPC health SERVING, lists the three services over reflection (v1 and
 //! v1alpha), serves /healthz, /readyz and /metrics, and drains on SIGTERM.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -34,10 +34,15 @@ impl Drop for Payorch {
     }
 }
 
-fn spawn(grpc: std::net::SocketAddr, http: std::net::SocketAddr) -> Payorch {
+fn spawn(
+    grpc: std::net::SocketAddr,
+    http: std::net::SocketAddr,
+    sandbox: std::net::SocketAddr,
+) -> Payorch {
     let child = Command::new(env!("CARGO_BIN_EXE_payorch"))
         .env("PAYORCH_GRPC__LISTEN", grpc.to_string())
         .env("PAYORCH_HTTP__LISTEN", http.to_string())
+        .env("PAYORCH_SANDBOX__LISTEN", sandbox.to_string())
         .env_remove("REDIS_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -90,10 +95,29 @@ async fn list_v1alpha(addr: std::net::SocketAddr) -> Vec<String> {
     }
 }
 
+async fn get_sandbox(
+    client: &reqwest::Client,
+    sandbox: std::net::SocketAddr,
+    path: &str,
+) -> Vec<serde_json::Value> {
+    client
+        .get(format!("http://{sandbox}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_binary_serves_health_reflection_and_http_then_drains_on_sigterm() {
-    let (grpc, http) = (support::free_addr(), support::free_addr());
-    let mut payorch = spawn(grpc, http);
+    let (grpc, http, sandbox) = (
+        support::free_addr(),
+        support::free_addr(),
+        support::free_addr(),
+    );
+    let mut payorch = spawn(grpc, http, sandbox);
 
     let up = support::eventually(Duration::from_secs(30), || async {
         tonic::transport::Endpoint::from_shared(format!("http://{grpc}"))
@@ -135,6 +159,15 @@ async fn the_binary_serves_health_reflection_and_http_then_drains_on_sigterm() {
     assert!(
         metrics.is_empty() || metrics.contains("payorch_"),
         "{metrics}"
+    );
+
+    // The embedded sandbox serves its test card catalogue.
+    let cards: Vec<serde_json::Value> = get_sandbox(&http_client, sandbox, "/_sandbox/cards").await;
+    assert!(cards.len() >= 9, "{cards:?}");
+    assert!(
+        cards
+            .iter()
+            .all(|c| c["number"].as_str().is_some_and(|n| n.len() >= 12))
     );
 
     // One RPC later the request counter shows it.

@@ -20,3 +20,14 @@ ensure_redis_server() {
     exit 1
   }
 }
+
+# The official Cybersource Python SDK, the independent client of the sandbox's oracle test.
+ensure_cybersource_sdk() {
+  local venv=target/cybersource-sdk-venv
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import CyberSource" 2>/dev/null; then
+    return
+  fi
+  echo "scripts: installing the Cybersource Python SDK into $venv (PyPI)" >&2
+  rm -rf "$venv"
+  crates/sandbox/tests/sdk/setup.sh "$venv" >/dev/null
+}

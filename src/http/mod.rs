@@ -1,4 +1,6 @@
-//! The HTTP side: liveness, readiness and Prometheus metrics (callbacks join it later).
+//! The HTTP side: the issuers' redirect callbacks, liveness, readiness and Prometheus metrics.
+
+pub mod callbacks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -6,13 +8,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::flows::Flows;
 
 #[derive(Clone)]
 pub struct HttpState {
     pub ready: Arc<AtomicBool>,
     pub metrics: PrometheusHandle,
+    pub flows: Flows,
 }
 
 pub fn router(state: HttpState) -> Router {
@@ -20,6 +25,10 @@ pub fn router(state: HttpState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route(
+            "/v1/callbacks/{authentication_id}",
+            post(callbacks::complete),
+        )
         .with_state(state)
 }
 

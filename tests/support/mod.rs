@@ -30,6 +30,7 @@ pub fn settings() -> Settings {
     let mut settings = Settings::embedded();
     settings.grpc.listen = "127.0.0.1:0".parse().unwrap();
     settings.http.listen = "127.0.0.1:0".parse().unwrap();
+    settings.sandbox.listen = "127.0.0.1:0".parse().unwrap();
     settings.shutdown_grace_secs = 5;
     settings
 }

@@ -122,7 +122,10 @@ impl ProviderHttp {
                         Idempotence::Read => last_error,
                     });
                 }
-                Some(left) => left.min(self.timeouts.total),
+                // Keep a slice of the caller's time to store the answer and reply.
+                Some(left) => {
+                    (left - (left / 5).min(Duration::from_millis(500))).min(self.timeouts.total)
+                }
                 None => self.timeouts.total,
             };
             let mut request = build(&self.client)?;

@@ -1,0 +1,281 @@
+//! The issuer's ACS page for redirect flows: the payer types the OTP (or asks for a new
+//! one, or cancels), and the page then posts back to the merchant's return URL in the
+//! shape of the provider that sent the payer here.
+//!
+//! `GET|POST /_sandbox/acs/{connector}/{reference}` opens the page (a POST's form fields,
+//! e.g. Cybersource's `PaReq`, `TermUrl`, `MD`, are kept for the return);
+//! `POST /_sandbox/acs/{connector}/{reference}/submit` with `otp=...` or `action=resend|cancel`.
+//! With `Accept: application/json` the submit answers `{"status","message","action","method","fields"}`
+//! instead of HTML, so tests need no HTML parsing.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::npci::{NpciCode, Outcome, Resend, Verify};
+use crate::state::Sandbox;
+use crate::store::BoundedMap;
+
+/// How the ACS session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcsResult {
+    Authenticated,
+    Failed(NpciCode),
+    Cancelled,
+}
+
+/// Builds the fields posted back to the merchant for a result.
+pub type ReturnFields = fn(&Sandbox, &AcsChallenge, AcsResult) -> Vec<(String, String)>;
+
+/// A redirect challenge waiting at the ACS.
+#[derive(Debug, Clone)]
+pub struct AcsChallenge {
+    pub connector: String,
+    pub reference: String,
+    /// Where the browser goes back to (from the API request, or posted to the ACS).
+    pub return_url: Option<String>,
+    /// Name of the posted field that carries the return URL (Cybersource: `TermUrl`).
+    pub return_url_field: Option<&'static str>,
+    /// Form fields the merchant posted to the ACS.
+    pub posted: HashMap<String, String>,
+    pub return_fields: ReturnFields,
+}
+
+/// Open ACS challenges.
+#[derive(Debug)]
+pub struct AcsStore {
+    challenges: Mutex<BoundedMap<(String, String), AcsChallenge>>,
+}
+
+impl AcsStore {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            challenges: Mutex::new(BoundedMap::new(capacity)),
+        }
+    }
+
+    pub fn register(&self, challenge: AcsChallenge) {
+        let key = (challenge.connector.clone(), challenge.reference.clone());
+        self.lock().insert(key, challenge);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BoundedMap<(String, String), AcsChallenge>> {
+        self.challenges.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, connector: &str, reference: &str) -> Option<AcsChallenge> {
+        self.lock()
+            .get(&(connector.to_owned(), reference.to_owned()))
+            .cloned()
+    }
+
+    fn update(&self, challenge: AcsChallenge) {
+        self.register(challenge);
+    }
+}
+
+/// The ACS URL for a challenge.
+pub fn acs_url(base: &str, connector: &str, reference: &str) -> String {
+    format!(
+        "{base}/_sandbox/acs/{connector}/{}",
+        urlencoding::encode(reference)
+    )
+}
+
+pub fn routes() -> Router<Arc<Sandbox>> {
+    Router::new()
+        .route("/acs/{connector}/{reference}", get(open).post(open))
+        .route("/acs/{connector}/{reference}/submit", post(submit))
+}
+
+async fn open(
+    State(sandbox): State<Arc<Sandbox>>,
+    Path((connector, reference)): Path<(String, String)>,
+    body: String,
+) -> Response {
+    let Some(mut challenge) = sandbox.acs.get(&connector, &reference) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Html(page(
+                "Unknown session",
+                "<p>ACCU700: session expired or unknown.</p>",
+            )),
+        )
+            .into_response();
+    };
+    for (k, v) in form_pairs(&body) {
+        challenge.posted.insert(k, v);
+    }
+    if let Some(field) = challenge.return_url_field
+        && let Some(url) = challenge.posted.get(field)
+    {
+        challenge.return_url = Some(url.trim().to_owned());
+    }
+    sandbox.acs.update(challenge);
+    Html(otp_form(&connector, &reference, None)).into_response()
+}
+
+async fn submit(
+    State(sandbox): State<Arc<Sandbox>>,
+    Path((connector, reference)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    let Some(challenge) = sandbox.acs.get(&connector, &reference) else {
+        return (StatusCode::NOT_FOUND, "unknown ACS session").into_response();
+    };
+    let form: HashMap<String, String> = form_pairs(&body).collect();
+    let issuer = &sandbox.issuer;
+    let result = match form.get("action").map(String::as_str) {
+        Some("cancel") => {
+            let _ = issuer.finish(&connector, &reference, Outcome::Cancelled);
+            Some(AcsResult::Cancelled)
+        }
+        Some("resend") => match issuer.resend(&connector, &reference) {
+            Ok((Resend::Sent { .. }, _)) => {
+                return pending(
+                    wants_json,
+                    &connector,
+                    &reference,
+                    "A new OTP has been sent.",
+                );
+            }
+            Ok((Resend::LimitReached, _)) => {
+                let _ = issuer.finish(
+                    &connector,
+                    &reference,
+                    Outcome::Failed(NpciCode::ResendsExhausted),
+                );
+                Some(AcsResult::Failed(NpciCode::ResendsExhausted))
+            }
+            Err(_) => Some(AcsResult::Failed(NpciCode::AttemptsExhausted)),
+        },
+        _ => {
+            let otp = form.get("otp").map(String::as_str).unwrap_or_default();
+            match issuer.verify(&connector, &reference, otp) {
+                Ok((Verify::Success, _)) => Some(AcsResult::Authenticated),
+                Ok((Verify::Invalid { remaining }, _)) => {
+                    let msg = format!("Invalid OTP (450). {remaining} attempt(s) left.");
+                    return pending(wants_json, &connector, &reference, &msg);
+                }
+                Ok((Verify::Expired, _)) => {
+                    let _ = issuer.finish(
+                        &connector,
+                        &reference,
+                        Outcome::Failed(NpciCode::ExpiredOtp),
+                    );
+                    Some(AcsResult::Failed(NpciCode::ExpiredOtp))
+                }
+                Ok((Verify::Exhausted, _)) | Err(_) => {
+                    Some(AcsResult::Failed(NpciCode::AttemptsExhausted))
+                }
+            }
+        }
+    };
+    let result = result.unwrap_or(AcsResult::Failed(NpciCode::AttemptsExhausted));
+    let fields = (challenge.return_fields)(&sandbox, &challenge, result);
+    let action = challenge.return_url.clone().unwrap_or_default();
+    if wants_json {
+        let fields: serde_json::Map<String, serde_json::Value> = fields
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
+        return axum::Json(json!({
+            "status": "complete",
+            "result": format!("{result:?}"),
+            "action": action,
+            "method": "POST",
+            "fields": fields,
+        }))
+        .into_response();
+    }
+    Html(auto_post(&action, &fields)).into_response()
+}
+
+fn pending(wants_json: bool, connector: &str, reference: &str, message: &str) -> Response {
+    if wants_json {
+        axum::Json(json!({"status": "pending", "message": message})).into_response()
+    } else {
+        Html(otp_form(connector, reference, Some(message))).into_response()
+    }
+}
+
+fn form_pairs(body: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    body.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(k), decode(v))
+    })
+}
+
+fn decode(s: &str) -> String {
+    let plus = s.replace('+', " ");
+    urlencoding::decode(&plus)
+        .map(|c| c.into_owned())
+        .unwrap_or(plus)
+}
+
+/// Minimal HTML escaping for attribute and text content.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body>{body}</body></html>",
+        escape(title)
+    )
+}
+
+fn otp_form(connector: &str, reference: &str, message: Option<&str>) -> String {
+    let action = format!(
+        "/_sandbox/acs/{}/{}/submit",
+        escape(connector),
+        escape(&urlencoding::encode(reference))
+    );
+    let note = message
+        .map(|m| format!("<p class=\"message\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    page(
+        "RuPay PaySecure - Sandbox ACS",
+        &format!(
+            "<h1>RuPay PaySecure (sandbox issuer)</h1><p>Enter the one-time password sent to your phone.</p>{note}\
+             <form method=\"post\" action=\"{action}\"><input name=\"otp\" inputmode=\"numeric\" maxlength=\"6\" autofocus>\
+             <button type=\"submit\" name=\"action\" value=\"submit\">Submit</button>\
+             <button type=\"submit\" name=\"action\" value=\"resend\">Resend OTP</button>\
+             <button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button></form>"
+        ),
+    )
+}
+
+fn auto_post(action: &str, fields: &[(String, String)]) -> String {
+    let inputs: String = fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(k),
+                escape(v)
+            )
+        })
+        .collect();
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Returning to merchant</title></head>\
+         <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
+         <noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
+        escape(action)
+    )
+}

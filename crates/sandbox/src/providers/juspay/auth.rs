@@ -1,0 +1,94 @@
+//! Juspay authentication: HTTP Basic with the API key as user and an empty password.
+//! Both `base64("key:")` (curl `-u key:`) and `base64("key")` (the official Node SDK) are
+//! accepted; a non-empty password is refused. `x-merchantid`, when sent, must name the
+//! configured merchant; `version` and `x-routing-id` are accepted as sent.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+
+use super::CONNECTOR;
+use super::errors::JpError;
+use crate::state::Sandbox;
+
+/// The API key a `Basic` header carries, if it is well formed with an empty password.
+pub fn api_key_from(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let encoded = encoded.trim();
+    let bytes = STANDARD
+        .decode(encoded)
+        .or_else(|_| STANDARD_NO_PAD.decode(encoded))
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    match text.split_once(':') {
+        Some((user, "")) => Some(user.to_owned()),
+        Some(_) => None,
+        None => Some(text),
+    }
+}
+
+/// True when the headers authenticate as the configured merchant.
+pub fn authorized(sandbox: &Sandbox, headers: &HeaderMap) -> bool {
+    let cfg = &sandbox.config.juspay;
+    let key_ok = api_key_from(headers)
+        .is_some_and(|k| constant_time_eq(k.as_bytes(), cfg.api_key.as_bytes()));
+    let merchant_ok = match headers.get("x-merchantid") {
+        None => true,
+        Some(v) => v.to_str().is_ok_and(|m| m.trim() == cfg.merchant_id),
+    };
+    key_ok && merchant_ok
+}
+
+/// Middleware in front of every API route.
+pub async fn require(
+    State(sandbox): State<Arc<Sandbox>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if authorized(&sandbox, request.headers()) {
+        next.run(request).await
+    } else {
+        sandbox.calls.record(CONNECTOR, "unauthenticated");
+        JpError::AccessDenied.into_response()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(auth: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, auth.parse().expect("header"));
+        h
+    }
+
+    #[test]
+    fn with_and_without_the_colon() {
+        let with = format!("Basic {}", STANDARD.encode("key:"));
+        let without = format!("Basic {}", STANDARD.encode("key"));
+        assert_eq!(api_key_from(&headers(&with)).as_deref(), Some("key"));
+        assert_eq!(api_key_from(&headers(&without)).as_deref(), Some("key"));
+    }
+
+    #[test]
+    fn refuses_a_password_and_other_schemes() {
+        let with_password = format!("Basic {}", STANDARD.encode("key:secret"));
+        assert_eq!(api_key_from(&headers(&with_password)), None);
+        assert_eq!(api_key_from(&headers("Bearer key")), None);
+        assert_eq!(api_key_from(&HeaderMap::new()), None);
+    }
+}

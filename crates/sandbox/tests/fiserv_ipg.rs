@@ -1,0 +1,306 @@
+//! The Fiserv IPG simulator over real HTTP, following seed 002.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn otp_code(v: &serde_json::Value) -> &str {
+    v["authenticationResponse"]["otpVerificationResponse"]["responseCode"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn seamless_payer_auth_verify_then_sale() {
+    let addr = start(test_config()).await;
+    let ipg = Fiserv::new(addr);
+    let (status, p) = ipg.payer_auth(SEAMLESS).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(p["transactionType"], "PAYER_AUTH");
+    assert_eq!(p["transactionStatus"], "WAITING");
+    assert_eq!(p["approvalCode"], "?:waiting authentication");
+    assert_eq!(
+        p["authenticationResponse"]["otpVerificationResponse"]["otpValidityInMinutes"],
+        5
+    );
+    assert_eq!(p["paymentMethodDetails"]["paymentCard"]["brand"], "RUPAY");
+    assert!(p["clientRequestId"].is_string() && p["apiTraceId"].is_string());
+    let id = p["ipgTransactionId"].as_str().expect("id").to_owned();
+    let code = otp(addr, "fiserv-ipg", &id).await;
+    let (_, v) = ipg.update(&id, "verifyOtp", json!(wrong(&code))).await;
+    assert_eq!(otp_code(&v), "450");
+    assert_eq!(v["transactionStatus"], "WAITING");
+    let (_, v) = ipg.update(&id, "verifyOtp", json!(code)).await;
+    assert_eq!(otp_code(&v), "00");
+    assert_eq!(v["approvalCode"], "Y:00:OTP verified successfully.");
+    let (status, s) = ipg
+        .sale(Some(&id), Some(SEAMLESS), "PaymentCardSaleTransaction")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert_eq!(s["transactionType"], "SALE");
+    assert_eq!(s["transactionStatus"], "APPROVED");
+    assert_eq!(s["processor"]["responseCode"], "00");
+    assert_eq!(s["orderId"], p["orderId"]);
+    let sid = s["ipgTransactionId"].as_str().expect("id");
+    let (status, r) = ipg
+        .call("POST", &format!("/payments/{sid}"), Some(&json!({"requestType": "ReturnTransaction", "transactionAmount": {"total": "23.50", "currency": "INR"}})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["transactionType"], "RETURN");
+    let (status, _) = ipg
+        .call("POST", &format!("/payments/{sid}"), Some(&json!({"requestType": "ReturnTransaction", "transactionAmount": {"total": "100.01", "currency": "INR"}})))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let order = p["orderId"].as_str().expect("order");
+    let (status, o) = ipg.call("GET", &format!("/orders/{order}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(o["transactions"].as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test]
+async fn attempts_exhausted_and_regenerate_limit() {
+    let mut config = test_config();
+    config.fiserv_ipg.otp = payorch_sandbox::OtpPolicy::new(5, 2, 1);
+    let addr = start(config).await;
+    let ipg = Fiserv::new(addr);
+    let (_, p) = ipg.payer_auth(SEAMLESS).await;
+    let id = p["ipgTransactionId"].as_str().expect("id").to_owned();
+    let (status, r) = ipg.update(&id, "regenerateOtp", json!("true")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        r["authenticationResponse"]["otpVerificationResponse"]["otpValidityInMinutes"],
+        5
+    );
+    let (status, r) = ipg.update(&id, "regenerateOtp", json!("true")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(otp_code(&r), "453");
+    assert_eq!(r["transactionStatus"], "DECLINED");
+
+    let (_, p) = ipg.payer_auth(SEAMLESS).await;
+    let id = p["ipgTransactionId"].as_str().expect("id").to_owned();
+    let code = otp(addr, "fiserv-ipg", &id).await;
+    let (status, v) = ipg.update(&id, "verifyOtp", json!(wrong(&code))).await;
+    assert_eq!((status, otp_code(&v)), (StatusCode::OK, "450"));
+    let (status, v) = ipg.update(&id, "verifyOtp", json!(wrong(&code))).await;
+    assert_eq!(
+        (status, otp_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "452")
+    );
+    let (_, inquiry) = ipg.call("GET", &format!("/payments/{id}"), None).await;
+    assert_eq!(inquiry["transactionStatus"], "DECLINED");
+}
+
+#[tokio::test]
+async fn expired_otp_then_regenerate() {
+    let addr = start(test_config()).await;
+    let ipg = Fiserv::new(addr);
+    let (_, p) = ipg.payer_auth(SEAMLESS).await;
+    let id = p["ipgTransactionId"].as_str().expect("id").to_owned();
+    let code = otp(addr, "fiserv-ipg", &id).await;
+    http()
+        .post(format!("http://{addr}/_sandbox/otp/fiserv-ipg/{id}/expire"))
+        .send()
+        .await
+        .expect("expire");
+    let (_, v) = ipg.update(&id, "verifyOtp", json!(code)).await;
+    assert_eq!(otp_code(&v), "451");
+    ipg.update(&id, "regenerateOtp", json!(true)).await;
+    let code = otp(addr, "fiserv-ipg", &id).await;
+    let (_, v) = ipg.update(&id, "verifyOtp", json!(code)).await;
+    assert_eq!(otp_code(&v), "00");
+}
+
+#[tokio::test]
+async fn redirect_flow_returns_to_term_url() {
+    let addr = start(test_config()).await;
+    let ipg = Fiserv::new(addr);
+    let (status, p) = ipg.payer_auth(REDIRECT).await;
+    assert_eq!(status, StatusCode::OK);
+    let params = &p["authenticationResponse"]["params"];
+    assert_eq!(params["termURL"], "https://merchant.example/fiserv/return");
+    let acs = params["acsURL"].as_str().expect("acsURL").to_owned();
+    let id = p["ipgTransactionId"].as_str().expect("id").to_owned();
+    assert_eq!(
+        http().post(&acs).send().await.expect("acs").status(),
+        StatusCode::OK
+    );
+    let code = otp(addr, "fiserv-ipg", &id).await;
+    let done = read(
+        http()
+            .post(format!("{acs}/submit"))
+            .header("accept", "application/json")
+            .form(&[("otp", code.as_str())])
+            .send()
+            .await
+            .expect("submit"),
+    )
+    .await
+    .1;
+    assert_eq!(done["action"], "https://merchant.example/fiserv/return");
+    assert_eq!(done["fields"]["ipgTransactionId"], id.as_str());
+    assert_eq!(done["fields"]["status"], "APPROVED");
+    assert!(done["fields"]["response_hash"].is_string());
+    let (_, inquiry) = ipg.call("GET", &format!("/payments/{id}"), None).await;
+    assert_eq!(inquiry["approvalCode"], "Y:00:OTP verified successfully.");
+    let (status, s) = ipg
+        .sale(Some(&id), None, "PaymentCardSaleTransaction")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+}
+
+#[tokio::test]
+async fn not_enrolled_and_declines() {
+    let ipg = Fiserv::new(start(test_config()).await);
+    let (status, p) = ipg.payer_auth(NOT_ENROLLED).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["error"]["code"], "410");
+    assert_eq!(p["responseType"], "EndpointDeclined");
+    for (card, code) in [(DECLINE_51, "51"), (DECLINE_54, "54"), (DECLINE_05, "05")] {
+        let id = ipg.authenticate(card).await;
+        let (status, s) = ipg
+            .sale(Some(&id), Some(card), "PaymentCardSaleTransaction")
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(s["transactionStatus"], "DECLINED");
+        assert_eq!(s["processor"]["responseCode"], code);
+    }
+    let (status, s) = ipg
+        .sale(None, Some(SEAMLESS), "PaymentCardSaleTransaction")
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "RuPay without authentication: {s}"
+    );
+}
+
+#[tokio::test]
+async fn preauth_capture_and_void() {
+    let ipg = Fiserv::new(start(test_config()).await);
+    let id = ipg.authenticate(SEAMLESS).await;
+    let (status, a) = ipg
+        .sale(Some(&id), None, "PaymentCardPreAuthTransaction")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(a["transactionType"], "PREAUTH");
+    let aid = a["ipgTransactionId"].as_str().expect("id");
+    let (status, c) = ipg
+        .call("POST", &format!("/payments/{aid}"), Some(&json!({"requestType": "PostAuthTransaction", "transactionAmount": {"total": "100.00", "currency": "INR"}})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(c["transactionType"], "POSTAUTH");
+    let (status, _) = ipg
+        .call("POST", &format!("/payments/{aid}"), Some(&json!({"requestType": "PostAuthTransaction", "transactionAmount": {"total": "30.00", "currency": "INR"}})))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "over-capture");
+    let cid = c["ipgTransactionId"].as_str().expect("id");
+    let (status, v) = ipg
+        .call(
+            "POST",
+            &format!("/payments/{cid}"),
+            Some(&json!({"requestType": "VoidTransaction"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["transactionType"], "VOID");
+}
+
+#[tokio::test]
+async fn authentication_failures() {
+    let addr = start(test_config()).await;
+    let mut ipg = Fiserv::new(addr);
+    // A replayed Client-Request-Id is refused.
+    let body = json!({"requestType": "PaymentCardSaleTransaction"});
+    let first = ipg
+        .request(
+            "POST",
+            "/payments",
+            Some(&body),
+            Some("11111111-2222-4333-8444-555555555555"),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        first.status(),
+        StatusCode::BAD_REQUEST,
+        "missing fields, but accepted for processing"
+    );
+    let (status, replay) = read(
+        ipg.request(
+            "POST",
+            "/payments",
+            Some(&body),
+            Some("11111111-2222-4333-8444-555555555555"),
+        )
+        .send()
+        .await
+        .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        replay["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Client-Request-Id")
+    );
+    assert_eq!(
+        replay["clientRequestId"],
+        "11111111-2222-4333-8444-555555555555"
+    );
+    // Wrong secret.
+    ipg.secret = "other".into();
+    let (status, v) = ipg.call("GET", "/payments/1", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(v["responseType"], "Unauthenticated");
+    // Stale timestamp.
+    let r = http()
+        .get(format!("http://{addr}/fiserv-ipg/payments/1"))
+        .header("Api-Key", FISERV_KEY)
+        .header("Client-Request-Id", "x-1")
+        .header("Timestamp", "1767225600000")
+        .header(
+            "Message-Signature",
+            payorch_sandbox::providers::fiserv_ipg::signature::sign(
+                FISERV_KEY,
+                FISERV_SECRET,
+                "x-1",
+                "1767225600000",
+                b"",
+            ),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn missing_fields_are_named() {
+    let ipg = Fiserv::new(start(test_config()).await);
+    let body = json!({
+        "requestType": "PaymentCardPayerAuthTransaction",
+        "transactionAmount": {"total": "1.00", "currency": "INR"},
+        "paymentMethod": {"paymentCard": {"number": SEAMLESS, "expiryDate": {"month": "12", "year": "31"}}},
+        "authenticationRequest": {"authenticationType": "RupayAuthenticationRequest", "termURL": "https://m.example/r"},
+        "unknownExtra": {"accepted": true}
+    });
+    let (status, v) = ipg.call("POST", "/payments", Some(&body)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(v["responseType"], "BadRequest");
+    let fields: Vec<&str> = v["error"]["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .filter_map(|d| d["field"].as_str())
+        .collect();
+    assert!(
+        fields.contains(&"authenticationRequest.cardHolderBrowserParams.browserIP"),
+        "{v}"
+    );
+    let (status, _) = ipg.call("GET", "/payments/999", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
