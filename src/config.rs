@@ -126,6 +126,10 @@ pub struct LogSettings {
     pub format: String,
     /// A tracing filter, e.g. `info,payorch=debug`; `RUST_LOG` overrides it.
     pub filter: String,
+    /// OTLP/gRPC collector for traces, e.g. `http://otel-collector:4317`;
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` works too. Unset: no traces exported.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Settings {
@@ -144,15 +148,22 @@ impl Settings {
             encryption: EncryptionSettings::default(),
             merchants: vec![Merchant {
                 id: "demo".into(),
-                connectors: ConnectorId::ALL
-                    .iter()
-                    .map(|c| c.as_str().to_owned())
-                    .collect(),
+                // Cybersource first: its adapter has landed; the others follow as theirs do.
+                connectors: [
+                    ConnectorId::Cybersource,
+                    ConnectorId::Mpgs,
+                    ConnectorId::FiservIpg,
+                    ConnectorId::Juspay,
+                ]
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
             }],
             shutdown_grace_secs: 20,
             log: LogSettings {
                 format: "json".into(),
                 filter: "info".into(),
+                otlp_endpoint: None,
             },
             sandbox: SandboxSettings {
                 embedded: true,

@@ -1,6 +1,9 @@
 //! Builds the provider adapters this deployment is configured for.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use payorch_cybersource::{CybersourceConfig, CybersourceConnector};
 
 use crate::app::StartupError;
 use crate::config::Settings;
@@ -25,14 +28,23 @@ pub fn base_url(
 /// The adapters named in the settings. Adapters land one issue at a time; a merchant routed
 /// to a connector without an adapter gets FAILED_PRECONDITION `CONNECTOR_NOT_CONFIGURED`.
 pub fn build(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Connectors, StartupError> {
-    let connectors = Connectors::new();
+    let mut connectors = Connectors::new();
     if let Some(cybersource) = &settings.connectors.cybersource {
-        let _base = base_url(
+        let base = base_url(
             cybersource.base_url.as_deref(),
             sandbox,
             "cybersource",
             "cybersource",
         )?;
+        let config = CybersourceConfig::new(
+            base,
+            cybersource.merchant_id.clone(),
+            cybersource.key_id.clone(),
+            cybersource.shared_secret.expose(),
+        );
+        let adapter = CybersourceConnector::new(config)
+            .map_err(|e| StartupError::Config(format!("connectors.cybersource: {e}")))?;
+        connectors.insert("cybersource".into(), Arc::new(adapter));
     }
     Ok(connectors)
 }

@@ -43,7 +43,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    telemetry::init_logging(&settings.log);
+    let _telemetry = telemetry::init(&settings.log);
     let running = match app::start(settings).await {
         Ok(running) => running,
         Err(err) => {

@@ -1,26 +1,91 @@
-//! Logs (JSON by default) and the Prometheus recorder behind `/metrics`.
+//! Logs (JSON by default), OpenTelemetry traces over OTLP when configured, and the
+//! Prometheus recorder behind `/metrics`.
+//!
+//! Spans and log lines carry ids and statuses only: card data, OTPs and credentials are never
+//! recorded (adapters log provider bodies through the redactor in `payorch-connector`).
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogSettings;
 
-/// Installs the global log subscriber. Safe to call more than once (later calls are no-ops),
+/// Keeps the trace exporter alive; flushes buffered spans when dropped.
+pub struct TelemetryGuard {
+    tracer_provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.tracer_provider.take() {
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+/// The OTLP endpoint: the settings', else the standard `OTEL_EXPORTER_OTLP_ENDPOINT`.
+fn otlp_endpoint(settings: &LogSettings) -> Option<String> {
+    settings
+        .otlp_endpoint
+        .clone()
+        .or_else(|| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok())
+        .filter(|e| !e.is_empty())
+}
+
+fn tracer_provider(endpoint: &str) -> Result<SdkTracerProvider, String> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name("payorch")
+        .build();
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build())
+}
+
+/// Installs the global log (and, when configured, trace) subscriber. Later calls are no-ops,
 /// which lets tests start several servers in one process.
-pub fn init_logging(settings: &LogSettings) {
+pub fn init(settings: &LogSettings) -> TelemetryGuard {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let (provider, otel_error) = match otlp_endpoint(settings) {
+        Some(endpoint) => match tracer_provider(&endpoint) {
+            Ok(provider) => (Some(provider), None),
+            Err(e) => (None, Some(e)),
+        },
+        None => (None, None),
+    };
+    let otel_layer = provider
+        .as_ref()
+        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("payorch")));
+    let registry = tracing_subscriber::registry().with(filter).with(otel_layer);
     let _already_set = if settings.format == "pretty" {
-        builder.try_init()
+        registry.with(tracing_subscriber::fmt::layer()).try_init()
     } else {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true),
+            )
             .try_init()
     };
+    if let Some(error) = otel_error {
+        tracing::error!(%error, "OTLP trace export not started");
+    }
+    TelemetryGuard {
+        tracer_provider: provider,
+    }
 }
 
 /// Installs the process-wide metrics recorder once and returns the handle that renders it.

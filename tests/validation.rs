@@ -200,7 +200,9 @@ async fn mandate_registration_needs_terms() {
 /// UNIMPLEMENTED (never a fake success); built ones answer from the store and routing.
 #[tokio::test]
 async fn valid_requests_reach_their_flows() {
-    let server = support::start(support::settings()).await;
+    let mut settings = support::settings();
+    settings.connectors.cybersource = None;
+    let server = support::start(settings).await;
     let mut auth = support::authentications(server.grpc_addr).await;
     let mut payments = support::payments(server.grpc_addr).await;
     let mut mandates = support::mandates(server.grpc_addr).await;

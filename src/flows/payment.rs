@@ -197,6 +197,10 @@ impl Flows {
             order_reference: &pending.order_reference,
         };
         let outcome = connector.authorize(&ctx, &request).await;
+        // The card was needed for this one call; it leaves the store whatever the answer.
+        if let Err(err) = self.store.release_card(&session.id).await {
+            tracing::warn!(authentication_id = %session.id, error = %err, "card data not released; it expires with the session");
+        }
         self.finish(&pending, outcome, None).await
     }
 

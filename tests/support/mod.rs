@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod flows;
+
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 

@@ -10,8 +10,8 @@ use crate::context::CallContext;
 use crate::error::ConnectorError;
 use crate::id::ConnectorId;
 use crate::model::{
-    AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest, PaymentOutcome,
-    RedirectParams, StartAuthentication,
+    AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest, MandateDebitNotice,
+    MandateOutcome, MandateRequest, PaymentOutcome, RedirectParams, StartAuthentication,
 };
 
 /// A payment provider, seen through payorch's vocabulary.
@@ -103,4 +103,49 @@ pub trait Connector: Send + Sync + 'static {
         ctx: &CallContext,
         payment: &PaymentRecord,
     ) -> Result<PaymentOutcome, ConnectorError>;
+
+    // RuPay Standing Instructions. Adapters that support them override these; the others
+    // answer `Unsupported`, and `capabilities().mandates` says which is which.
+
+    async fn register_mandate(
+        &self,
+        _ctx: &CallContext,
+        _request: &MandateRequest<'_>,
+    ) -> Result<MandateOutcome, ConnectorError> {
+        Err(ConnectorError::Unsupported("standing instructions"))
+    }
+
+    async fn modify_mandate(
+        &self,
+        _ctx: &CallContext,
+        _request: &MandateRequest<'_>,
+    ) -> Result<MandateOutcome, ConnectorError> {
+        Err(ConnectorError::Unsupported("standing instructions"))
+    }
+
+    async fn cancel_mandate(
+        &self,
+        _ctx: &CallContext,
+        _request: &MandateRequest<'_>,
+    ) -> Result<MandateOutcome, ConnectorError> {
+        Err(ConnectorError::Unsupported("standing instructions"))
+    }
+
+    async fn notify_mandate_debit(
+        &self,
+        _ctx: &CallContext,
+        _notice: &MandateDebitNotice<'_>,
+    ) -> Result<MandateOutcome, ConnectorError> {
+        Err(ConnectorError::Unsupported("standing instructions"))
+    }
+
+    /// A merchant-initiated debit within the mandate's terms.
+    async fn charge_mandate(
+        &self,
+        _ctx: &CallContext,
+        _mandate_reference: &str,
+        _request: &AuthorizeRequest<'_>,
+    ) -> Result<PaymentOutcome, ConnectorError> {
+        Err(ConnectorError::Unsupported("standing instructions"))
+    }
 }

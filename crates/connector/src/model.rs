@@ -115,3 +115,47 @@ pub struct PaymentOutcome {
     pub provider_reference: Option<String>,
     pub connector_state: Option<ConnectorState>,
 }
+
+/// The limits a payer agrees to for a RuPay Standing Instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateTerms {
+    pub max_amount: Money,
+    pub min_amount: Option<Money>,
+    /// e.g. `MONTHLY`, `AS_PRESENTED`.
+    pub frequency: String,
+    /// `YYYY-MM-DD`.
+    pub start_date: String,
+    pub end_date: Option<String>,
+}
+
+/// Register (or modify, or cancel) a Standing Instruction; each is authenticated by OTP.
+#[derive(Debug, Clone)]
+pub struct MandateRequest<'a> {
+    pub mandate_id: &'a str,
+    pub card: &'a Card,
+    pub terms: &'a MandateTerms,
+    pub browser: &'a Browser,
+    pub return_url: &'a str,
+    /// The provider's agreement id, for modify and cancel.
+    pub provider_reference: Option<&'a str>,
+}
+
+/// The pre-debit intimation NPCI requires at least 24 hours before each debit.
+#[derive(Debug, Clone)]
+pub struct MandateDebitNotice<'a> {
+    pub mandate_reference: &'a str,
+    pub amount: Money,
+    /// Unix milliseconds of the announced debit.
+    pub debit_at_ms: i64,
+}
+
+/// What a mandate operation produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateOutcome {
+    /// The OTP step registering or changing the mandate, when the provider asks for one.
+    pub authentication: Option<AuthenticationOutcome>,
+    pub provider_reference: Option<String>,
+    pub provider_status: Option<ProviderStatus>,
+    pub failure_reason: Option<FailureReason>,
+    pub active: bool,
+}

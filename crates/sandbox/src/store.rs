@@ -69,6 +69,12 @@ impl<K: Eq + Hash + Clone, V> BoundedMap<K, V> {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// Every entry, in no particular order. O(n): for rare scans (e.g. a provider's
+    /// search API), not for per-request lookups.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.entries.iter()
+    }
 }
 
 #[cfg(test)]

@@ -806,3 +806,237 @@ async fn standing_instruction_debit_within_24_hours_of_intimation_is_declined() 
         "intimated less than 24 hours ago: {p}"
     );
 }
+
+#[tokio::test]
+async fn transaction_search_finds_payments_by_client_reference() {
+    let addr = start(test_config()).await;
+    let cs = Cybersource::new(addr);
+    let payment = |card: &str, code: &str, token: &str, capture: bool| {
+        json!({
+            "clientReferenceInformation": {"code": code},
+            "processingInformation": {"commerceIndicator": "rpy", "capture": capture},
+            "paymentInformation": {"card": {"number": card, "expirationMonth": "12", "expirationYear": "2031", "type": "061"}},
+            "orderInformation": {"amountDetails": {"totalAmount": "100.00", "currency": "INR"}},
+            "consumerAuthenticationInformation": {"transactionToken": token},
+        })
+    };
+    // An authorization, its capture and a refund under "pay_s1"; a sale under another code.
+    let (_, token) = cs.authenticate(SEAMLESS).await;
+    let (_, auth) = cs
+        .post(
+            "/pts/v2/payments",
+            &payment(SEAMLESS, "pay_s1", &token, false),
+        )
+        .await;
+    let auth_id = auth["id"].as_str().expect("id").to_owned();
+    let follow_on = json!({
+        "clientReferenceInformation": {"code": "pay_s1"},
+        "orderInformation": {"amountDetails": {"totalAmount": "60.00", "currency": "INR"}},
+    });
+    let (_, capture) = cs
+        .post(&format!("/pts/v2/payments/{auth_id}/captures"), &follow_on)
+        .await;
+    let capture_id = capture["id"].as_str().expect("id").to_owned();
+    let (_, refund) = cs
+        .post(
+            &format!("/pts/v2/captures/{capture_id}/refunds"),
+            &follow_on,
+        )
+        .await;
+    let refund_id = refund["id"].as_str().expect("id").to_owned();
+    let (_, token) = cs.authenticate(SEAMLESS).await;
+    let (_, sale) = cs
+        .post(
+            "/pts/v2/payments",
+            &payment(SEAMLESS, "pay_s2", &token, true),
+        )
+        .await;
+    let sale_id = sale["id"].as_str().expect("id").to_owned();
+
+    let search = |query: &str, sort: &str| {
+        json!({
+            "save": false, "name": "payorch pay_s1", "timezone": "UTC",
+            "query": query, "offset": 0, "limit": 10, "sort": sort,
+        })
+    };
+    let (status, s) = cs
+        .post(
+            "/tss/v2/searches",
+            &search(
+                "clientReferenceInformation.code:pay_s1",
+                "id:asc,submitTimeUtc:asc",
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{s}");
+    assert_eq!(s["searchId"].as_str().map(str::len), Some(36), "{s}");
+    assert_eq!(s["save"], false);
+    assert_eq!(s["name"], "payorch pay_s1");
+    assert_eq!(s["timezone"], "UTC");
+    assert_eq!(s["query"], "clientReferenceInformation.code:pay_s1");
+    assert_eq!(s["sort"], "id:asc,submitTimeUtc:asc");
+    assert_eq!(
+        (s["offset"].as_u64(), s["limit"].as_u64()),
+        (Some(0), Some(10))
+    );
+    assert_eq!(
+        (s["count"].as_u64(), s["totalCount"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(s["submitTimeUtc"].is_string());
+    assert_eq!(s["_links"]["self"]["method"], "GET");
+    let summaries = s["_embedded"]["transactionSummaries"]
+        .as_array()
+        .expect("summaries");
+    let ids: Vec<&str> = summaries.iter().filter_map(|t| t["id"].as_str()).collect();
+    let mut expected = vec![auth_id.as_str(), capture_id.as_str(), refund_id.as_str()];
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "sorted by id");
+    let by_id = |id: &str| {
+        summaries
+            .iter()
+            .find(|t| t["id"] == id)
+            .expect("summary")
+            .clone()
+    };
+    let apps = |t: &Value| -> Vec<String> {
+        t["applicationInformation"]["applications"]
+            .as_array()
+            .expect("applications")
+            .iter()
+            .filter_map(|a| a["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let a = by_id(&auth_id);
+    assert_eq!(apps(&a), ["ics_auth"]);
+    assert_eq!(
+        a["applicationInformation"]["applications"][0],
+        json!({"name": "ics_auth", "reasonCode": "100", "rCode": "1", "rFlag": "SOK"})
+    );
+    assert_eq!(a["clientReferenceInformation"]["code"], "pay_s1");
+    assert_eq!(a["submitTimeUtc"], auth["submitTimeUtc"]);
+    assert_eq!(
+        a["orderInformation"]["amountDetails"],
+        json!({"totalAmount": "100.00", "currency": "INR"})
+    );
+    assert_eq!(a["merchantId"], MERCHANT);
+    assert_eq!(a["paymentInformation"]["card"]["suffix"], "0015");
+    assert_eq!(
+        a["_links"]["transactionDetail"]["href"],
+        format!("/tss/v2/transactions/{auth_id}")
+    );
+    assert_eq!(apps(&by_id(&capture_id)), ["ics_bill"]);
+    assert_eq!(apps(&by_id(&refund_id)), ["ics_credit"]);
+    assert_eq!(
+        by_id(&refund_id)["orderInformation"]["amountDetails"]["totalAmount"],
+        "60.00"
+    );
+
+    // A sale ran both services; a quoted value is accepted; paging.
+    let (_, s) = cs
+        .post(
+            "/tss/v2/searches",
+            &search(
+                "clientReferenceInformation.code:\"pay_s2\"",
+                "submitTimeUtc:desc",
+            ),
+        )
+        .await;
+    assert_eq!(s["totalCount"], 1, "{s}");
+    let t = &s["_embedded"]["transactionSummaries"][0];
+    assert_eq!(t["id"], sale_id.as_str());
+    assert_eq!(apps(t), ["ics_auth", "ics_bill"]);
+    let mut paged = search("clientReferenceInformation.code:pay_s1", "id:desc");
+    paged["offset"] = json!(1);
+    paged["limit"] = json!(1);
+    let (_, s) = cs.post("/tss/v2/searches", &paged).await;
+    assert_eq!(
+        (s["count"].as_u64(), s["totalCount"].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert_eq!(s["_embedded"]["transactionSummaries"][0]["id"], expected[1]);
+
+    // Nothing found is still 201, with no summaries.
+    let (status, s) = cs
+        .post(
+            "/tss/v2/searches",
+            &search("clientReferenceInformation.code:nobody", "id:asc"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        (s["count"].as_u64(), s["totalCount"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(s["_embedded"]["transactionSummaries"], json!([]));
+}
+
+#[tokio::test]
+async fn transaction_search_reports_declines_and_refuses_other_queries() {
+    let addr = start(test_config()).await;
+    let cs = Cybersource::new(addr);
+    let (_, token) = cs.authenticate(DECLINE_51).await;
+    let (_, p) = cs
+        .authorize(DECLINE_51, json!({"transactionToken": token}), false)
+        .await;
+    assert_eq!(p["status"], "DECLINED");
+    let body = |query: &str| json!({"query": query, "sort": "submitTimeUtc:desc"});
+    let (status, s) = cs
+        .post(
+            "/tss/v2/searches",
+            &body("clientReferenceInformation.code:ORD1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let app = &s["_embedded"]["transactionSummaries"][0]["applicationInformation"];
+    assert_eq!(app["applications"][0]["name"], "ics_auth", "{s}");
+    assert_eq!(app["applications"][0]["rCode"], "0");
+    assert_eq!(app["reasonCode"], "204");
+
+    for query in [
+        "paymentInformation.card.number:6072000000000083",
+        "clientReferenceInformation.code:ORD1 AND submitTimeUtc:[NOW/DAY-7DAYS TO NOW/DAY+1DAY}",
+        "ORD1",
+    ] {
+        let (status, e) = cs.post("/tss/v2/searches", &body(query)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(e["status"], "INVALID_REQUEST");
+        assert_eq!(e["reason"], "INVALID_DATA");
+        assert_eq!(
+            e["details"][0],
+            json!({"field": "query", "reason": "INVALID_DATA"})
+        );
+    }
+    let (status, e) = cs
+        .post("/tss/v2/searches", &json!({"sort": "id:asc"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(e["reason"], "MISSING_FIELD");
+    assert_eq!(e["details"][0]["field"], "query");
+    let mut bad_limit = body("clientReferenceInformation.code:ORD1");
+    bad_limit["limit"] = json!(0);
+    let (_, e) = cs.post("/tss/v2/searches", &bad_limit).await;
+    assert_eq!(e["details"][0]["field"], "limit");
+
+    // Signed like every other route.
+    let mut forged = Cybersource::new(addr);
+    forged.secret = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into();
+    let (status, _) = forged
+        .post(
+            "/tss/v2/searches",
+            &body("clientReferenceInformation.code:ORD1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let calls: Value = http()
+        .get(format!("http://{addr}/_sandbox/calls"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(calls["cybersource"]["transaction_search"], 6);
+    assert_eq!(calls["cybersource"]["unauthenticated"], 1);
+}

@@ -3,6 +3,7 @@
 
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::{AuthenticationSession, SESSION_SCHEMA_VERSION};
+use payorch_core::status::AuthenticationStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::cipher::CardCipher;
@@ -37,8 +38,8 @@ pub fn encode(
         session,
     })
     .map_err(|e| StoreError::Corrupt(format!("encode session: {e}")))?;
-    let sealed_card = match (&session.card, session.is_terminal()) {
-        (Some(card), false) => Some(cipher.seal(&session.id, card)?),
+    let sealed_card = match &session.card {
+        Some(card) if keeps_card(session) => Some(cipher.seal(&session.id, card)?),
         _ => None,
     };
     Ok(EncodedSession {
@@ -46,6 +47,12 @@ pub fn encode(
         document,
         sealed_card,
     })
+}
+
+/// Card data is kept while the flow may still need it: until a terminal state, and after a
+/// successful authentication until the authorization has used it (then `release_card`).
+pub fn keeps_card(session: &AuthenticationSession) -> bool {
+    !session.is_terminal() || session.status == AuthenticationStatus::Succeeded
 }
 
 pub fn decode(

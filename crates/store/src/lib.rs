@@ -41,7 +41,8 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Replaces the session read at `expected_version` with `next`, if nobody moved it in
     /// between and the state machine allows `from -> next.status`. Bumps the version,
-    /// refreshes the TTL, and drops card data when `next` is terminal. Exactly one of several
+    /// refreshes the TTL, and drops card data when `next` is terminal (a successful
+    /// authentication keeps it for the authorization, see [`SessionStore::release_card`]). Exactly one of several
     /// concurrent callers naming the same version wins; the others get
     /// [`StoreError::Conflict`].
     async fn transition(
@@ -62,6 +63,9 @@ pub trait SessionStore: Send + Sync + 'static {
         from: &PaymentRecord,
         next: PaymentRecord,
     ) -> Result<PaymentRecord, StoreError>;
+
+    /// Deletes a session's card data (after the authorization used it). Idempotent.
+    async fn release_card(&self, id: &str) -> Result<(), StoreError>;
 
     /// Reserves an idempotency key for a request, or tells what happened to it before.
     async fn begin_idempotent(

@@ -101,7 +101,7 @@ impl SessionStore for MemoryStore {
                 Ok(())
             }
         })??;
-        if session.is_terminal() {
+        if !codec::keeps_card(&session) {
             session.card = None;
         }
         Ok(session)
@@ -149,10 +149,18 @@ impl SessionStore for MemoryStore {
             *entry = Expiring::new(encoded, ttl);
             Ok(())
         })??;
-        if next.is_terminal() {
+        if !codec::keeps_card(&next) {
             next.card = None;
         }
         Ok(next)
+    }
+
+    async fn release_card(&self, id: &str) -> Result<(), StoreError> {
+        self.with_tables(|t, _| {
+            if let Some(entry) = t.sessions.get_mut(id) {
+                entry.value.sealed_card = None;
+            }
+        })
     }
 
     async fn create_payment(

@@ -152,7 +152,7 @@ impl SessionStore for RedisStore {
         if created != 1 {
             return Err(StoreError::AlreadyExists);
         }
-        if session.is_terminal() {
+        if !codec::keeps_card(&session) {
             session.card = None;
         }
         Ok(session)
@@ -202,7 +202,7 @@ impl SessionStore for RedisStore {
         let (outcome, version): (i64, u64) = self.run(invocation).await?;
         match outcome {
             1 => {
-                if next.is_terminal() {
+                if !codec::keeps_card(&next) {
                     next.card = None;
                 }
                 Ok(next)
@@ -212,6 +212,13 @@ impl SessionStore for RedisStore {
             }),
             _ => Err(StoreError::NotFound),
         }
+    }
+
+    async fn release_card(&self, id: &str) -> Result<(), StoreError> {
+        let _removed: i64 = self
+            .command(redis::cmd("HDEL").arg(keys::session(id)).arg("card"))
+            .await?;
+        Ok(())
     }
 
     async fn create_payment(

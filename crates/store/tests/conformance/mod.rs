@@ -176,6 +176,34 @@ pub async fn terminal_state_drops_card_data(store: Arc<dyn SessionStore>) {
     );
 }
 
+pub async fn success_keeps_card_until_released(store: Arc<dyn SessionStore>) {
+    let created = store
+        .create(session(AuthenticationStatus::Verifying))
+        .await
+        .unwrap();
+    let mut next = created.clone();
+    next.status = AuthenticationStatus::Succeeded;
+    let moved = store.transition(&created, next).await.unwrap();
+    assert!(
+        moved.card.is_some(),
+        "the authorization still needs the card"
+    );
+    assert!(
+        store
+            .get(&created.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .card
+            .is_some()
+    );
+    store.release_card(&created.id).await.unwrap();
+    let read = store.get(&created.id).await.unwrap().unwrap();
+    assert!(read.card.is_none());
+    assert_eq!(read.status, AuthenticationStatus::Succeeded);
+    store.release_card(&created.id).await.unwrap();
+}
+
 /// 50 tasks claim one OTP_REQUIRED session at once (OTP_REQUIRED -> VERIFYING): one wins.
 pub async fn fifty_concurrent_claims_exactly_one_wins(store: Arc<dyn SessionStore>) {
     let created = store
@@ -429,6 +457,7 @@ macro_rules! conformance_suite {
             illegal_transition_is_refused,
             transition_of_missing_session_is_not_found,
             terminal_state_drops_card_data,
+            success_keeps_card_until_released,
             fifty_concurrent_claims_exactly_one_wins,
             idempotency_reserve_complete_replay,
             idempotency_key_with_other_request_is_refused,

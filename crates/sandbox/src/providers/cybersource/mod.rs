@@ -1,5 +1,5 @@
 //! The Cybersource REST simulator (RuPay payer authentication, payments, Standing
-//! Instructions), mounted under `/cybersource`.
+//! Instructions, Transaction Search), mounted under `/cybersource`.
 //!
 //! Every request must carry a valid HTTP Signature and Digest ([`signature`]), checked over
 //! the path without the mount prefix. Handlers read bodies as untyped JSON so that unknown
@@ -10,6 +10,7 @@ pub mod enrollment;
 pub mod errors;
 pub mod pares;
 pub mod payments;
+pub mod search;
 pub mod signature;
 pub mod store;
 pub mod validation;
@@ -58,6 +59,7 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/pts/v2/captures/{id}/voids", post(payments::void))
         .route("/pts/v2/refunds/{id}", get(payments::get_transaction))
         .route("/pts/v2/refunds/{id}/voids", post(payments::void))
+        .route("/tss/v2/searches", post(search::create))
         .route("/pts/v2/billing-agreements", post(agreements::register))
         .route(
             "/pts/v2/billing-agreements/{id}",

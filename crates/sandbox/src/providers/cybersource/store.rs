@@ -58,6 +58,17 @@ pub struct Transaction {
     pub view: Value,
 }
 
+impl Transaction {
+    /// The `clientReferenceInformation.code` the transaction was requested with.
+    pub fn client_reference(&self) -> Option<String> {
+        match self.view.get("clientReferenceInformation")?.get("code")? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Agreement {
     pub id: String,
@@ -97,5 +108,21 @@ impl Store {
 
     pub fn enrollment(&self, id: &str) -> Option<Enrollment> {
         lock(&self.enrollments).get(&id.to_owned()).cloned()
+    }
+
+    /// Transactions (of every kind) recorded with this `clientReferenceInformation.code`,
+    /// with their ids, for Transaction Search. Scans the table (searches are rare).
+    pub fn by_client_reference(&self, code: &str) -> Vec<(String, Transaction)> {
+        lock(&self.transactions)
+            .iter()
+            .filter(
+                |(_, t)| match &t.view["clientReferenceInformation"]["code"] {
+                    Value::String(s) => s == code,
+                    Value::Number(n) => n.to_string() == code,
+                    _ => false,
+                },
+            )
+            .map(|(id, t)| (id.clone(), t.clone()))
+            .collect()
     }
 }

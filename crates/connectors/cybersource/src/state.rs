@@ -1,0 +1,132 @@
+//! What the adapter remembers between calls, carried opaquely in the session or payment as
+//! a versioned JSON [`ConnectorState`]. Readers accept every version they know; writers
+//! always write the current one.
+
+use payorch_connector::ConnectorError;
+use payorch_core::session::ConnectorState;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Version of both layouts below.
+pub const STATE_VERSION: u32 = 1;
+
+/// How the payer authenticates at Cybersource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthFlow {
+    Seamless,
+    Redirect,
+}
+
+/// One authentication's provider state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthState {
+    pub flow: Option<AuthFlow>,
+    /// `authenticationTransactionId` (for redirect it equals the xid).
+    pub transaction_id: String,
+    /// Seamless: `authenticationTransactionContext`.
+    #[serde(default)]
+    pub transaction_context: Option<String>,
+    #[serde(default)]
+    pub xid: Option<String>,
+    /// The payer's browser, which validation and authorization send again.
+    #[serde(default)]
+    pub ip_address: String,
+    #[serde(default)]
+    pub accept_header: String,
+    #[serde(default)]
+    pub user_agent: String,
+    /// Proof of a successful authentication.
+    #[serde(default)]
+    pub cavv: Option<String>,
+    #[serde(default)]
+    pub eci: Option<String>,
+    /// The e-commerce indicator (`rpy`).
+    #[serde(default)]
+    pub indicator: Option<String>,
+    #[serde(default)]
+    pub transaction_token: Option<String>,
+    /// Cybersource's `token` of the last answer.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// A capture, so refunds can name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaptureRef {
+    pub id: String,
+    pub amount_minor: i64,
+    #[serde(default)]
+    pub refunded_minor: i64,
+}
+
+/// One payment's provider state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentState {
+    /// The authorization's id (`/pts/v2/payments/{id}`).
+    pub authorization_id: String,
+    /// Authorized with `capture=true` (a sale).
+    #[serde(default)]
+    pub sale: bool,
+    #[serde(default)]
+    pub captures: Vec<CaptureRef>,
+    #[serde(default)]
+    pub refund_ids: Vec<String>,
+    #[serde(default)]
+    pub reversal_id: Option<String>,
+}
+
+/// Serializes a state as the current version.
+pub fn encode<T: Serialize>(state: &T) -> ConnectorState {
+    ConnectorState {
+        version: STATE_VERSION,
+        // Serializing these plain structs cannot fail.
+        payload: serde_json::to_string(state).unwrap_or_default(),
+    }
+}
+
+/// Reads a state this adapter wrote.
+pub fn decode<T: DeserializeOwned>(state: Option<&ConnectorState>) -> Result<T, ConnectorError> {
+    let state = state.ok_or_else(|| {
+        ConnectorError::InvalidState("no cybersource state on this record".into())
+    })?;
+    match state.version {
+        1 => serde_json::from_str(&state.payload).map_err(|e| {
+            ConnectorError::InvalidState(format!("unreadable cybersource state: {e}"))
+        }),
+        v => Err(ConnectorError::InvalidState(format!(
+            "cybersource state version {v} is newer than this build understands"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_refuses_unknown_versions() {
+        let state = AuthState {
+            flow: Some(AuthFlow::Seamless),
+            transaction_id: "t".into(),
+            transaction_context: Some("c".into()),
+            ip_address: "10.0.0.1".into(),
+            ..AuthState::default()
+        };
+        let encoded = encode(&state);
+        assert_eq!(encoded.version, STATE_VERSION);
+        assert_eq!(decode::<AuthState>(Some(&encoded)).unwrap(), state);
+        let future = ConnectorState {
+            version: 99,
+            payload: encoded.payload,
+        };
+        assert!(matches!(
+            decode::<AuthState>(Some(&future)),
+            Err(ConnectorError::InvalidState(_))
+        ));
+        assert!(decode::<AuthState>(None).is_err());
+    }
+}

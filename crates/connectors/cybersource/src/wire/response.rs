@@ -1,0 +1,219 @@
+//! Response bodies. One lenient type covers every answer (success, decline, error): each
+//! Cybersource resource shares the same top-level vocabulary.
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// A string, or a number printed as one (`validityPeriod` is `"05"` in the seed and an
+/// integer in the SDK model; codes may come either way).
+fn flex<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    })
+}
+
+/// A boolean, or `"true"`/`"false"`.
+fn flex_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Bool(b)) => Some(b),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Response {
+    pub id: Option<String>,
+    pub status: Option<String>,
+    pub submit_time_utc: Option<String>,
+    pub error_information: Option<ErrorInformation>,
+    pub consumer_authentication_information: Option<AuthenticationInformation>,
+    pub processor_information: Option<ProcessorInformation>,
+    pub order_information: Option<OrderInformation>,
+    pub processing_information: Option<ProcessingInformation>,
+    pub installment_information: Option<InstallmentInformation>,
+    /// Error answers (400 `INVALID_REQUEST`, 404 `NOT_FOUND`).
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub details: Vec<ErrorDetail>,
+    /// 401 answers: `{"response":{"rmsg":"Authentication Failed"}}`.
+    pub response: Option<Rmsg>,
+    #[serde(rename = "_embedded")]
+    pub embedded: Option<Embedded>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ErrorInformation {
+    pub reason: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ErrorDetail {
+    pub field: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Rmsg {
+    pub rmsg: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuthenticationInformation {
+    pub acs_url: Option<String>,
+    pub pareq: Option<String>,
+    pub xid: Option<String>,
+    pub authentication_transaction_id: Option<String>,
+    pub authentication_transaction_context: Option<String>,
+    pub authentication_transaction_context_id: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub validity_period: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub authentication_type: Option<String>,
+    pub veres_enrolled: Option<String>,
+    pub authentication_path: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub authentication_result: Option<String>,
+    pub authentication_status_msg: Option<String>,
+    pub pares_status: Option<String>,
+    pub cavv: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub eci: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub eci_raw: Option<String>,
+    pub indicator: Option<String>,
+    pub transaction_token: Option<String>,
+    pub token: Option<String>,
+    pub specification_version: Option<String>,
+}
+
+impl AuthenticationInformation {
+    /// The context id, under either of its names.
+    pub fn context(&self) -> Option<&str> {
+        self.authentication_transaction_context
+            .as_deref()
+            .or(self.authentication_transaction_context_id.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProcessorInformation {
+    pub approval_code: Option<String>,
+    pub network_transaction_id: Option<String>,
+    pub transaction_id: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub response_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OrderInformation {
+    pub amount_details: Option<AmountDetails>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AmountDetails {
+    #[serde(deserialize_with = "flex")]
+    pub total_amount: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub authorized_amount: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub captured_amount: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub refunded_amount: Option<String>,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProcessingInformation {
+    #[serde(deserialize_with = "flex_bool")]
+    pub capture: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InstallmentInformation {
+    pub identifier: Option<String>,
+}
+
+/// Transaction Search results.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Embedded {
+    pub transaction_summaries: Vec<TransactionSummary>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TransactionSummary {
+    pub id: Option<String>,
+    pub submit_time_utc: Option<String>,
+    pub application_information: Option<ApplicationInformation>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ApplicationInformation {
+    pub applications: Vec<Application>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Application {
+    pub name: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_seed_seamless_enrollment() {
+        let body = r#"{ "clientReferenceInformation": { "code": "test" }, "consumerAuthenticationInformation": { "validityPeriod": "05", "authenticationTransactionContext": "100000000000000000000000025253", "authenticationTransactionId": "00000012345330095100258805", "veresEnrolled": "Y", "authenticationPath": "ENROLLED", "authenticationType": "20", "specificationVersion": "rupay", "token": "Axj" }, "errorInformation": { "reason": "CONSUMER_AUTHENTICATION_REQUIRED", "message": "enrolled" }, "id": "6379004607567152900386", "status": "PENDING_AUTHENTICATION", "submitTimeUtc": "2021-11-26T04:21:01Z" }"#;
+        let r: Response = serde_json::from_str(body).unwrap();
+        let cai = r.consumer_authentication_information.unwrap();
+        assert_eq!(cai.validity_period.as_deref(), Some("05"));
+        assert_eq!(cai.authentication_type.as_deref(), Some("20"));
+        assert_eq!(cai.context(), Some("100000000000000000000000025253"));
+        assert_eq!(r.status.as_deref(), Some("PENDING_AUTHENTICATION"));
+    }
+
+    #[test]
+    fn numbers_are_read_as_strings() {
+        let body = r#"{"consumerAuthenticationInformation":{"validityPeriod":5,"authenticationType":20,"authenticationResult":0},"processingInformation":{"capture":"true"}}"#;
+        let r: Response = serde_json::from_str(body).unwrap();
+        let cai = r.consumer_authentication_information.unwrap();
+        assert_eq!(cai.validity_period.as_deref(), Some("5"));
+        assert_eq!(cai.authentication_type.as_deref(), Some("20"));
+        assert_eq!(cai.authentication_result.as_deref(), Some("0"));
+        assert_eq!(r.processing_information.unwrap().capture, Some(true));
+    }
+
+    #[test]
+    fn reads_error_shapes() {
+        let body = r#"{"submitTimeUtc":"x","status":"INVALID_REQUEST","reason":"MISSING_FIELD","message":"m","details":[{"field":"paymentInformation.card.securityCode","reason":"MISSING_FIELD"}]}"#;
+        let r: Response = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            r.details[0].field.as_deref(),
+            Some("paymentInformation.card.securityCode")
+        );
+        let r: Response =
+            serde_json::from_str(r#"{"response":{"rmsg":"Authentication Failed"}}"#).unwrap();
+        assert_eq!(
+            r.response.unwrap().rmsg.as_deref(),
+            Some("Authentication Failed")
+        );
+    }
+}

@@ -1,0 +1,450 @@
+//! Payer authentication against the sandbox over HTTP: seamless and redirect flows.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use payorch_connector::model::{EligibilityRequest, RedirectParams};
+use payorch_connector::{Connector, ConnectorError};
+use payorch_core::session::NextAction;
+use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
+use payorch_sandbox::SandboxConfig;
+use serde_json::Value;
+
+#[tokio::test]
+async fn seamless_success() {
+    let env = env().await;
+    let session = env.start("auth_s1", SEAMLESS, inr(10_000)).await;
+    assert_eq!(session.status, AuthenticationStatus::OtpRequired);
+    assert_eq!(session.flow, Some(Flow::Seamless));
+    assert_eq!(session.attempts_remaining, 3);
+    assert_eq!(session.resends_remaining, 3);
+    let Some(NextAction::CollectOtp {
+        expires_at_ms,
+        otp_length,
+    }) = &session.next_action
+    else {
+        panic!("{:?}", session.next_action);
+    };
+    assert_eq!(*otp_length, 6);
+    let expires = expires_at_ms.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // validityPeriod "05": five minutes from now.
+    assert!(
+        (expires - now - 300_000).abs() < 10_000,
+        "{expires} vs {now}"
+    );
+    assert_eq!(session.expires_at_ms, Some(expires));
+    let code = env
+        .otp(session.provider_reference.as_deref().unwrap())
+        .await;
+    let outcome = env.cs.submit_otp(&ctx(), &session, &code).await.unwrap();
+    assert_eq!(outcome.status, AuthenticationStatus::Succeeded);
+    assert_eq!(outcome.recommendation, Some(Recommendation::Proceed));
+    let state = outcome.connector_state.clone().unwrap();
+    assert!(
+        state.payload.contains("transactionToken"),
+        "{}",
+        state.payload
+    );
+    assert!(
+        state.payload.contains("\"indicator\":\"rpy\""),
+        "{}",
+        state.payload
+    );
+    assert_eq!(
+        outcome.provider_status.unwrap().raw_status,
+        "AUTHENTICATION_SUCCESSFUL"
+    );
+    assert_eq!(env.calls("enrollment").await, 1);
+    assert_eq!(env.calls("validation").await, 1);
+}
+
+#[tokio::test]
+async fn wrong_otp_then_right_one() {
+    let env = env().await;
+    let session = env.start("auth_s2", SEAMLESS, inr(10_000)).await;
+    let code = env
+        .otp(session.provider_reference.as_deref().unwrap())
+        .await;
+    let outcome = env
+        .cs
+        .submit_otp(&ctx(), &session, &wrong(&code))
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, AuthenticationStatus::OtpRequired);
+    assert_eq!(outcome.failure_reason, Some(FailureReason::InvalidOtp));
+    assert_eq!(outcome.recommendation, Some(Recommendation::RetryOtp));
+    assert_eq!(outcome.attempts_remaining, Some(2));
+    assert_eq!(outcome.provider_status.as_ref().unwrap().code, "450");
+    let session = apply(&session, outcome);
+    let outcome = env.cs.submit_otp(&ctx(), &session, &code).await.unwrap();
+    assert_eq!(outcome.status, AuthenticationStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn attempts_exhausted() {
+    let env = env().await;
+    let mut session = env.start("auth_s3", SEAMLESS, inr(10_000)).await;
+    let code = env
+        .otp(session.provider_reference.as_deref().unwrap())
+        .await;
+    for remaining in [2, 1] {
+        let o = env
+            .cs
+            .submit_otp(&ctx(), &session, &wrong(&code))
+            .await
+            .unwrap();
+        assert_eq!(o.status, AuthenticationStatus::OtpRequired);
+        assert_eq!(o.attempts_remaining, Some(remaining));
+        session = apply(&session, o);
+    }
+    let o = env
+        .cs
+        .submit_otp(&ctx(), &session, &wrong(&code))
+        .await
+        .unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Failed);
+    assert_eq!(o.failure_reason, Some(FailureReason::OtpAttemptsExhausted));
+    assert_eq!(o.recommendation, Some(Recommendation::DoNotProceed));
+    assert_eq!(o.attempts_remaining, Some(0));
+    assert_eq!(o.provider_status.unwrap().code, "452");
+}
+
+#[tokio::test]
+async fn resend_then_limit() {
+    let mut config = sandbox_config();
+    config.cybersource.otp.max_resends = 2;
+    let env = env_with(config).await;
+    let mut session = env.start("auth_s4", SEAMLESS, inr(10_000)).await;
+    // The adapter's configured budget (3) is larger than this sandbox's (2): the
+    // provider's refusal decides.
+    let reference = session.provider_reference.clone().unwrap();
+    for left in [2, 1] {
+        let before = env.otp(&reference).await;
+        let o = env.cs.resend_otp(&ctx(), &session).await.unwrap();
+        assert_eq!(o.status, AuthenticationStatus::OtpRequired, "{o:?}");
+        assert_eq!(o.resends_remaining, Some(left));
+        assert!(o.expires_at_ms.is_some());
+        assert!(matches!(o.next_action, Some(NextAction::CollectOtp { .. })));
+        assert_eq!(o.provider_reference.as_deref(), Some(reference.as_str()));
+        session = apply(&session, o);
+        let after = env.otp(&reference).await;
+        if before != after {
+            let o = env.cs.submit_otp(&ctx(), &session, &before).await.unwrap();
+            assert_eq!(
+                o.failure_reason,
+                Some(FailureReason::InvalidOtp),
+                "old OTP dead"
+            );
+            session = apply(&session, o);
+        }
+    }
+    assert_eq!(env.calls("resend").await, 2);
+    let o = env.cs.resend_otp(&ctx(), &session).await.unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Failed);
+    assert_eq!(o.failure_reason, Some(FailureReason::ResendLimitReached));
+    assert_eq!(o.resends_remaining, Some(0));
+    assert_eq!(o.provider_status.unwrap().code, "453");
+}
+
+#[tokio::test]
+async fn resend_without_the_card_is_invalid_state() {
+    let env = env().await;
+    let mut session = env.start("auth_s5", SEAMLESS, inr(10_000)).await;
+    session.card = None;
+    assert!(matches!(
+        env.cs.resend_otp(&ctx(), &session).await,
+        Err(ConnectorError::InvalidState(_))
+    ));
+    assert_eq!(env.calls("resend").await, 0);
+}
+
+#[tokio::test]
+async fn expired_otp() {
+    let env = env().await;
+    let session = env.start("auth_s6", SEAMLESS, inr(10_000)).await;
+    let reference = session.provider_reference.clone().unwrap();
+    let code = env.otp(&reference).await;
+    let r = env
+        .http
+        .post(format!(
+            "http://{}/_sandbox/otp/cybersource/{reference}/expire",
+            env.addr
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let o = env.cs.submit_otp(&ctx(), &session, &code).await.unwrap();
+    assert_eq!(o.failure_reason, Some(FailureReason::OtpExpired));
+    // Resends remain: the payer can ask for a new code.
+    assert_eq!(o.status, AuthenticationStatus::OtpRequired);
+    assert_eq!(o.recommendation, Some(Recommendation::ResendOtp));
+    let mut spent = session.clone();
+    spent.resends_remaining = 0;
+    let o = env.cs.submit_otp(&ctx(), &spent, &code).await.unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Expired);
+    assert_eq!(o.failure_reason, Some(FailureReason::OtpExpired));
+}
+
+#[tokio::test]
+async fn not_enrolled_and_issuer_unavailable() {
+    let env = env().await;
+    let s = env.start("auth_n1", NOT_ENROLLED, inr(10_000)).await;
+    assert_eq!(s.status, AuthenticationStatus::Failed);
+    assert_eq!(s.failure_reason, Some(FailureReason::CardNotEnrolled));
+    assert_eq!(s.provider_status.as_ref().unwrap().code, "410");
+    assert_eq!(
+        s.provider_status.as_ref().unwrap().raw_status,
+        "AUTHENTICATION_FAILED"
+    );
+    let s = env.start("auth_n2", UNAVAILABLE, inr(10_000)).await;
+    assert_eq!(s.status, AuthenticationStatus::Failed);
+    assert_eq!(s.failure_reason, Some(FailureReason::IssuerUnavailable));
+    assert_eq!(s.provider_status.as_ref().unwrap().code, "412");
+}
+
+#[tokio::test]
+async fn eligibility_is_decided_without_calling_the_provider() {
+    let env = env().await;
+    let rupay = card(SEAMLESS);
+    let e = env
+        .cs
+        .check_eligibility(
+            &ctx(),
+            &EligibilityRequest {
+                card: &rupay,
+                amount: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(e.available);
+    assert_eq!(e.flows, vec![Flow::Seamless, Flow::Redirect]);
+    let visa = card("4111111111111111");
+    let e = env
+        .cs
+        .check_eligibility(
+            &ctx(),
+            &EligibilityRequest {
+                card: &visa,
+                amount: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!e.available);
+    assert_eq!(env.calls("enrollment").await, 0);
+}
+
+/// The payer's browser: posts the redirect form to the ACS, then submits there; returns
+/// what the ACS posts back to TermUrl.
+async fn through_acs(
+    env: &Env,
+    session: &payorch_core::session::AuthenticationSession,
+    form: &[(&str, &str)],
+) -> BTreeMap<String, String> {
+    let Some(NextAction::Redirect {
+        url,
+        method,
+        form_fields,
+        html,
+    }) = &session.next_action
+    else {
+        panic!("{:?}", session.next_action);
+    };
+    assert_eq!(method, "POST");
+    assert!(html.contains(&format!("action=\"{url}\"")), "{html}");
+    assert!(html.contains("submit()"));
+    let page = env.http.post(url).form(form_fields).send().await.unwrap();
+    assert!(page.status().is_success());
+    let answer: Value = env
+        .http
+        .post(format!("{url}/submit"))
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["status"], "complete", "{answer}");
+    assert_eq!(answer["action"], RETURN_URL);
+    answer["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn redirect_through_the_sandbox_acs() {
+    let env = env().await;
+    let session = env.start("auth_r1", REDIRECT, inr(10_000)).await;
+    assert_eq!(session.status, AuthenticationStatus::RedirectRequired);
+    assert_eq!(session.flow, Some(Flow::Redirect));
+    let Some(NextAction::Redirect { form_fields, .. }) = &session.next_action else {
+        panic!()
+    };
+    assert_eq!(form_fields["TermUrl"], RETURN_URL);
+    assert_eq!(form_fields["MD"], "auth_r1");
+    assert!(!form_fields["PaReq"].is_empty());
+    let code = env
+        .otp(session.provider_reference.as_deref().unwrap())
+        .await;
+    let mut params: RedirectParams = through_acs(&env, &session, &[("otp", &code)]).await;
+    assert_eq!(params["MD"], "auth_r1");
+    // Line breaks a form may add to PaRes are removed before validation.
+    let pares = params["PaRes"].clone();
+    let (a, b) = pares.split_at(pares.len() / 2);
+    params.insert("PaRes".into(), format!("{a}\r\n {b}"));
+    let o = env
+        .cs
+        .complete_redirect(&ctx(), &session, &params)
+        .await
+        .unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Succeeded, "{o:?}");
+    let state = o.connector_state.clone().unwrap().payload;
+    assert!(state.contains("\"cavv\":\""), "{state}");
+    assert!(state.contains("\"xid\":\""), "{state}");
+
+    // And it authorizes with CAVV + XID.
+    let session = apply(&session, o);
+    let payment = pending_payment("pay_r1", &session);
+    let card = card(REDIRECT);
+    let request = payorch_connector::model::AuthorizeRequest {
+        payment_id: "pay_r1",
+        amount: session.amount,
+        capture: false,
+        card: Some(&card),
+        authentication_state: session.connector_state.as_ref(),
+        authentication_reference: session.provider_reference.as_deref(),
+        order_reference: &payment.order_reference,
+    };
+    let p = env.cs.authorize(&ctx(), &request).await.unwrap();
+    assert_eq!(
+        p.status,
+        payorch_core::status::PaymentStatus::Authorized,
+        "{p:?}"
+    );
+}
+
+#[tokio::test]
+async fn redirect_cancelled_by_payer() {
+    let env = env().await;
+    let session = env.start("auth_r2", REDIRECT, inr(10_000)).await;
+    let params = through_acs(&env, &session, &[("action", "cancel")]).await;
+    let o = env
+        .cs
+        .complete_redirect(&ctx(), &session, &params)
+        .await
+        .unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Cancelled);
+    assert_eq!(o.failure_reason, Some(FailureReason::CancelledByPayer));
+    assert_eq!(o.provider_status.unwrap().code, "ACCU200");
+}
+
+#[tokio::test]
+async fn redirect_with_foreign_md_or_forged_pares_is_rejected() {
+    let env = env().await;
+    let session = env.start("auth_r3", REDIRECT, inr(10_000)).await;
+    let params = RedirectParams::from([
+        ("PaRes".to_owned(), "Zm9vfGJhcg==".to_owned()),
+        ("MD".to_owned(), "auth_other".to_owned()),
+    ]);
+    let err = env
+        .cs
+        .complete_redirect(&ctx(), &session, &params)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ConnectorError::Rejected { caller_field: Some(f), .. } if f == "params.MD"),
+        "{err:?}"
+    );
+    assert_eq!(env.calls("validation").await, 0);
+    let params = RedirectParams::from([("PaRes".to_owned(), "Zm9vfGJhcg==".to_owned())]);
+    let err = env
+        .cs
+        .complete_redirect(&ctx(), &session, &params)
+        .await
+        .unwrap_err();
+    let ConnectorError::Rejected {
+        status,
+        caller_field,
+    } = err
+    else {
+        panic!()
+    };
+    assert_eq!(status.raw_status, "INVALID_REQUEST");
+    assert_eq!(caller_field.as_deref(), Some("params.PaRes"));
+}
+
+#[tokio::test]
+async fn missing_cvv_is_the_callers_field() {
+    let env = env().await;
+    let mut session = pending_session("auth_c1", SEAMLESS, inr(10_000));
+    let mut card = session.card.take().unwrap();
+    card.cvv = None;
+    let browser = browser();
+    let request = payorch_connector::model::StartAuthentication {
+        authentication_id: "auth_c1",
+        card: &card,
+        amount: inr(10_000),
+        browser: &browser,
+        return_url: RETURN_URL,
+        order_reference: "o",
+        preferred_flow: None,
+        capture: false,
+    };
+    let err = env
+        .cs
+        .start_authentication(&ctx(), &request)
+        .await
+        .unwrap_err();
+    let ConnectorError::Rejected {
+        status,
+        caller_field,
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(caller_field.as_deref(), Some("payment_method.card.cvv"));
+    assert_eq!(status.code, "MISSING_FIELD");
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_unauthorized() {
+    let addr = payorch_sandbox::spawn("127.0.0.1:0".parse().unwrap(), SandboxConfig::default())
+        .await
+        .unwrap();
+    let mut config = adapter_config(addr);
+    config.shared_secret = "c29tZSBvdGhlciBzZWNyZXQ=".into();
+    let cs = payorch_cybersource::CybersourceConnector::new(config).unwrap();
+    let session = pending_session("auth_u1", SEAMLESS, inr(10_000));
+    let card = session.card.clone().unwrap();
+    let browser = browser();
+    let request = payorch_connector::model::StartAuthentication {
+        authentication_id: "auth_u1",
+        card: &card,
+        amount: inr(10_000),
+        browser: &browser,
+        return_url: RETURN_URL,
+        order_reference: "o",
+        preferred_flow: None,
+        capture: false,
+    };
+    let err = cs.start_authentication(&ctx(), &request).await.unwrap_err();
+    let ConnectorError::Unauthorized(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(status.code, "401");
+}
