@@ -71,6 +71,15 @@ pub struct ConnectorSettings {
     pub cybersource: Option<CybersourceSettings>,
 }
 
+impl ConnectorSettings {
+    /// Points every configured connector at a sandbox (a replica sharing another's sandbox).
+    pub fn point_at_sandbox(&mut self, sandbox: SocketAddr) {
+        if let Some(c) = self.cybersource.as_mut() {
+            c.base_url = Some(format!("http://{sandbox}/cybersource"));
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CybersourceSettings {
     /// e.g. `https://api.cybersource.com`; unset means the embedded sandbox.

@@ -270,3 +270,36 @@ async fn unknown_authentication_is_not_found() {
     assert_eq!(status.code(), Code::NotFound);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn network_tokens_need_a_cryptogram_and_a_connector_that_takes_them() {
+    let server = support::start(support::settings()).await;
+    let mut client = support::authentications(server.grpc_addr).await;
+    let token = |cryptogram: &str| PaymentMethod {
+        method: Some(api::payment_method::Method::NetworkToken(
+            api::NetworkToken {
+                number: GOOD_PAN.into(),
+                cryptogram: cryptogram.into(),
+                expiry_month: "12".into(),
+                expiry_year: "2031".into(),
+            },
+        )),
+    };
+    let mut request = valid_start();
+    request.payment_method = Some(token(""));
+    let status = client
+        .start_authentication(request.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        support::violated_fields(&status),
+        vec!["payment_method.network_token.cryptogram".to_owned()]
+    );
+    request.payment_method = Some(token("AgAAAAAABk4DWZ4C28yUQAAAAAA="));
+    request.connector = "cybersource".into();
+    let status = client.start_authentication(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(!format!("{status:?}").contains("AgAAAAAABk4DWZ4C28yUQAAAAAA="));
+    server.shutdown().await.unwrap();
+}

@@ -148,6 +148,11 @@ impl Flows {
         deadline: Option<Duration>,
     ) -> Result<api::Authentication, Status> {
         let connector = self.connector(&input.connector)?;
+        if input.card.is_network_token() && !connector.capabilities().network_tokens {
+            return Err(connector_status(&ConnectorError::Unsupported(
+                "network tokens (send the card instead)",
+            )));
+        }
         let id = new_resource_id(AUTHENTICATION_ID_PREFIX);
         let now = now_ms();
         let pending = AuthenticationSession {

@@ -70,10 +70,8 @@ impl AuthenticationService for Authentications {
             let amount = checks.positive_money("amount", req.amount.as_ref());
             checks.finish()?;
             let (Some(card), Some(amount)) = (card, amount) else {
-                return Err(status::with_reason(
-                    Code::FailedPrecondition,
-                    "NETWORK_TOKEN_NOT_SUPPORTED",
-                    "payer authentication with a network token is not supported yet; send the card",
+                return Err(Status::internal(
+                    "validated request lost its card or amount",
                 ));
             };
             let routes = MerchantRoutes {

@@ -123,8 +123,8 @@ impl<'a> Checks<'a> {
         self
     }
 
-    /// Validates the payment method; returns the card when it is a valid card (network
-    /// tokens are validated but returned as `None`).
+    /// Validates the payment method; returns it as a [`Card`] (a network token is a card
+    /// whose number is the token and which carries the token cryptogram).
     pub fn card(&mut self, method: Option<&api::PaymentMethod>) -> Option<Card> {
         use api::payment_method::Method;
         match method.and_then(|m| m.method.as_ref()) {
@@ -147,17 +147,15 @@ impl<'a> Checks<'a> {
                 .map_err(|errors| self.errors.merge(errors))
                 .ok()
             }
-            Some(Method::NetworkToken(token)) => {
-                self.network_token(token);
-                None
-            }
+            Some(Method::NetworkToken(token)) => self.network_token(token),
         }
     }
 
-    fn network_token(&mut self, token: &api::NetworkToken) {
+    /// A network token becomes a [`Card`] whose number is the token, carrying its cryptogram.
+    fn network_token(&mut self, token: &api::NetworkToken) -> Option<Card> {
         let field = "payment_method.network_token";
         let (year, month) = current_year_month();
-        if let Err(errors) = Card::parse(
+        let parsed = Card::parse(
             &token.number,
             &token.expiry_month,
             &token.expiry_year,
@@ -165,20 +163,28 @@ impl<'a> Checks<'a> {
             None,
             year,
             month,
-        ) {
-            for violation in errors.violations {
-                let leaf = violation
-                    .field
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or("number")
-                    .to_owned();
-                self.errors
-                    .push(format!("{field}.{leaf}"), violation.description);
-            }
-        }
+        );
         if token.cryptogram.is_empty() {
             self.errors.push(format!("{field}.cryptogram"), "required");
+        }
+        match parsed {
+            Ok(card) if !token.cryptogram.is_empty() => {
+                Some(card.into_network_token(token.cryptogram.clone()))
+            }
+            Ok(_) => None,
+            Err(errors) => {
+                for violation in errors.violations {
+                    let leaf = violation
+                        .field
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or("number")
+                        .to_owned();
+                    self.errors
+                        .push(format!("{field}.{leaf}"), violation.description);
+                }
+                None
+            }
         }
     }
 

@@ -35,8 +35,9 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// payorch on Redis with the embedded sandbox, routing `demo` to `connector`.
-    pub async fn start(connector: &'static str) -> Stack {
+    /// payorch on Redis with the embedded sandbox, routing `demo` to the profile's connector.
+    pub async fn start(profile: &super::matrix::Profile) -> Stack {
+        let connector = profile.connector;
         let redis = RedisServer::start();
         let mut settings = super::redis_settings(&redis.url());
         pin(&mut settings, connector);
@@ -56,9 +57,7 @@ impl Stack {
         let mut settings = super::redis_settings(&self.redis.url());
         pin(&mut settings, self.connector);
         settings.sandbox.embedded = false;
-        if let Some(c) = settings.connectors.cybersource.as_mut() {
-            c.base_url = Some(format!("http://{}/cybersource", self.sandbox));
-        }
+        settings.connectors.point_at_sandbox(self.sandbox);
         super::start(settings).await
     }
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod flows;
+pub mod matrix;
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};

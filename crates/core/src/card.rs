@@ -68,9 +68,25 @@ pub struct Card {
     pub expiry: Expiry,
     pub cvv: Option<Cvv>,
     pub holder_name: Option<String>,
+    /// Set when `number` is a network (scheme) token: the token cryptogram that proves it,
+    /// as secret as a CVV. See [`Card::into_network_token`].
+    #[serde(default)]
+    pub token_cryptogram: Option<String>,
 }
 
 impl Card {
+    /// Marks this card as a network token proven by `cryptogram` (no CVV travels with it).
+    pub fn into_network_token(mut self, cryptogram: String) -> Card {
+        self.cvv = None;
+        self.token_cryptogram = Some(cryptogram);
+        self
+    }
+
+    /// Whether `number` is a network token rather than a PAN.
+    pub fn is_network_token(&self) -> bool {
+        self.token_cryptogram.is_some()
+    }
+
     /// Validates the API's card fields all at once, reporting every bad field.
     ///
     /// - `number`: digits with optional spaces, 12 to 19 digits, Luhn-valid;
@@ -138,6 +154,7 @@ impl Card {
                 expiry,
                 cvv,
                 holder_name,
+                token_cryptogram: None,
             }),
             _ => Err(errors),
         }
@@ -181,12 +198,14 @@ impl fmt::Debug for Card {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The holder's name is personal data: say whether there is one, not what it is.
         let holder_name = self.holder_name.as_ref().map(|_| Redacted);
+        let cryptogram = self.token_cryptogram.as_ref().map(|_| Redacted);
         f.debug_struct("Card")
             .field("number", &self.number)
             .field("brand", &self.brand())
             .field("expiry", &format_args!("{}", self.expiry))
             .field("cvv", &self.cvv)
             .field("holder_name", &holder_name)
+            .field("token_cryptogram", &cryptogram)
             .finish()
     }
 }
