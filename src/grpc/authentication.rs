@@ -12,7 +12,6 @@ use crate::api::{
     StartAuthenticationRequest, SubmitOtpRequest,
 };
 use crate::flows::authentication::StartInput;
-use crate::flows::idempotency;
 use crate::grpc::observe::observed;
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks};
 use crate::grpc::{Authentications, deadline, status};
@@ -105,17 +104,16 @@ impl AuthenticationService for Authentications {
                 preferred_flow: preferred_flow(req.preferred_flow()),
                 capture: req.capture,
             };
-            let fingerprint = idempotency::fingerprint("StartAuthentication", &req);
             let flows = &self.0.flows;
-            idempotency::run(
-                self.0.store.as_ref(),
-                &req.merchant_id,
-                &req.idempotency_key,
-                fingerprint,
-                flows.start_authentication(input, deadline),
-            )
-            .await
-            .map(Response::new)
+            self.0
+                .idempotent(
+                    "StartAuthentication",
+                    &req,
+                    &req.merchant_id,
+                    &req.idempotency_key,
+                    flows.start_authentication(input, deadline),
+                )
+                .await
         })
         .await
     }
@@ -137,21 +135,20 @@ impl AuthenticationService for Authentications {
                 )
                 .otp(&req.otp)
                 .finish()?;
-            let fingerprint = idempotency::fingerprint("SubmitOtp", &req);
-            idempotency::run(
-                self.0.store.as_ref(),
-                &req.merchant_id,
-                &req.idempotency_key,
-                fingerprint,
-                self.0.flows.submit_otp(
+            self.0
+                .idempotent(
+                    "SubmitOtp",
+                    &req,
                     &req.merchant_id,
-                    &req.authentication_id,
-                    &req.otp,
-                    deadline,
-                ),
-            )
-            .await
-            .map(Response::new)
+                    &req.idempotency_key,
+                    self.0.flows.submit_otp(
+                        &req.merchant_id,
+                        &req.authentication_id,
+                        &req.otp,
+                        deadline,
+                    ),
+                )
+                .await
         })
         .await
     }
@@ -172,18 +169,17 @@ impl AuthenticationService for Authentications {
                     AUTHENTICATION_ID_PREFIX,
                 )
                 .finish()?;
-            let fingerprint = idempotency::fingerprint("ResendOtp", &req);
-            idempotency::run(
-                self.0.store.as_ref(),
-                &req.merchant_id,
-                &req.idempotency_key,
-                fingerprint,
-                self.0
-                    .flows
-                    .resend_otp(&req.merchant_id, &req.authentication_id, deadline),
-            )
-            .await
-            .map(Response::new)
+            self.0
+                .idempotent(
+                    "ResendOtp",
+                    &req,
+                    &req.merchant_id,
+                    &req.idempotency_key,
+                    self.0
+                        .flows
+                        .resend_otp(&req.merchant_id, &req.authentication_id, deadline),
+                )
+                .await
         })
         .await
     }
@@ -209,7 +205,6 @@ impl AuthenticationService for Authentications {
             }
             checks.finish()?;
             let params: RedirectParams = req.params.clone().into_iter().collect();
-            let fingerprint = idempotency::fingerprint("CompleteRedirect", &req);
             let flows = &self.0.flows;
             let work = async {
                 flows
@@ -222,15 +217,15 @@ impl AuthenticationService for Authentications {
                     .await
                     .map(|(authentication, _)| authentication)
             };
-            idempotency::run(
-                self.0.store.as_ref(),
-                &req.merchant_id,
-                &req.idempotency_key,
-                fingerprint,
-                work,
-            )
-            .await
-            .map(Response::new)
+            self.0
+                .idempotent(
+                    "CompleteRedirect",
+                    &req,
+                    &req.merchant_id,
+                    &req.idempotency_key,
+                    work,
+                )
+                .await
         })
         .await
     }
@@ -272,18 +267,17 @@ impl AuthenticationService for Authentications {
                 )
                 .reference("reason", &req.reason)
                 .finish()?;
-            let fingerprint = idempotency::fingerprint("CancelAuthentication", &req);
-            idempotency::run(
-                self.0.store.as_ref(),
-                &req.merchant_id,
-                &req.idempotency_key,
-                fingerprint,
-                self.0
-                    .flows
-                    .cancel_authentication(&req.merchant_id, &req.authentication_id),
-            )
-            .await
-            .map(Response::new)
+            self.0
+                .idempotent(
+                    "CancelAuthentication",
+                    &req,
+                    &req.merchant_id,
+                    &req.idempotency_key,
+                    self.0
+                        .flows
+                        .cancel_authentication(&req.merchant_id, &req.authentication_id),
+                )
+                .await
         })
         .await
     }

@@ -36,6 +36,27 @@ pub struct Context {
     pub flows: Flows,
 }
 
+impl Context {
+    /// Runs a mutating RPC under its idempotency key (see [`crate::flows::idempotency`]).
+    pub async fn idempotent<R, M>(
+        &self,
+        rpc: &str,
+        request: &R,
+        merchant_id: &str,
+        key: &str,
+        work: impl std::future::Future<Output = Result<M, tonic::Status>>,
+    ) -> Result<tonic::Response<M>, tonic::Status>
+    where
+        R: prost::Message,
+        M: prost::Message + Default,
+    {
+        let fingerprint = crate::flows::idempotency::fingerprint(rpc, request);
+        crate::flows::idempotency::run(self.store.as_ref(), merchant_id, key, fingerprint, work)
+            .await
+            .map(tonic::Response::new)
+    }
+}
+
 #[derive(Clone)]
 pub struct Authentications(Context);
 #[derive(Clone)]

@@ -6,7 +6,6 @@ use crate::api::payment_service_server::PaymentService;
 use crate::api::{
     AuthorizeRequest, CaptureRequest, GetPaymentRequest, Payment, RefundRequest, VoidRequest,
 };
-use crate::flows::idempotency;
 use crate::grpc::observe::observed;
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks, PAYMENT_ID_PREFIX};
 use crate::grpc::{Payments, deadline};
@@ -36,23 +35,22 @@ impl PaymentService for Payments {
             let Some(amount) = amount else {
                 return Err(Status::internal("validated amount missing"));
             };
-            let fingerprint = idempotency::fingerprint("Authorize", &req);
-            idempotency::run(
-                self.0.store.as_ref(),
-                &req.merchant_id,
-                &req.idempotency_key,
-                fingerprint,
-                self.0.flows.authorize(
+            self.0
+                .idempotent(
+                    "Authorize",
+                    &req,
                     &req.merchant_id,
-                    &req.authentication_id,
-                    amount,
-                    req.capture,
-                    &req.order_reference,
-                    deadline,
-                ),
-            )
-            .await
-            .map(Response::new)
+                    &req.idempotency_key,
+                    self.0.flows.authorize(
+                        &req.merchant_id,
+                        &req.authentication_id,
+                        amount,
+                        req.capture,
+                        &req.order_reference,
+                        deadline,
+                    ),
+                )
+                .await
         })
         .await
     }
@@ -68,18 +66,17 @@ impl PaymentService for Payments {
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX);
             let amount = checks.optional_money("amount", req.amount.as_ref());
             checks.finish()?;
-            let fingerprint = idempotency::fingerprint("Capture", &req);
-            idempotency::run(
-                self.0.store.as_ref(),
-                &req.merchant_id,
-                &req.idempotency_key,
-                fingerprint,
-                self.0
-                    .flows
-                    .capture(&req.merchant_id, &req.payment_id, amount, deadline),
-            )
-            .await
-            .map(Response::new)
+            self.0
+                .idempotent(
+                    "Capture",
+                    &req,
+                    &req.merchant_id,
+                    &req.idempotency_key,
+                    self.0
+                        .flows
+                        .capture(&req.merchant_id, &req.payment_id, amount, deadline),
+                )
+                .await
         })
         .await
     }
@@ -94,18 +91,17 @@ impl PaymentService for Payments {
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX)
                 .reference("reason", &req.reason)
                 .finish()?;
-            let fingerprint = idempotency::fingerprint("Void", &req);
-            idempotency::run(
-                self.0.store.as_ref(),
-                &req.merchant_id,
-                &req.idempotency_key,
-                fingerprint,
-                self.0
-                    .flows
-                    .void(&req.merchant_id, &req.payment_id, deadline),
-            )
-            .await
-            .map(Response::new)
+            self.0
+                .idempotent(
+                    "Void",
+                    &req,
+                    &req.merchant_id,
+                    &req.idempotency_key,
+                    self.0
+                        .flows
+                        .void(&req.merchant_id, &req.payment_id, deadline),
+                )
+                .await
         })
         .await
     }
@@ -122,24 +118,23 @@ impl PaymentService for Payments {
                 .reference("reason", &req.reason);
             let amount = checks.optional_money("amount", req.amount.as_ref());
             checks.finish()?;
-            let fingerprint = idempotency::fingerprint("Refund", &req);
             // The idempotency key doubles as the provider's refund idempotency key.
             let refund_id = format!("{}:{}", req.payment_id, req.idempotency_key);
-            idempotency::run(
-                self.0.store.as_ref(),
-                &req.merchant_id,
-                &req.idempotency_key,
-                fingerprint,
-                self.0.flows.refund(
+            self.0
+                .idempotent(
+                    "Refund",
+                    &req,
                     &req.merchant_id,
-                    &req.payment_id,
-                    amount,
-                    &refund_id,
-                    deadline,
-                ),
-            )
-            .await
-            .map(Response::new)
+                    &req.idempotency_key,
+                    self.0.flows.refund(
+                        &req.merchant_id,
+                        &req.payment_id,
+                        amount,
+                        &refund_id,
+                        deadline,
+                    ),
+                )
+                .await
         })
         .await
     }
