@@ -259,6 +259,18 @@ mod tests {
     }
 
     #[test]
+    fn the_kubernetes_config_parses_with_production_defaults() {
+        let settings = Settings::load(Some(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/kubernetes/payorch.toml"
+        ))))
+        .expect("kubernetes config parses");
+        assert!(!settings.sandbox.embedded, "production never embeds the sandbox");
+        assert!(settings.connectors.cybersource.is_some());
+        assert_eq!(settings.merchants.len(), 1);
+    }
+
+    #[test]
     fn a_missing_config_file_is_an_error() {
         assert!(Settings::load(Some(Path::new("/nonexistent/payorch.toml"))).is_err());
     }
