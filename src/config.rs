@@ -265,7 +265,10 @@ mod tests {
             "/deploy/kubernetes/payorch.toml"
         ))))
         .expect("kubernetes config parses");
-        assert!(!settings.sandbox.embedded, "production never embeds the sandbox");
+        assert!(
+            !settings.sandbox.embedded,
+            "production never embeds the sandbox"
+        );
         assert!(settings.connectors.cybersource.is_some());
         assert_eq!(settings.merchants.len(), 1);
     }

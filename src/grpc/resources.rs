@@ -3,6 +3,7 @@
 
 use payorch_core::money::Money;
 use payorch_core::payment::PaymentRecord;
+use payorch_core::redact::scrub_card_numbers;
 use payorch_core::session::{AuthenticationSession, NextAction, ProviderStatus};
 use payorch_core::status::{
     AuthenticationStatus, FailureReason, Flow, PaymentStatus, Recommendation,
@@ -80,11 +81,12 @@ pub fn failure_reason(reason: FailureReason) -> api::FailureReason {
     }
 }
 
+/// The provider's own words, with anything shaped like a card number masked.
 fn provider_status(status: &ProviderStatus) -> api::ProviderStatus {
     api::ProviderStatus {
         code: status.code.clone(),
-        message: status.message.clone(),
-        raw_status: status.raw_status.clone(),
+        message: scrub_card_numbers(&status.message),
+        raw_status: scrub_card_numbers(&status.raw_status),
     }
 }
 

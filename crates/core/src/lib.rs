@@ -10,6 +10,7 @@ pub mod codes;
 pub mod error;
 pub mod money;
 pub mod payment;
+pub mod redact;
 pub mod session;
 pub mod state_machine;
 pub mod status;
