@@ -69,6 +69,31 @@ impl Default for SandboxSettings {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ConnectorSettings {
     pub cybersource: Option<CybersourceSettings>,
+    #[serde(rename = "fiserv-ipg", alias = "fiserv_ipg")]
+    pub fiserv_ipg: Option<FiservIpgSettings>,
+    pub juspay: Option<JuspaySettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JuspaySettings {
+    /// e.g. `https://api.juspay.in`; unset means the embedded sandbox.
+    pub base_url: Option<String>,
+    pub api_key: Secret,
+    pub merchant_id: String,
+    /// Key of the signature on the browser's return, when the account has one.
+    #[serde(default)]
+    pub response_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FiservIpgSettings {
+    /// e.g. `https://prod.emea.api.fiservapps.com/ipp/payments-gateway/v2`; unset means the
+    /// embedded sandbox.
+    pub base_url: Option<String>,
+    pub api_key: String,
+    pub api_secret: Secret,
+    #[serde(default)]
+    pub store_id: Option<String>,
 }
 
 impl ConnectorSettings {
@@ -76,6 +101,12 @@ impl ConnectorSettings {
     pub fn point_at_sandbox(&mut self, sandbox: SocketAddr) {
         if let Some(c) = self.cybersource.as_mut() {
             c.base_url = Some(format!("http://{sandbox}/cybersource"));
+        }
+        if let Some(c) = self.fiserv_ipg.as_mut() {
+            c.base_url = Some(format!("http://{sandbox}/fiserv-ipg"));
+        }
+        if let Some(c) = self.juspay.as_mut() {
+            c.base_url = Some(format!("http://{sandbox}/juspay"));
         }
     }
 }
@@ -157,11 +188,11 @@ impl Settings {
             encryption: EncryptionSettings::default(),
             merchants: vec![Merchant {
                 id: "demo".into(),
-                // Cybersource first: its adapter has landed; the others follow as theirs do.
+                // In order of preference when a call pins no connector.
                 connectors: [
                     ConnectorId::Cybersource,
-                    ConnectorId::Mpgs,
                     ConnectorId::FiservIpg,
+                    ConnectorId::Mpgs,
                     ConnectorId::Juspay,
                 ]
                 .iter()
@@ -185,6 +216,20 @@ impl Settings {
                     merchant_id: "testrest".into(),
                     key_id: "08c94330-f618-42a3-b09d-e1e43be5efda".into(),
                     shared_secret: Secret::new("yBJxy6LjM2TmcPGu+GaJrHtkke25fPpUX+UY6/L/1tE="),
+                }),
+                // The sandbox's documented sample credentials.
+                fiserv_ipg: Some(FiservIpgSettings {
+                    base_url: None,
+                    api_key: "payorch-sandbox-fiserv-key".into(),
+                    api_secret: Secret::new("payorch-sandbox-fiserv-secret"),
+                    store_id: None,
+                }),
+                // The sandbox signs the browser's return with the API key.
+                juspay: Some(JuspaySettings {
+                    base_url: None,
+                    api_key: Secret::new("payorch_sandbox_juspay_key"),
+                    merchant_id: "payorch".into(),
+                    response_key: Some(Secret::new("payorch_sandbox_juspay_key")),
                 }),
             },
         }

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use payorch_cybersource::{CybersourceConfig, CybersourceConnector};
+use payorch_fiserv_ipg::{FiservIpgConfig, FiservIpgConnector};
+use payorch_juspay::{JuspayConfig, JuspayConnector};
 
 use crate::app::StartupError;
 use crate::config::Settings;
@@ -45,6 +47,29 @@ pub fn build(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Connect
         let adapter = CybersourceConnector::new(config)
             .map_err(|e| StartupError::Config(format!("connectors.cybersource: {e}")))?;
         connectors.insert("cybersource".into(), Arc::new(adapter));
+    }
+    if let Some(fiserv) = &settings.connectors.fiserv_ipg {
+        let base = base_url(
+            fiserv.base_url.as_deref(),
+            sandbox,
+            "fiserv-ipg",
+            "fiserv-ipg",
+        )?;
+        let mut config =
+            FiservIpgConfig::new(base, fiserv.api_key.clone(), fiserv.api_secret.expose());
+        config.store_id = fiserv.store_id.clone();
+        let adapter = FiservIpgConnector::new(config)
+            .map_err(|e| StartupError::Config(format!("connectors.fiserv-ipg: {e}")))?;
+        connectors.insert("fiserv-ipg".into(), Arc::new(adapter));
+    }
+    if let Some(juspay) = &settings.connectors.juspay {
+        let base = base_url(juspay.base_url.as_deref(), sandbox, "juspay", "juspay")?;
+        let mut config =
+            JuspayConfig::new(base, juspay.api_key.expose(), juspay.merchant_id.clone());
+        config.response_key = juspay.response_key.as_ref().map(|k| k.expose().to_owned());
+        let adapter = JuspayConnector::new(config)
+            .map_err(|e| StartupError::Config(format!("connectors.juspay: {e}")))?;
+        connectors.insert("juspay".into(), Arc::new(adapter));
     }
     Ok(connectors)
 }

@@ -11,6 +11,7 @@ const CYBERSOURCE: Profile = Profile {
     start_op: "enrollment",
     validate_op: "validation",
     authorize_op: "authorization",
+    reports_otp_expiry: true,
 };
 
 matrix!(CYBERSOURCE;
@@ -26,6 +27,7 @@ matrix!(CYBERSOURCE;
     authorization_declines_carry_their_reasons,
     capture_partial_capture_void_and_refund,
     provider_timeout_leaves_unknown_and_refresh_resolves_it,
+    otp_timeout_leaves_unknown_and_refresh_resolves_it,
     idempotency_replays_and_refuses_a_changed_request,
     twenty_concurrent_submissions_validate_once,
     started_on_one_replica_finished_on_another,

@@ -227,6 +227,8 @@ pub fn start_request(number: &str, flow: api::FlowPreference) -> StartAuthentica
         return_url: "https://merchant.example/return".into(),
         order_reference: format!("ORD-{}", uuid::Uuid::new_v4().simple()),
         preferred_flow: flow.into(),
+        // Authorize captures unless a case says otherwise.
+        capture: true,
         ..Default::default()
     }
 }

@@ -26,6 +26,8 @@ pub struct Profile {
     pub validate_op: &'static str,
     /// The call that authorizes (for providers that charge at OTP time, that call).
     pub authorize_op: &'static str,
+    /// Whether the provider says how long an OTP stays valid (Juspay does not).
+    pub reports_otp_expiry: bool,
 }
 
 /// Expands matrix cases into tests for one connector profile.
@@ -42,12 +44,17 @@ macro_rules! matrix {
 }
 
 async fn seamless(stack: &Stack) -> api::Authentication {
+    seamless_with(stack, true).await
+}
+
+/// A seamless authentication; `capture` says whether the later Authorize will capture
+/// (providers that authorize during authentication need to know up front).
+async fn seamless_with(stack: &Stack, capture: bool) -> api::Authentication {
     let mut auth = stack.auth().await;
+    let mut request = flows::start_request(flows::SEAMLESS, FlowPreference::Seamless);
+    request.capture = capture;
     let started = auth
-        .start_authentication(flows::start_request(
-            flows::SEAMLESS,
-            FlowPreference::Seamless,
-        ))
+        .start_authentication(request)
         .await
         .unwrap()
         .into_inner();
@@ -58,7 +65,11 @@ async fn seamless(stack: &Stack) -> api::Authentication {
 }
 
 async fn succeeded(stack: &Stack) -> api::Authentication {
-    let started = seamless(stack).await;
+    succeeded_with(stack, true).await
+}
+
+async fn succeeded_with(stack: &Stack, capture: bool) -> api::Authentication {
+    let started = seamless_with(stack, capture).await;
     let otp = stack.otp(&started).await;
     let done = stack
         .auth()
@@ -77,7 +88,7 @@ pub async fn seamless_success_then_authorize_with_capture(profile: &Profile) {
     match started.next_action.as_ref().and_then(|a| a.action.as_ref()) {
         Some(api::next_action::Action::CollectOtp(otp)) => {
             assert_eq!(otp.otp_length, 6);
-            assert!(otp.expires_at.is_some());
+            assert_eq!(otp.expires_at.is_some(), profile.reports_otp_expiry);
         }
         other => panic!("expected collect_otp, got {other:?}"),
     }
@@ -344,7 +355,11 @@ pub async fn authorization_declines_carry_their_reasons(profile: &Profile) {
     ] {
         let mut auth = stack.auth().await;
         let started = auth
-            .start_authentication(flows::start_request(card, FlowPreference::Seamless))
+            .start_authentication({
+                let mut request = flows::start_request(card, FlowPreference::Seamless);
+                request.capture = false;
+                request
+            })
             .await
             .unwrap()
             .into_inner();
@@ -371,7 +386,7 @@ pub async fn capture_partial_capture_void_and_refund(profile: &Profile) {
     let stack = Stack::start(profile).await;
     let mut payments = stack.payments().await;
 
-    let done = succeeded(&stack).await;
+    let done = succeeded_with(&stack, false).await;
     let authorized = payments
         .authorize(flows::authorize(&done, false))
         .await
@@ -418,7 +433,7 @@ pub async fn capture_partial_capture_void_and_refund(profile: &Profile) {
         .unwrap_err();
     assert_eq!(too_much.code(), Code::InvalidArgument);
 
-    let done = succeeded(&stack).await;
+    let done = succeeded_with(&stack, false).await;
     let authorized = payments
         .authorize(flows::authorize(&done, false))
         .await
@@ -616,8 +631,8 @@ pub async fn seamless_flow_on_the_in_memory_store(profile: &Profile) {
         .into_inner();
     assert_eq!(started.status(), AS::OtpRequired, "{started:?}");
     let url = format!(
-        "http://{sandbox}/_sandbox/otp/cybersource/{}",
-        started.provider_reference
+        "http://{sandbox}/_sandbox/otp/{}/{}",
+        profile.connector, started.provider_reference
     );
     let otp: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
     let done = auth
@@ -634,4 +649,49 @@ pub async fn seamless_flow_on_the_in_memory_store(profile: &Profile) {
         .into_inner();
     assert_eq!(payment.status(), PS::Captured, "{payment:?}");
     payorch.shutdown().await.unwrap();
+}
+
+/// The answer to an OTP validation is lost: UNKNOWN, one provider call, and a refresh asks
+/// the provider what happened instead of validating again.
+pub async fn otp_timeout_leaves_unknown_and_refresh_resolves_it(profile: &Profile) {
+    let stack = Stack::start(profile).await;
+    let started = seamless(&stack).await;
+    let otp = stack.otp(&started).await;
+    stack.arm_fault("timeout", 1).await;
+    let mut request = tonic::Request::new(flows::submit(&started, &otp));
+    request.set_timeout(Duration::from_secs(3));
+    let lost = stack
+        .auth()
+        .await
+        .submit_otp(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(lost.status(), AS::Unknown, "{lost:?}");
+    assert_eq!(stack.calls(profile.validate_op).await, 1);
+    let resolved = stack
+        .auth()
+        .await
+        .get_authentication(GetAuthenticationRequest {
+            id: started.id.clone(),
+            refresh: true,
+            merchant_id: "demo".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(resolved.status(), AS::Succeeded, "{resolved:?}");
+    assert_eq!(
+        stack.calls(profile.validate_op).await,
+        1,
+        "never validated twice"
+    );
+    let payment = stack
+        .payments()
+        .await
+        .authorize(flows::authorize(&resolved, true))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(payment.status(), PS::Captured, "{payment:?}");
 }

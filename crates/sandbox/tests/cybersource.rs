@@ -988,7 +988,13 @@ async fn transaction_search_reports_declines_and_refuses_other_queries() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let app = &s["_embedded"]["transactionSummaries"][0]["applicationInformation"];
+    // The helper validated the OTP under the same code: that summary is there too.
+    let app = &s["_embedded"]["transactionSummaries"]
+        .as_array()
+        .expect("summaries")
+        .iter()
+        .find(|t| t["applicationInformation"]["applications"][0]["name"] == "ics_auth")
+        .expect("the authorization")["applicationInformation"];
     assert_eq!(app["applications"][0]["name"], "ics_auth", "{s}");
     assert_eq!(app["applications"][0]["rCode"], "0");
     assert_eq!(app["reasonCode"], "204");
@@ -1039,4 +1045,211 @@ async fn transaction_search_reports_declines_and_refuses_other_queries() {
         .expect("json");
     assert_eq!(calls["cybersource"]["transaction_search"], 6);
     assert_eq!(calls["cybersource"]["unauthenticated"], 1);
+}
+
+#[tokio::test]
+async fn transaction_search_reports_payer_authentication() {
+    let addr = start(test_config()).await;
+    let cs = Cybersource::new(addr);
+    let with_code = |mut body: Value, code: &str| {
+        body["clientReferenceInformation"] = json!({"code": code});
+        body
+    };
+    let search = |code: &str| {
+        json!({
+            "save": false, "name": "pa", "timezone": "UTC", "offset": 0, "limit": 10,
+            "query": format!("clientReferenceInformation.code:{code}"),
+            "sort": "submitTimeUtc:asc",
+        })
+    };
+    let summaries = |s: &Value| -> Vec<Value> {
+        s["_embedded"]["transactionSummaries"]
+            .as_array()
+            .expect("summaries")
+            .clone()
+    };
+    let by_id = |all: &[Value], id: &Value| -> Value {
+        all.iter()
+            .find(|t| &t["id"] == id)
+            .expect("summary")
+            .clone()
+    };
+
+    // Seamless: enrollment, a wrong OTP, then the right one, all under "auth_pa1".
+    let (_, e) = cs
+        .post(
+            "/risk/v1/authentications",
+            &with_code(enrollment_body(SEAMLESS), "auth_pa1"),
+        )
+        .await;
+    let (id, ctx) = seamless_ids(&e);
+    let code = otp(addr, "cybersource", &id).await;
+    let validation = |otp: &str| {
+        json!({
+            "clientReferenceInformation": {"code": "auth_pa1"},
+            "consumerAuthenticationInformation": {
+                "authenticationTransactionId": id, "authenticationTransactionContext": ctx, "otpToken": otp,
+            },
+            "deviceInformation": {"ipAddress": "10.0.0.1"},
+        })
+    };
+    let (_, bad) = cs
+        .post(
+            "/risk/v1/authentication-results",
+            &validation(&wrong(&code)),
+        )
+        .await;
+    let (_, good) = cs
+        .post("/risk/v1/authentication-results", &validation(&code))
+        .await;
+    assert_eq!(good["status"], "AUTHENTICATION_SUCCESSFUL", "{good}");
+
+    let (status, s) = cs.post("/tss/v2/searches", &search("auth_pa1")).await;
+    assert_eq!(status, StatusCode::CREATED, "{s}");
+    assert_eq!(s["totalCount"], 3, "{s}");
+    let all = summaries(&s);
+    let enroll = by_id(&all, &e["id"]);
+    assert_eq!(
+        enroll["applicationInformation"]["applications"][0],
+        json!({"name": "ics_pa_enroll", "reasonCode": "475", "rCode": "0", "rFlag": "DAUTHENTICATE"})
+    );
+    assert_eq!(
+        enroll["consumerAuthenticationInformation"]["transactionId"],
+        id.as_str()
+    );
+    assert_eq!(enroll["clientReferenceInformation"]["code"], "auth_pa1");
+    assert_eq!(enroll["submitTimeUtc"], e["submitTimeUtc"]);
+    assert_eq!(
+        enroll["orderInformation"]["amountDetails"],
+        json!({"totalAmount": "100.00", "currency": "INR"})
+    );
+    assert_eq!(enroll["paymentInformation"]["card"]["suffix"], "0015");
+    let failed = by_id(&all, &bad["id"]);
+    assert_eq!(
+        failed["applicationInformation"]["applications"][0],
+        json!({"name": "ics_pa_validate", "reasonCode": "476", "rCode": "0", "rFlag": "DAUTHENTICATIONFAILED"})
+    );
+    let cai = &failed["consumerAuthenticationInformation"];
+    assert_eq!(cai["authenticationResult"], "450");
+    assert_eq!(cai["paresStatus"], "N");
+    assert!(cai["cavv"].is_null(), "{cai}");
+    assert_eq!(
+        failed["errorInformation"]["reason"],
+        "CONSUMER_AUTHENTICATION_FAILED"
+    );
+    let ok = by_id(&all, &good["id"]);
+    assert_eq!(
+        ok["applicationInformation"]["applications"][0],
+        json!({"name": "ics_pa_validate", "reasonCode": "100", "rCode": "1", "rFlag": "SOK"})
+    );
+    assert_eq!(ok["applicationInformation"]["rCode"], "1");
+    let cai = &ok["consumerAuthenticationInformation"];
+    assert_eq!(cai["transactionId"], id.as_str());
+    assert_eq!(cai["eciRaw"], "05");
+    assert_eq!(cai["paresStatus"], "Y");
+    assert_eq!(cai["authenticationResult"], "0");
+    // The CAVV the search shows proves the authentication for authorization.
+    let cavv = cai["cavv"].as_str().expect("cavv").to_owned();
+    let (_, p) = cs.authorize(SEAMLESS, json!({"cavv": cavv}), false).await;
+    assert_eq!(p["status"], "AUTHORIZED", "{p}");
+
+    // A resend is another ics_pa_enroll; a card that is not enrolled fails enrollment.
+    let (_, e2) = cs
+        .post(
+            "/risk/v1/authentications",
+            &with_code(enrollment_body(SEAMLESS), "auth_pa2"),
+        )
+        .await;
+    let (id2, _) = seamless_ids(&e2);
+    let mut resend = with_code(enrollment_body(SEAMLESS), "auth_pa2");
+    resend["consumerAuthenticationInformation"] = json!({"authenticationTransactionId": id2});
+    let (_, r) = cs.post("/risk/v1/authentications", &resend).await;
+    assert_eq!(r["status"], "PENDING_AUTHENTICATION", "{r}");
+    let (_, s) = cs.post("/tss/v2/searches", &search("auth_pa2")).await;
+    let all = summaries(&s);
+    assert_eq!(all.len(), 2, "{s}");
+    let resent = by_id(&all, &r["id"]);
+    assert_eq!(
+        resent["applicationInformation"]["applications"][0]["name"],
+        "ics_pa_enroll"
+    );
+    assert_eq!(
+        resent["consumerAuthenticationInformation"]["transactionId"],
+        id2.as_str()
+    );
+
+    let (_, n) = cs
+        .post(
+            "/risk/v1/authentications",
+            &with_code(enrollment_body(NOT_ENROLLED), "auth_pa3"),
+        )
+        .await;
+    assert_eq!(n["status"], "AUTHENTICATION_FAILED", "{n}");
+    let (_, s) = cs.post("/tss/v2/searches", &search("auth_pa3")).await;
+    let t = &summaries(&s)[0];
+    assert_eq!(
+        t["applicationInformation"]["applications"][0],
+        json!({"name": "ics_pa_enroll", "reasonCode": "476", "rCode": "0", "rFlag": "DAUTHENTICATIONFAILED"})
+    );
+    assert_eq!(
+        t["consumerAuthenticationInformation"]["authenticationResult"],
+        "410"
+    );
+
+    // Redirect: the validation's summary carries the xid and CAVV.
+    let (_, e3) = cs
+        .post(
+            "/risk/v1/authentications",
+            &with_code(enrollment_body(REDIRECT), "auth_pa4"),
+        )
+        .await;
+    let xid = e3["consumerAuthenticationInformation"]["xid"]
+        .as_str()
+        .expect("xid")
+        .to_owned();
+    let acs = e3["consumerAuthenticationInformation"]["acsUrl"]
+        .as_str()
+        .expect("acsUrl")
+        .to_owned();
+    let pareq = e3["consumerAuthenticationInformation"]["pareq"]
+        .as_str()
+        .expect("pareq")
+        .to_owned();
+    http()
+        .post(&acs)
+        .form(&[
+            ("PaReq", pareq.as_str()),
+            ("TermUrl", "https://merchant.example/return"),
+            ("MD", "auth_pa4"),
+        ])
+        .send()
+        .await
+        .expect("acs");
+    let code = otp(addr, "cybersource", &xid).await;
+    let (_, done) = read(
+        http()
+            .post(format!("{acs}/submit"))
+            .header("accept", "application/json")
+            .form(&[("otp", code.as_str())])
+            .send()
+            .await
+            .expect("submit"),
+    )
+    .await;
+    let pares = done["fields"]["PaRes"].as_str().expect("PaRes");
+    let (_, v) = cs
+        .post(
+            "/risk/v1/authentication-results",
+            &json!({"clientReferenceInformation": {"code": "auth_pa4"}, "consumerAuthenticationInformation": {"signedPares": pares}}),
+        )
+        .await;
+    assert_eq!(v["status"], "AUTHENTICATION_SUCCESSFUL", "{v}");
+    let (_, s) = cs.post("/tss/v2/searches", &search("auth_pa4")).await;
+    let all = summaries(&s);
+    let t = by_id(&all, &v["id"]);
+    let cai = &t["consumerAuthenticationInformation"];
+    assert_eq!(cai["xid"], xid.as_str());
+    assert_eq!(cai["transactionId"], xid.as_str());
+    assert_eq!(cai["cavv"], v["consumerAuthenticationInformation"]["cavv"]);
+    assert_eq!(cai["eciRaw"], "05");
 }

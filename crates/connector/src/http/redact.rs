@@ -17,6 +17,7 @@ const SENSITIVE: &[&str] = &[
     "cvc",
     "otp",
     "otptoken",
+    "verifyotp",
     "answerotp",
     "password",
     "apipassword",

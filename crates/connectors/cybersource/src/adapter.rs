@@ -27,12 +27,15 @@ use crate::mapping;
 use crate::signing::{SigningKey, http_date_now};
 use crate::state::{self, AuthFlow, AuthState, CaptureRef, PaymentState};
 use crate::wire::request as rq;
-use crate::wire::response::Response;
+use crate::wire::response::{AuthenticationInformation, Response, TransactionSummary};
 
 const ENROLLMENT: &str = "/risk/v1/authentications";
 const VALIDATION: &str = "/risk/v1/authentication-results";
 const PAYMENTS: &str = "/pts/v2/payments";
 const SEARCHES: &str = "/tss/v2/searches";
+/// Transaction Search's names of the payer authentication services.
+const PA_ENROLL: &str = "ics_pa_enroll";
+const PA_VALIDATE: &str = "ics_pa_validate";
 /// RuPay's card type code.
 const RUPAY: &str = "061";
 /// RuPay's e-commerce indicator.
@@ -187,11 +190,13 @@ impl CybersourceConnector {
         }
         state.flow = Some(AuthFlow::Seamless);
         state.token = cai.token.clone().or(state.token.take());
-        let expires_at_ms = cai
+        state.remember(body.id.as_deref());
+        let validity = cai
             .validity_period
             .as_deref()
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .map(|minutes| now_ms() + minutes * 60_000);
+            .and_then(|v| v.trim().parse::<i64>().ok());
+        state.validity_minutes = validity.or(state.validity_minutes);
+        let expires_at_ms = validity.map(|minutes| now_ms() + minutes * 60_000);
         let mut outcome = AuthenticationOutcome::with_status(AuthenticationStatus::OtpRequired);
         outcome.flow = Some(Flow::Seamless);
         outcome.next_action = Some(NextAction::CollectOtp {
@@ -212,6 +217,7 @@ impl CybersourceConnector {
             .consumer_authentication_information
             .clone()
             .unwrap_or_default();
+        state.remember(body.id.as_deref());
         state.cavv = cai.cavv.or(state.cavv);
         state.xid = cai.xid.or(state.xid);
         state.eci = cai.eci.or(cai.eci_raw).or(state.eci);
@@ -234,7 +240,7 @@ impl CybersourceConnector {
     /// Maps a validation answer (seamless or redirect).
     fn validation_outcome(
         body: &Response,
-        state: AuthState,
+        mut state: AuthState,
         attempts_remaining: i32,
         resends_remaining: i32,
     ) -> AuthenticationOutcome {
@@ -243,6 +249,8 @@ impl CybersourceConnector {
             _ => {
                 let mut outcome =
                     mapping::authentication_failure(body, attempts_remaining, resends_remaining);
+                state.remember(body.id.as_deref());
+                outcome.connector_state = Some(state::encode(&state));
                 outcome.attempts_remaining = Some(match outcome.failure_reason {
                     Some(FailureReason::OtpAttemptsExhausted) => 0,
                     _ => attempts_remaining.max(0),
@@ -299,6 +307,234 @@ impl CybersourceConnector {
             provider_status: Some(mapping::payment_status(body)),
             provider_reference: body.id.clone(),
             connector_state: None,
+        }
+    }
+
+    /// The payer authentication calls (enrollments, resends, validations) Transaction
+    /// Search holds for this authentication id.
+    async fn find_authentication_calls(
+        &self,
+        ctx: &CallContext,
+        authentication_id: &str,
+    ) -> Result<Vec<TransactionSummary>, ConnectorError> {
+        let search = rq::SearchRequest {
+            save: false,
+            name: format!("payorch {authentication_id}"),
+            timezone: "UTC".into(),
+            query: format!("clientReferenceInformation.code:{authentication_id}"),
+            offset: 0,
+            limit: 100,
+            sort: "submitTimeUtc:asc,id:asc".into(),
+        };
+        let found = self
+            .post(ctx, Idempotence::Read, "search", SEARCHES, &search)
+            .await?;
+        Ok(found
+            .embedded
+            .map(|e| e.transaction_summaries)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| s.application(PA_ENROLL).is_some() || s.application(PA_VALIDATE).is_some())
+            .collect())
+    }
+
+    /// Where an UNKNOWN or VERIFYING session stands, given the payer authentication calls
+    /// found for it. The call to read is the newest one whose answer payorch never read
+    /// (ids of read answers are kept in the state):
+    ///
+    /// - a validation: success gives the proof a live validation would have given
+    ///   (CAVV + XID for redirect; the authentication id for seamless, since the search
+    ///   does not show the seamless transaction token), failure maps as a live answer
+    ///   would (a wrong OTP costs an attempt);
+    /// - a resend: a new OTP was sent (OtpRequired, one resend fewer, the new expiry when
+    ///   the OTP validity is known), or the resend was refused;
+    /// - the enrollment itself: its failure maps as a live one; a challenge opened without
+    ///   payorch reading its answer cannot be continued (no ACS form, no OTP context, no
+    ///   browser data) and fails, so that the merchant starts a new authentication.
+    ///
+    /// When nothing unread is found: nothing at all means the index lags (stored status
+    /// kept); only calls payorch already read means the lost call never took effect, so
+    /// an UNKNOWN session goes back to waiting for the payer (a VERIFYING one, whose call
+    /// may still be in flight, is kept as it is).
+    fn resolve(
+        &self,
+        session: &AuthenticationSession,
+        state: Option<AuthState>,
+        summaries: &[TransactionSummary],
+    ) -> AuthenticationOutcome {
+        if summaries.is_empty() {
+            return stored(session);
+        }
+        let known = state
+            .as_ref()
+            .map(|s| s.answered.as_slice())
+            .unwrap_or_default();
+        let unread = summaries
+            .iter()
+            .filter(|s| s.id.as_ref().is_none_or(|id| !known.contains(id)))
+            .max_by(|a, b| {
+                let key = |s: &TransactionSummary| {
+                    (
+                        s.submit_time_utc.clone().unwrap_or_default(),
+                        s.application(PA_VALIDATE).is_some(),
+                    )
+                };
+                key(a).cmp(&key(b))
+            });
+        match (unread, state) {
+            (Some(found), state) if found.application(PA_VALIDATE).is_some() => {
+                Self::found_validation(session, found, state.unwrap_or_default())
+            }
+            (Some(found), Some(state)) if !state.answered.is_empty() => {
+                self.found_resend(session, found, state)
+            }
+            (Some(found), None) => Self::found_enrollment(found),
+            (_, Some(state)) if session.status == AuthenticationStatus::Unknown => awaiting(&state),
+            _ => stored(session),
+        }
+    }
+
+    fn found_validation(
+        session: &AuthenticationSession,
+        found: &TransactionSummary,
+        mut state: AuthState,
+    ) -> AuthenticationOutcome {
+        let cai = found
+            .consumer_authentication_information
+            .clone()
+            .unwrap_or_default();
+        let redirect = match state.flow {
+            Some(flow) => flow == AuthFlow::Redirect,
+            None => cai.xid.is_some(),
+        };
+        if state.transaction_id.is_empty() {
+            state.transaction_id = cai.transaction_id.clone().unwrap_or_default();
+        }
+        let succeeded = succeeded(found, PA_VALIDATE);
+        // Without the NPCI result, a failed seamless validation is taken as a wrong OTP:
+        // the next submission gets the provider's own verdict.
+        let result = cai
+            .authentication_result
+            .clone()
+            .or_else(|| (!succeeded && !redirect).then(|| "450".to_owned()));
+        let body = summary_answer(
+            found,
+            PA_VALIDATE,
+            AuthenticationInformation {
+                authentication_transaction_id: Some(state.transaction_id.clone()),
+                xid: cai.xid.clone(),
+                // Seamless authorizes with the authentication id, as after a live answer.
+                cavv: if redirect { cai.cavv.clone() } else { None },
+                eci_raw: cai.eci_raw.clone(),
+                pares_status: cai.pares_status.clone(),
+                authentication_result: result.clone(),
+                ..AuthenticationInformation::default()
+            },
+        );
+        if redirect {
+            return Self::validation_outcome(&body, state, 0, 0);
+        }
+        let attempts = if result.as_deref() == Some("450") {
+            session.attempts_remaining - 1
+        } else {
+            session.attempts_remaining
+        };
+        Self::validation_outcome(&body, state, attempts, session.resends_remaining)
+    }
+
+    fn found_resend(
+        &self,
+        session: &AuthenticationSession,
+        found: &TransactionSummary,
+        mut state: AuthState,
+    ) -> AuthenticationOutcome {
+        let cai = found
+            .consumer_authentication_information
+            .clone()
+            .unwrap_or_default();
+        let body = summary_answer(
+            found,
+            PA_ENROLL,
+            AuthenticationInformation {
+                authentication_transaction_id: cai.transaction_id.clone(),
+                authentication_result: cai.authentication_result.clone(),
+                pares_status: cai.pares_status.clone(),
+                ..AuthenticationInformation::default()
+            },
+        );
+        if body.status.as_deref() != Some("PENDING_AUTHENTICATION") {
+            let mut outcome = mapping::authentication_failure(
+                &body,
+                session.attempts_remaining,
+                session.resends_remaining,
+            );
+            if outcome.failure_reason == Some(FailureReason::ResendLimitReached) {
+                outcome.resends_remaining = Some(0);
+            }
+            return outcome;
+        }
+        let mut outcome = self.seamless_challenge(&body, &mut state);
+        // The new OTP has been valid since the resend was made, not since now.
+        let expires_at_ms = found
+            .submit_time_utc
+            .as_deref()
+            .and_then(utc_ms)
+            .zip(state.validity_minutes)
+            .map(|(at, minutes)| at + minutes * 60_000);
+        outcome.expires_at_ms = expires_at_ms;
+        outcome.next_action = Some(NextAction::CollectOtp {
+            expires_at_ms,
+            otp_length: OTP_LENGTH,
+        });
+        outcome.resends_remaining = Some((session.resends_remaining - 1).max(0));
+        outcome
+    }
+
+    fn found_enrollment(found: &TransactionSummary) -> AuthenticationOutcome {
+        let cai = found
+            .consumer_authentication_information
+            .clone()
+            .unwrap_or_default();
+        let body = summary_answer(
+            found,
+            PA_ENROLL,
+            AuthenticationInformation {
+                authentication_transaction_id: cai.transaction_id.clone(),
+                xid: cai.xid.clone(),
+                cavv: cai.cavv.clone(),
+                eci_raw: cai.eci_raw.clone(),
+                pares_status: cai.pares_status.clone(),
+                authentication_result: cai.authentication_result.clone(),
+                ..AuthenticationInformation::default()
+            },
+        );
+        match body.status.as_deref() {
+            Some("AUTHENTICATION_SUCCESSFUL") => {
+                let state = AuthState {
+                    transaction_id: cai.transaction_id.clone().unwrap_or_default(),
+                    ..AuthState::default()
+                };
+                Self::authenticated(&body, state)
+            }
+            Some("PENDING_AUTHENTICATION") => {
+                let mut outcome = AuthenticationOutcome::with_status(AuthenticationStatus::Failed);
+                outcome.failure_reason = Some(FailureReason::ProviderError);
+                outcome.recommendation = Some(Recommendation::DoNotProceed);
+                outcome.provider_status = Some(ProviderStatus {
+                    code: found_reason(found, PA_ENROLL).unwrap_or_default(),
+                    message: "the enrollment answer was lost: its challenge cannot be \
+                              continued; start a new authentication"
+                        .into(),
+                    raw_status: "PENDING_AUTHENTICATION".into(),
+                });
+                outcome.provider_reference = cai.transaction_id;
+                outcome
+            }
+            _ => {
+                let mut outcome = mapping::authentication_failure(&body, 0, 0);
+                outcome.provider_reference = cai.transaction_id;
+                outcome
+            }
         }
     }
 
@@ -390,6 +626,104 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The session as stored (nothing to ask the provider, or nothing found yet).
+fn stored(session: &AuthenticationSession) -> AuthenticationOutcome {
+    let mut outcome = AuthenticationOutcome::with_status(session.status);
+    outcome.failure_reason = session.failure_reason;
+    outcome.recommendation = session.recommendation;
+    outcome
+}
+
+/// Back to waiting for the payer, as the last answer payorch read left it (the stored
+/// OTP prompt or redirect form stays in place).
+fn awaiting(state: &AuthState) -> AuthenticationOutcome {
+    match state.flow {
+        Some(AuthFlow::Redirect) => {
+            let mut outcome =
+                AuthenticationOutcome::with_status(AuthenticationStatus::RedirectRequired);
+            outcome.flow = Some(Flow::Redirect);
+            outcome.recommendation = Some(Recommendation::Proceed);
+            outcome
+        }
+        _ => {
+            let mut outcome = AuthenticationOutcome::with_status(AuthenticationStatus::OtpRequired);
+            outcome.flow = Some(Flow::Seamless);
+            outcome.recommendation = Some(Recommendation::RetryOtp);
+            outcome
+        }
+    }
+}
+
+/// The reasonCode of a summary's `service` (else the summary's own).
+fn found_reason(found: &TransactionSummary, service: &str) -> Option<String> {
+    found
+        .application(service)
+        .and_then(|a| a.reason_code.clone())
+        .or_else(|| {
+            found
+                .application_information
+                .as_ref()
+                .and_then(|a| a.reason_code.clone())
+        })
+}
+
+/// Whether a summary's `service` succeeded (rCode 1, reasonCode 100).
+fn succeeded(found: &TransactionSummary, service: &str) -> bool {
+    let app = found.application(service);
+    match app.and_then(|a| a.r_code.as_deref()) {
+        Some(code) => code == "1",
+        None => found_reason(found, service).as_deref() == Some("100"),
+    }
+}
+
+/// A search summary of a payer authentication call, read as the answer it stands for
+/// (so it maps exactly as that answer would have): reasonCode 100 → success, 475 → a
+/// challenge opened (`PENDING_AUTHENTICATION`), anything else → failure.
+fn summary_answer(
+    found: &TransactionSummary,
+    service: &str,
+    mut cai: AuthenticationInformation,
+) -> Response {
+    let app = found.application(service);
+    let status = if succeeded(found, service) {
+        "AUTHENTICATION_SUCCESSFUL"
+    } else if found_reason(found, service).as_deref() == Some("475") {
+        "PENDING_AUTHENTICATION"
+    } else {
+        "AUTHENTICATION_FAILED"
+    };
+    cai.authentication_status_msg = app.and_then(|a| a.r_message.clone());
+    Response {
+        id: found.id.clone(),
+        status: Some(status.to_owned()),
+        submit_time_utc: found.submit_time_utc.clone(),
+        consumer_authentication_information: Some(cai),
+        ..Response::default()
+    }
+}
+
+/// `2021-11-26T04:21:01Z` (Cybersource's `submitTimeUtc`) as Unix milliseconds.
+fn utc_ms(text: &str) -> Option<i64> {
+    let text = text.trim().strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let time = time.split('.').next()?;
+    let mut t = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (h, min, sec) = (t.next()??, t.next()??, t.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + h) * 60 + min) * 60_000 + sec * 1000)
 }
 
 /// A value from the browser's return parameters, by any of `names` (case-insensitive).
@@ -507,6 +841,7 @@ impl Connector for CybersourceConnector {
                         .unwrap_or_else(|| xid.clone());
                     state.xid = Some(xid.clone());
                     state.token = cai.token.clone();
+                    state.remember(answer.id.as_deref());
                     let form_fields = BTreeMap::from([
                         ("PaReq".to_owned(), pareq),
                         ("TermUrl".to_owned(), request.return_url.to_owned()),
@@ -700,25 +1035,28 @@ impl Connector for CybersourceConnector {
         Ok(Self::validation_outcome(&answer, state, 0, 0))
     }
 
-    /// Cybersource offers no read of an authentication's status. A settled or waiting
-    /// session is reported as stored; an UNKNOWN one cannot be resolved here.
+    /// Cybersource offers no read of a payer authentication, but Transaction Search
+    /// indexes every enrollment, resend (`ics_pa_enroll`) and validation
+    /// (`ics_pa_validate`) under the `clientReferenceInformation.code` payorch sent: the
+    /// authentication's id. An UNKNOWN (or VERIFYING) session is resolved from the call
+    /// whose answer payorch never read; see [`Self::resolve`].
     async fn sync_authentication(
         &self,
-        _ctx: &CallContext,
+        ctx: &CallContext,
         session: &AuthenticationSession,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        if matches!(
+        if !matches!(
             session.status,
             AuthenticationStatus::Unknown | AuthenticationStatus::Verifying
         ) {
-            return Err(ConnectorError::Unsupported(
-                "authentication status lookup (Cybersource has no read for payer authentication)",
-            ));
+            return Ok(stored(session));
         }
-        let mut outcome = AuthenticationOutcome::with_status(session.status);
-        outcome.failure_reason = session.failure_reason;
-        outcome.recommendation = session.recommendation;
-        Ok(outcome)
+        let state = match &session.connector_state {
+            Some(s) => Some(state::decode::<AuthState>(Some(s))?),
+            None => None,
+        };
+        let summaries = self.find_authentication_calls(ctx, &session.id).await?;
+        Ok(self.resolve(session, state, &summaries))
     }
 
     async fn authorize(
@@ -979,6 +1317,15 @@ mod tests {
         assert!(html.contains("action=\"https://acs.example/pay?a=1&amp;b=2\""));
         assert!(html.contains("value=\"a&quot;b&lt;c&gt;\""));
         assert!(html.contains("name=\"TermUrl\" value=\"https://m.example/cb?x=1&amp;y=2\""));
+    }
+
+    #[test]
+    fn reads_submit_times() {
+        assert_eq!(utc_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(utc_ms("2021-11-26T04:21:01Z"), Some(1_637_900_461_000));
+        assert_eq!(utc_ms("2024-02-29T23:59:59.5Z"), Some(1_709_251_199_000));
+        assert_eq!(utc_ms("2021-11-26 04:21:01"), None);
+        assert_eq!(utc_ms("2021-13-26T04:21:01Z"), None);
     }
 
     #[test]

@@ -50,6 +50,30 @@ pub struct AuthState {
     /// Cybersource's `token` of the last answer.
     #[serde(default)]
     pub token: Option<String>,
+    /// Seamless: how long an OTP stays usable (`validityPeriod`, minutes).
+    #[serde(default)]
+    pub validity_minutes: Option<i64>,
+    /// Ids of the payer authentication answers payorch has read (enrollment, resends,
+    /// validations), so Transaction Search results can tell a lost answer from known ones.
+    #[serde(default)]
+    pub answered: Vec<String>,
+}
+
+/// How many answer ids [`AuthState::answered`] keeps.
+const ANSWERED_KEPT: usize = 32;
+
+impl AuthState {
+    /// Remembers that payorch read the answer with this id.
+    pub fn remember(&mut self, id: Option<&str>) {
+        if let Some(id) = id
+            && !self.answered.iter().any(|a| a == id)
+        {
+            self.answered.push(id.to_owned());
+            if self.answered.len() > ANSWERED_KEPT {
+                self.answered.remove(0);
+            }
+        }
+    }
 }
 
 /// A capture, so refunds can name it.

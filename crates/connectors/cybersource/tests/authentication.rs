@@ -448,3 +448,227 @@ async fn wrong_credentials_are_unauthorized() {
     };
     assert_eq!(status.code, "401");
 }
+
+/// The session payorch stores when a call's answer was lost (the flows' `after_error`).
+fn unknown(
+    session: &payorch_core::session::AuthenticationSession,
+) -> payorch_core::session::AuthenticationSession {
+    let mut next = session.clone();
+    next.status = AuthenticationStatus::Unknown;
+    next.recommendation = None;
+    next
+}
+
+async fn authorize_with(
+    env: &Env,
+    session: &payorch_core::session::AuthenticationSession,
+    payment_id: &str,
+) -> payorch_core::status::PaymentStatus {
+    let payment = pending_payment(payment_id, session);
+    let request = payorch_connector::model::AuthorizeRequest {
+        payment_id,
+        amount: session.amount,
+        capture: false,
+        card: session.card.as_ref(),
+        authentication_state: session.connector_state.as_ref(),
+        authentication_reference: session.provider_reference.as_deref(),
+        order_reference: &payment.order_reference,
+    };
+    env.cs.authorize(&ctx(), &request).await.unwrap().status
+}
+
+#[tokio::test]
+async fn lost_validation_is_resolved_by_transaction_search() {
+    let env = env().await;
+    let session = env.start("auth_l1", SEAMLESS, inr(10_000)).await;
+    let code = env
+        .otp(session.provider_reference.as_deref().unwrap())
+        .await;
+    env.fault("timeout", 1).await;
+    let err = env
+        .cs
+        .submit_otp(&ctx(), &session, &code)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::OutcomeUnknown(_)), "{err:?}");
+    assert_eq!(
+        env.calls("validation").await,
+        1,
+        "a write is never repeated"
+    );
+    let lost = unknown(&session);
+    let o = env.cs.sync_authentication(&ctx(), &lost).await.unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Succeeded, "{o:?}");
+    assert_eq!(o.recommendation, Some(Recommendation::Proceed));
+    assert_eq!(
+        o.provider_status.as_ref().unwrap().raw_status,
+        "AUTHENTICATION_SUCCESSFUL"
+    );
+    assert_eq!(env.calls("transaction_search").await, 1);
+    assert_eq!(env.calls("validation").await, 1, "sync only reads");
+    let session = apply(&lost, o);
+    assert_eq!(
+        authorize_with(&env, &session, "pay_l1").await,
+        payorch_core::status::PaymentStatus::Authorized
+    );
+}
+
+#[tokio::test]
+async fn lost_wrong_otp_costs_an_attempt() {
+    let env = env().await;
+    let session = env.start("auth_l2", SEAMLESS, inr(10_000)).await;
+    let code = env
+        .otp(session.provider_reference.as_deref().unwrap())
+        .await;
+    // A wrong OTP answered normally, then another whose answer is lost.
+    let o = env
+        .cs
+        .submit_otp(&ctx(), &session, &wrong(&code))
+        .await
+        .unwrap();
+    let session = apply(&session, o);
+    assert_eq!(session.attempts_remaining, 2);
+    env.fault("malformed", 1).await;
+    let err = env
+        .cs
+        .submit_otp(&ctx(), &session, &wrong(&code))
+        .await
+        .unwrap_err();
+    assert!(err.outcome_unknown(), "{err:?}");
+    let lost = unknown(&session);
+    let o = env.cs.sync_authentication(&ctx(), &lost).await.unwrap();
+    assert_eq!(o.status, AuthenticationStatus::OtpRequired, "{o:?}");
+    assert_eq!(o.failure_reason, Some(FailureReason::InvalidOtp));
+    assert_eq!(o.attempts_remaining, Some(1));
+    assert_eq!(o.provider_status.as_ref().unwrap().code, "450");
+    // The payer can still authenticate with the right OTP.
+    let session = apply(&lost, o);
+    let o = env.cs.submit_otp(&ctx(), &session, &code).await.unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn lost_resend_gives_the_new_otp_prompt() {
+    let env = env().await;
+    let session = env.start("auth_l3", SEAMLESS, inr(10_000)).await;
+    let reference = session.provider_reference.clone().unwrap();
+    env.fault("drop", 1).await;
+    let err = env.cs.resend_otp(&ctx(), &session).await.unwrap_err();
+    assert!(err.outcome_unknown(), "{err:?}");
+    assert_eq!(env.calls("resend").await, 1);
+    let lost = unknown(&session);
+    let o = env.cs.sync_authentication(&ctx(), &lost).await.unwrap();
+    assert_eq!(o.status, AuthenticationStatus::OtpRequired, "{o:?}");
+    assert_eq!(o.resends_remaining, Some(2));
+    let expires = o.expires_at_ms.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(
+        (expires - now - 300_000).abs() < 10_000,
+        "{expires} vs {now}"
+    );
+    assert!(matches!(
+        o.next_action,
+        Some(NextAction::CollectOtp { expires_at_ms: Some(e), .. }) if e == expires
+    ));
+    let session = apply(&lost, o);
+    let code = env.otp(&reference).await;
+    let o = env.cs.submit_otp(&ctx(), &session, &code).await.unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn validation_that_never_ran_goes_back_to_the_otp_prompt() {
+    let env = env().await;
+    let session = env.start("auth_l4", SEAMLESS, inr(10_000)).await;
+    // Nothing indexed under another id yet: the stored status stands (search lag).
+    let mut elsewhere = unknown(&session);
+    elsewhere.id = "auth_not_indexed".into();
+    let o = env
+        .cs
+        .sync_authentication(&ctx(), &elsewhere)
+        .await
+        .unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Unknown);
+    // A 503 from a proxy: the validation never reached Cybersource.
+    env.fault("status=503", 1).await;
+    let code = env
+        .otp(session.provider_reference.as_deref().unwrap())
+        .await;
+    let err = env
+        .cs
+        .submit_otp(&ctx(), &session, &code)
+        .await
+        .unwrap_err();
+    assert!(err.outcome_unknown(), "{err:?}");
+    let lost = unknown(&session);
+    let o = env.cs.sync_authentication(&ctx(), &lost).await.unwrap();
+    assert_eq!(o.status, AuthenticationStatus::OtpRequired, "{o:?}");
+    assert_eq!(o.attempts_remaining, None, "no attempt spent");
+    let session = apply(&lost, o);
+    let o = env.cs.submit_otp(&ctx(), &session, &code).await.unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn lost_redirect_validation_is_resolved_with_cavv_and_xid() {
+    let env = env().await;
+    let session = env.start("auth_l5", REDIRECT, inr(10_000)).await;
+    let code = env
+        .otp(session.provider_reference.as_deref().unwrap())
+        .await;
+    let params: RedirectParams = through_acs(&env, &session, &[("otp", &code)]).await;
+    env.fault("timeout", 1).await;
+    let err = env
+        .cs
+        .complete_redirect(&ctx(), &session, &params)
+        .await
+        .unwrap_err();
+    assert!(err.outcome_unknown(), "{err:?}");
+    let lost = unknown(&session);
+    let o = env.cs.sync_authentication(&ctx(), &lost).await.unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Succeeded, "{o:?}");
+    let state = o.connector_state.clone().unwrap().payload;
+    assert!(state.contains("\"cavv\":\""), "{state}");
+    assert!(state.contains("\"xid\":\""), "{state}");
+    let session = apply(&lost, o);
+    assert_eq!(
+        authorize_with(&env, &session, "pay_l5").await,
+        payorch_core::status::PaymentStatus::Authorized
+    );
+}
+
+#[tokio::test]
+async fn lost_enrollment_cannot_be_continued() {
+    let env = env().await;
+    let pending = pending_session("auth_l6", SEAMLESS, inr(10_000));
+    let card = pending.card.clone().unwrap();
+    let browser = browser();
+    let request = payorch_connector::model::StartAuthentication {
+        authentication_id: "auth_l6",
+        card: &card,
+        amount: inr(10_000),
+        browser: &browser,
+        return_url: RETURN_URL,
+        order_reference: "o",
+        preferred_flow: None,
+        capture: false,
+    };
+    env.fault("timeout", 1).await;
+    let err = env
+        .cs
+        .start_authentication(&ctx(), &request)
+        .await
+        .unwrap_err();
+    assert!(err.outcome_unknown(), "{err:?}");
+    let o = env
+        .cs
+        .sync_authentication(&ctx(), &unknown(&pending))
+        .await
+        .unwrap();
+    assert_eq!(o.status, AuthenticationStatus::Failed, "{o:?}");
+    assert_eq!(o.failure_reason, Some(FailureReason::ProviderError));
+    assert!(o.provider_reference.is_some());
+}

@@ -161,11 +161,28 @@ pub struct TransactionSummary {
     pub id: Option<String>,
     pub submit_time_utc: Option<String>,
     pub application_information: Option<ApplicationInformation>,
+    pub consumer_authentication_information: Option<SummaryAuthentication>,
+}
+
+impl TransactionSummary {
+    /// The first application (service) of this summary named `name`.
+    pub fn application(&self, name: &str) -> Option<&Application> {
+        self.application_information
+            .as_ref()?
+            .applications
+            .iter()
+            .find(|a| a.name.as_deref() == Some(name))
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ApplicationInformation {
+    #[serde(deserialize_with = "flex")]
+    pub reason_code: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub r_code: Option<String>,
+    pub r_flag: Option<String>,
     pub applications: Vec<Application>,
 }
 
@@ -173,6 +190,27 @@ pub struct ApplicationInformation {
 #[serde(rename_all = "camelCase", default)]
 pub struct Application {
     pub name: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub reason_code: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub r_code: Option<String>,
+    pub r_flag: Option<String>,
+    pub r_message: Option<String>,
+}
+
+/// A search summary's `consumerAuthenticationInformation` (the SDK model's `transactionId`,
+/// `xid`, `eciRaw`, `cavv`; `paresStatus` and `authenticationResult` when reported).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SummaryAuthentication {
+    pub transaction_id: Option<String>,
+    pub xid: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub eci_raw: Option<String>,
+    pub cavv: Option<String>,
+    pub pares_status: Option<String>,
+    #[serde(deserialize_with = "flex")]
+    pub authentication_result: Option<String>,
 }
 
 #[cfg(test)]

@@ -11,14 +11,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::store::{Enrollment as Record, Purpose, lock};
+use super::store::{Enrollment as Record, PayerAuth, PayerAuthService, Purpose, lock};
 use super::{
     CONNECTOR, CsError, base_url, client_reference, created, new_id, new_token, pares, parse,
 };
 use crate::acs::{AcsChallenge, acs_url};
 use crate::npci::issuer::random_digits;
 use crate::npci::{Enrollment, Flow, NpciCode, Resend, cards};
-use crate::providers::json::{Fields, parse_amount};
+use crate::providers::json::{Fields, at, parse_amount};
 use crate::providers::time::utc_now_iso;
 use crate::state::Sandbox;
 
@@ -95,24 +95,55 @@ pub fn start(
     response_id: String,
 ) -> Response {
     let client_ref = client_reference(body);
+    let amount = amount_of(body);
+    let answer = enrollment_answer(
+        sandbox,
+        headers,
+        &client_ref,
+        card,
+        purpose,
+        response_id,
+        &amount,
+    );
+    record(
+        sandbox,
+        PayerAuthService::Enroll,
+        &answer,
+        card,
+        None,
+        amount,
+    );
+    created(answer)
+}
+
+/// Enrollment's answer (the challenge is opened and kept when the card is enrolled).
+fn enrollment_answer(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    client_ref: &Value,
+    card: &str,
+    purpose: Purpose,
+    response_id: String,
+    amount: &Option<(i64, String)>,
+) -> Value {
     let flow = match sandbox.issuer.enrollment(card, None) {
         Enrollment::NotEnrolled => {
-            return created(not_authenticated(
-                &client_ref,
+            return not_authenticated(
+                client_ref,
                 &response_id,
                 "N",
                 "NOENROLL",
                 NpciCode::InvalidBin,
-            ));
+            );
         }
         Enrollment::IssuerUnavailable => {
-            return created(not_authenticated(
-                &client_ref,
+            return not_authenticated(
+                client_ref,
                 &response_id,
                 "U",
                 "UNAVAILABLE",
                 NpciCode::IssuerAuthenticationFailure,
-            ));
+            );
         }
         Enrollment::Enrolled(flow) => flow,
     };
@@ -127,15 +158,16 @@ pub fn start(
                 context: context.clone(),
                 flow,
                 purpose,
+                amount: amount.clone(),
             };
             lock(&sandbox.cybersource.enrollments).insert(id.clone(), record);
-            created(seamless_pending(
-                &client_ref,
+            seamless_pending(
+                client_ref,
                 &response_id,
                 &id,
                 &context,
                 policy.validity_minutes(),
-            ))
+            )
         }
         Flow::Redirect => {
             // Like the seed's xid: base64 of digits, which never contains '+', '/' or '='.
@@ -146,6 +178,7 @@ pub fn start(
                 context: String::new(),
                 flow,
                 purpose,
+                amount: amount.clone(),
             };
             lock(&sandbox.cybersource.enrollments).insert(xid.clone(), record);
             sandbox.acs.register(AcsChallenge {
@@ -158,7 +191,7 @@ pub fn start(
             });
             let acs = acs_url(&base_url(sandbox, headers), CONNECTOR, &xid);
             let pareq = STANDARD.encode(format!("{{\"xid\":\"{xid}\",\"cardType\":\"061\"}}"));
-            created(json!({
+            json!({
                 "clientReferenceInformation": client_ref,
                 "consumerAuthenticationInformation": {
                     "acsUrl": acs,
@@ -174,9 +207,39 @@ pub fn start(
                 "id": response_id,
                 "status": "PENDING_AUTHENTICATION",
                 "submitTimeUtc": utc_now_iso(),
-            }))
+            })
         }
     }
+}
+
+/// `orderInformation.amountDetails` of a request, when readable.
+fn amount_of(body: &Value) -> Option<(i64, String)> {
+    let total = at(body, "orderInformation.amountDetails.totalAmount")?;
+    let total = match total {
+        Value::String(s) => parse_amount(s)?,
+        Value::Number(n) => parse_amount(&n.to_string())?,
+        _ => return None,
+    };
+    let currency = at(body, "orderInformation.amountDetails.currency")?.as_str()?;
+    Some((total, currency.to_owned()))
+}
+
+/// Keeps an answered payer authentication call for Transaction Search.
+pub(crate) fn record(
+    sandbox: &Sandbox,
+    service: PayerAuthService,
+    answer: &Value,
+    card: &str,
+    cavv: Option<String>,
+    amount: Option<(i64, String)>,
+) {
+    sandbox.cybersource.record_payer_auth(PayerAuth {
+        service,
+        answer: answer.clone(),
+        card_number: card.to_owned(),
+        cavv,
+        amount,
+    });
 }
 
 /// A resend: a new OTP for the original transaction, the old one invalidated.
@@ -191,29 +254,38 @@ fn resend(sandbox: &Sandbox, body: &Value, id: &str) -> Result<Response, CsError
         .issuer
         .resend(CONNECTOR, id)
         .map_err(|_| CsError::InvalidField(RESEND_ID.into()))?;
-    Ok(match result {
-        Resend::Sent { .. } => created(seamless_pending(
+    let answer = match result {
+        Resend::Sent { .. } => seamless_pending(
             &client_ref,
             &response_id,
             id,
             &record.context,
             session.otp.policy().validity_minutes(),
-        )),
+        ),
         Resend::LimitReached => {
             let _ = sandbox.issuer.finish(
                 CONNECTOR,
                 id,
                 crate::npci::Outcome::Failed(NpciCode::ResendsExhausted),
             );
-            created(super::validation::failed(
+            super::validation::failed(
                 &client_ref,
                 &response_id,
                 id,
                 NpciCode::ResendsExhausted.as_str(),
                 NpciCode::ResendsExhausted.description(),
-            ))
+            )
         }
-    })
+    };
+    self::record(
+        sandbox,
+        PayerAuthService::Enroll,
+        &answer,
+        &record.card_number,
+        None,
+        record.amount.clone(),
+    );
+    Ok(created(answer))
 }
 
 fn authentication_required() -> Value {

@@ -5,7 +5,11 @@
 //! anything else is refused with `400 INVALID_REQUEST` naming `query`. It matches every
 //! transaction recorded with that code (authorizations and sales, captures, reversals,
 //! refunds, voids), each summarised as Cybersource does with the services it ran
-//! (`ics_auth`, `ics_bill`, `ics_auth_reversal`, `ics_credit`, `ics_void`). Sorting by `id`
+//! (`ics_auth`, `ics_bill`, `ics_auth_reversal`, `ics_credit`, `ics_void`), and every
+//! answered payer authentication call made with it: enrollments and resends
+//! (`ics_pa_enroll`: 475 `DAUTHENTICATE` when a challenge was opened, 476 when the card
+//! could not be authenticated) and validations (`ics_pa_validate`: 100 `SOK`, or 476
+//! `DAUTHENTICATIONFAILED`), with their `consumerAuthenticationInformation`. Sorting by `id`
 //! and `submitTimeUtc` (`asc`/`desc`, comma-separated), `offset` and `limit` are honoured.
 //! Results are immediate (the real index lags by up to a minute or so), and the search is
 //! not saved: `GET /tss/v2/searches/{searchId}` is not simulated.
@@ -19,7 +23,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::store::{Kind, Transaction};
+use super::store::{Kind, PayerAuth, Transaction};
 use super::{CONNECTOR, CsError, created, parse};
 use crate::providers::json::{Fields, format_amount};
 use crate::providers::time::utc_now_iso;
@@ -57,16 +61,23 @@ pub async fn create(
         client_reference_query(&query).ok_or_else(|| CsError::InvalidField("query".into()))?;
     let keys = sort_keys(&sort).ok_or_else(|| CsError::InvalidField("sort".into()))?;
 
-    let mut found = sandbox.cybersource.by_client_reference(&code);
+    let merchant = &sandbox.config.cybersource.merchant_id;
+    let mut found: Vec<Value> = sandbox
+        .cybersource
+        .by_client_reference(&code)
+        .iter()
+        .map(|(id, t)| summary(id, t, merchant))
+        .chain(
+            sandbox
+                .cybersource
+                .payer_auths_by_client_reference(&code)
+                .iter()
+                .map(|r| payer_auth_summary(r, merchant)),
+        )
+        .collect();
     found.sort_by(|a, b| compare(a, b, &keys));
     let total = found.len();
-    let merchant = &sandbox.config.cybersource.merchant_id;
-    let summaries: Vec<Value> = found
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(|(id, t)| summary(id, t, merchant))
-        .collect();
+    let summaries: Vec<Value> = found.into_iter().skip(offset).take(limit).collect();
     let search_id = uuid::Uuid::new_v4().to_string();
     let mut answer = json!({
         "searchId": search_id,
@@ -153,16 +164,19 @@ fn submit_time(t: &Transaction) -> &str {
     t.view["submitTimeUtc"].as_str().unwrap_or_default()
 }
 
-/// Orders by the requested keys, then by id so that the order is stable.
-fn compare(a: &(String, Transaction), b: &(String, Transaction), keys: &[SortKey]) -> Ordering {
+/// Orders summaries by the requested keys, then by id so that the order is stable.
+fn compare(a: &Value, b: &Value, keys: &[SortKey]) -> Ordering {
+    let text = |v: &Value, field: &str| v[field].as_str().unwrap_or_default().to_owned();
     let directed = |o: Ordering, ascending: bool| if ascending { o } else { o.reverse() };
     keys.iter()
         .map(|key| match *key {
-            SortKey::Id(asc) => directed(a.0.cmp(&b.0), asc),
-            SortKey::SubmitTime(asc) => directed(submit_time(&a.1).cmp(submit_time(&b.1)), asc),
+            SortKey::Id(asc) => directed(text(a, "id").cmp(&text(b, "id")), asc),
+            SortKey::SubmitTime(asc) => {
+                directed(text(a, "submitTimeUtc").cmp(&text(b, "submitTimeUtc")), asc)
+            }
         })
         .fold(Ordering::Equal, Ordering::then)
-        .then_with(|| a.0.cmp(&b.0))
+        .then_with(|| text(a, "id").cmp(&text(b, "id")))
 }
 
 /// One `applicationInformation.applications[]` entry.
@@ -236,6 +250,78 @@ fn summary(id: &str, t: &Transaction, merchant: &str) -> Value {
         },
         "_links": {"transactionDetail": {"href": format!("/tss/v2/transactions/{id}"), "method": "GET"}},
     })
+}
+
+/// What a payer authentication answer reports: (reasonCode, rCode, rFlag). Enrollment of
+/// an enrolled card is Cybersource's 475 (authenticate before authorizing), a failed
+/// authentication 476, success 100.
+fn payer_auth_codes(answer: &Value) -> (&'static str, &'static str, &'static str) {
+    match answer["status"].as_str() {
+        Some("AUTHENTICATION_SUCCESSFUL") => ("100", "1", "SOK"),
+        Some("PENDING_AUTHENTICATION") => ("475", "0", "DAUTHENTICATE"),
+        _ => ("476", "0", "DAUTHENTICATIONFAILED"),
+    }
+}
+
+/// One `_embedded.transactionSummaries[]` entry for a payer authentication call.
+///
+/// `consumerAuthenticationInformation` carries the SDK model's `transactionId`, `xid`,
+/// `eciRaw` and (once authenticated) `cavv`, plus `paresStatus` and the NPCI/ACCU
+/// `authenticationResult` the answer carried.
+fn payer_auth_summary(record: &PayerAuth, merchant: &str) -> Value {
+    let answer = &record.answer;
+    let id = answer["id"].as_str().unwrap_or_default();
+    let (reason, r_code, r_flag) = payer_auth_codes(answer);
+    let cai = &answer["consumerAuthenticationInformation"];
+    let mut auth = serde_json::Map::new();
+    let mut copy = |to: &str, from: &[&str]| {
+        if let Some(v) = from.iter().map(|f| &cai[*f]).find(|v| !v.is_null()) {
+            auth.insert(to.to_owned(), v.clone());
+        }
+    };
+    copy("transactionId", &["authenticationTransactionId"]);
+    copy("xid", &["xid"]);
+    copy("eciRaw", &["eciRaw", "eci"]);
+    copy("paresStatus", &["paresStatus"]);
+    copy("authenticationResult", &["authenticationResult"]);
+    if let Some(cavv) = &record.cavv {
+        auth.insert("cavv".into(), json!(cavv));
+    } else {
+        copy("cavv", &["cavv"]);
+    }
+    let number = &record.card_number;
+    let prefix = number.get(..6).unwrap_or_default();
+    let suffix = number
+        .get(number.len().saturating_sub(4)..)
+        .unwrap_or_default();
+    let mut summary = json!({
+        "id": id,
+        "submitTimeUtc": answer["submitTimeUtc"],
+        "merchantId": merchant,
+        "applicationInformation": {
+            "reasonCode": reason,
+            "rCode": r_code,
+            "rFlag": r_flag,
+            "applications": [application(record.service.name(), reason, r_code, r_flag)],
+        },
+        "clientReferenceInformation": {"code": record.client_reference()},
+        "consumerAuthenticationInformation": auth,
+        "paymentInformation": {
+            "paymentType": {"type": "credit card"},
+            "card": {"prefix": prefix, "suffix": suffix, "type": "061"},
+        },
+        "_links": {"transactionDetail": {"href": format!("/tss/v2/transactions/{id}"), "method": "GET"}},
+    });
+    if let Some((amount, currency)) = &record.amount {
+        summary["orderInformation"] = json!({"amountDetails": {
+            "totalAmount": format_amount(*amount),
+            "currency": currency,
+        }});
+    }
+    if r_code == "0" {
+        summary["errorInformation"] = json!({"reason": answer["errorInformation"]["reason"]});
+    }
+    summary
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The Cybersource simulator's tables: enrollments (by authenticationTransactionId),
-//! transactions (payments, captures, reversals, refunds, voids) and billing agreements.
+//! payer authentication calls (for Transaction Search), transactions (payments, captures,
+//! reversals, refunds, voids) and billing agreements.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
@@ -27,6 +28,54 @@ pub struct Enrollment {
     pub context: String,
     pub flow: Flow,
     pub purpose: Purpose,
+    /// The enrollment's amount (minor units) and currency, when it was readable.
+    pub amount: Option<(i64, String)>,
+}
+
+/// Which payer authentication service a call ran, as Transaction Search names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayerAuthService {
+    /// Check enrollment, or a resend (`ics_pa_enroll`).
+    Enroll,
+    /// Validation of an OTP or a PaRes (`ics_pa_validate`).
+    Validate,
+}
+
+impl PayerAuthService {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Enroll => "ics_pa_enroll",
+            Self::Validate => "ics_pa_validate",
+        }
+    }
+}
+
+/// One answered payer authentication call, kept for Transaction Search.
+#[derive(Debug, Clone)]
+pub struct PayerAuth {
+    pub service: PayerAuthService,
+    /// The answer as sent (`id`, `status`, `submitTimeUtc`, `clientReferenceInformation`,
+    /// `consumerAuthenticationInformation`).
+    pub answer: Value,
+    pub card_number: String,
+    /// The authentication's CAVV once validated (seamless answers do not show it).
+    pub cavv: Option<String>,
+    pub amount: Option<(i64, String)>,
+}
+
+impl PayerAuth {
+    /// The `clientReferenceInformation.code` the call was made with.
+    pub fn client_reference(&self) -> Option<String> {
+        code_of(&self.answer)
+    }
+}
+
+fn code_of(view: &Value) -> Option<String> {
+    match view.get("clientReferenceInformation")?.get("code")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,11 +110,7 @@ pub struct Transaction {
 impl Transaction {
     /// The `clientReferenceInformation.code` the transaction was requested with.
     pub fn client_reference(&self) -> Option<String> {
-        match self.view.get("clientReferenceInformation")?.get("code")? {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
+        code_of(&self.view)
     }
 }
 
@@ -85,6 +130,9 @@ pub struct Agreement {
 #[derive(Debug)]
 pub struct Store {
     pub enrollments: Mutex<BoundedMap<String, Enrollment>>,
+    /// Answered payer authentication calls, under a key of their own (an answer's `id`
+    /// may repeat: Standing Instruction enrollments answer with the agreement's id).
+    pub payer_auths: Mutex<BoundedMap<String, PayerAuth>>,
     pub transactions: Mutex<BoundedMap<String, Transaction>>,
     pub agreements: Mutex<BoundedMap<String, Agreement>>,
     /// installmentInformation.identifier → agreement id.
@@ -100,6 +148,7 @@ impl Store {
     pub fn new(capacity: usize) -> Self {
         Self {
             enrollments: Mutex::new(BoundedMap::new(capacity)),
+            payer_auths: Mutex::new(BoundedMap::new(capacity)),
             transactions: Mutex::new(BoundedMap::new(capacity)),
             agreements: Mutex::new(BoundedMap::new(capacity)),
             identifiers: Mutex::new(BoundedMap::new(capacity)),
@@ -108,6 +157,23 @@ impl Store {
 
     pub fn enrollment(&self, id: &str) -> Option<Enrollment> {
         lock(&self.enrollments).get(&id.to_owned()).cloned()
+    }
+
+    /// Keeps an answered payer authentication call for Transaction Search. Calls made
+    /// without a `clientReferenceInformation.code` cannot be searched and are not kept.
+    pub fn record_payer_auth(&self, record: PayerAuth) {
+        if record.client_reference().is_some() {
+            lock(&self.payer_auths).insert(uuid::Uuid::new_v4().to_string(), record);
+        }
+    }
+
+    /// Payer authentication calls made with this `clientReferenceInformation.code`.
+    pub fn payer_auths_by_client_reference(&self, code: &str) -> Vec<PayerAuth> {
+        lock(&self.payer_auths)
+            .iter()
+            .filter(|(_, r)| r.client_reference().as_deref() == Some(code))
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     /// Transactions (of every kind) recorded with this `clientReferenceInformation.code`,

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::store::{Purpose, lock};
+use super::store::{PayerAuthService, Purpose, lock};
 use super::{
     CONNECTOR, CsError, agreements, client_reference, created, new_id, new_token, pares, parse,
 };
@@ -64,13 +64,14 @@ pub async fn validate(
     let response_id = new_id();
     if verdict != Verify::Success {
         let code = verdict.code();
-        return Ok(created(failed(
+        let answer = failed(
             &client_ref,
             &response_id,
             &id,
             code.as_str(),
             code.description(),
-        )));
+        );
+        return Ok(answered(&sandbox, answer, &id));
     }
     let token = transaction_token();
     sandbox.issuer.add_proof(&token, CONNECTOR, &id);
@@ -97,7 +98,34 @@ pub async fn validate(
     if let Some(identifier) = apply_purpose(&sandbox, &record.purpose) {
         answer["installmentInformation"] = json!({"identifier": identifier});
     }
-    Ok(created(answer))
+    Ok(answered(&sandbox, answer, &id))
+}
+
+/// Keeps a validation's answer for Transaction Search (with the authentication's CAVV
+/// once it succeeded) and sends it.
+fn answered(sandbox: &Sandbox, answer: Value, reference: &str) -> Response {
+    let enrollment = sandbox.cybersource.enrollment(reference);
+    let cavv = match sandbox
+        .issuer
+        .session(CONNECTOR, reference)
+        .map(|s| s.outcome)
+    {
+        Some(Outcome::Authenticated { cavv })
+            if answer["status"] == "AUTHENTICATION_SUCCESSFUL" =>
+        {
+            Some(cavv)
+        }
+        _ => None,
+    };
+    super::enrollment::record(
+        sandbox,
+        PayerAuthService::Validate,
+        &answer,
+        enrollment.as_ref().map_or("", |e| e.card_number.as_str()),
+        cavv,
+        enrollment.as_ref().and_then(|e| e.amount.clone()),
+    );
+    created(answer)
 }
 
 /// Applies a successful authentication to the billing agreement it was for.
@@ -113,13 +141,17 @@ fn apply_purpose(sandbox: &Sandbox, purpose: &Purpose) -> Option<String> {
 fn redirect_result(sandbox: &Sandbox, client_ref: &Value, xid: &str) -> Response {
     let response_id = new_id();
     let Some(session) = sandbox.issuer.session(CONNECTOR, xid) else {
-        return created(failed(
-            client_ref,
-            &response_id,
+        return answered(
+            sandbox,
+            failed(
+                client_ref,
+                &response_id,
+                xid,
+                AccuCode::SessionExpired.as_str(),
+                "Session expired",
+            ),
             xid,
-            AccuCode::SessionExpired.as_str(),
-            "Session expired",
-        ));
+        );
     };
     match session.outcome {
         Outcome::Authenticated { cavv } => {
@@ -148,29 +180,41 @@ fn redirect_result(sandbox: &Sandbox, client_ref: &Value, xid: &str) -> Response
             if let Some(identifier) = purpose.and_then(|p| apply_purpose(sandbox, &p)) {
                 answer["installmentInformation"] = json!({"identifier": identifier});
             }
-            created(answer)
+            answered(sandbox, answer, xid)
         }
-        Outcome::Failed(code) => created(failed(
-            client_ref,
-            &response_id,
+        Outcome::Failed(code) => answered(
+            sandbox,
+            failed(
+                client_ref,
+                &response_id,
+                xid,
+                code.as_str(),
+                code.description(),
+            ),
             xid,
-            code.as_str(),
-            code.description(),
-        )),
-        Outcome::Cancelled => created(failed(
-            client_ref,
-            &response_id,
+        ),
+        Outcome::Cancelled => answered(
+            sandbox,
+            failed(
+                client_ref,
+                &response_id,
+                xid,
+                AccuCode::Cancelled.as_str(),
+                "Transaction cancelled by the cardholder",
+            ),
             xid,
-            AccuCode::Cancelled.as_str(),
-            "Transaction cancelled by the cardholder",
-        )),
-        Outcome::Pending => created(failed(
-            client_ref,
-            &response_id,
+        ),
+        Outcome::Pending => answered(
+            sandbox,
+            failed(
+                client_ref,
+                &response_id,
+                xid,
+                AccuCode::InvalidData.as_str(),
+                "Authentication not completed at the ACS",
+            ),
             xid,
-            AccuCode::InvalidData.as_str(),
-            "Authentication not completed at the ACS",
-        )),
+        ),
     }
 }
 

@@ -1,0 +1,44 @@
+//! The end-to-end matrix for connector `juspay` (see `support/matrix.rs`).
+//!
+//! Juspay authenticates and authorizes in one transaction: the OTP submission is the call that
+//! charges (or authorizes), and Authorize confirms that transaction with a status read instead
+//! of charging again. So the matrix's "authorization" call is Juspay's `authenticate`.
+//!
+//! Left out: `provider_timeout_leaves_unknown_and_refresh_resolves_it`. Juspay's Authorize is
+//! a status read, and reads are retried, so a lost answer is simply asked again and Authorize
+//! answers CAPTURED at once. The lost-write case for Juspay is the OTP submission, covered by
+//! `otp_timeout_leaves_unknown_and_refresh_resolves_it`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use support::matrix::Profile;
+
+const JUSPAY: Profile = Profile {
+    connector: "juspay",
+    start_op: "txn",
+    validate_op: "authenticate",
+    authorize_op: "authenticate",
+    reports_otp_expiry: false,
+};
+
+matrix!(JUSPAY;
+    seamless_success_then_authorize_with_capture,
+    wrong_otp_then_the_right_one,
+    attempts_exhausted_fails_the_authentication,
+    resend_replaces_the_otp_until_the_limit,
+    expired_otp_is_reported,
+    redirect_completed_through_complete_redirect,
+    redirect_completed_through_the_http_callback,
+    payer_cancels_on_the_issuer_page,
+    not_enrolled_and_issuer_unavailable_fail_with_their_reasons,
+    authorization_declines_carry_their_reasons,
+    capture_partial_capture_void_and_refund,
+    otp_timeout_leaves_unknown_and_refresh_resolves_it,
+    idempotency_replays_and_refuses_a_changed_request,
+    twenty_concurrent_submissions_validate_once,
+    started_on_one_replica_finished_on_another,
+    cancel_stops_an_open_authentication,
+    seamless_flow_on_the_in_memory_store,
+);
