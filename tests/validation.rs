@@ -216,7 +216,11 @@ async fn valid_requests_reach_their_flows() {
         })
         .await
         .unwrap_err();
-    assert_eq!(eligibility.code(), Code::Unimplemented);
+    assert_eq!(
+        eligibility.code(),
+        Code::FailedPrecondition,
+        "{eligibility:?}"
+    );
     let mandate = mandates
         .get_mandate(GetMandateRequest {
             id: "mdt_0123456789abcdef0123456789abcdef".into(),
@@ -301,5 +305,41 @@ async fn network_tokens_need_a_cryptogram_and_a_connector_that_takes_them() {
     let status = client.start_authentication(request).await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert!(!format!("{status:?}").contains("AgAAAAAABk4DWZ4C28yUQAAAAAA="));
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn eligibility_names_the_connector_and_its_flows() {
+    let server = support::start(support::settings()).await;
+    let mut client = support::authentications(server.grpc_addr).await;
+    let rupay = client
+        .check_eligibility(CheckEligibilityRequest {
+            merchant_id: "demo".into(),
+            connector: "cybersource".into(),
+            payment_method: Some(card("5085000000000015", "12", "2031", "123")),
+            amount: inr(10_000),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(rupay.available, "{rupay:?}");
+    assert_eq!(rupay.connector, "cybersource");
+    assert!(!rupay.flows.is_empty());
+    assert_eq!(rupay.card_brand(), api::CardBrand::Rupay);
+    assert_eq!(
+        (rupay.card_bin.as_str(), rupay.card_last4.as_str()),
+        ("508500", "0015")
+    );
+    let visa = client
+        .check_eligibility(CheckEligibilityRequest {
+            merchant_id: "demo".into(),
+            connector: "cybersource".into(),
+            payment_method: Some(card("4111111111111111", "12", "2031", "123")),
+            amount: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!visa.available, "{visa:?}");
     server.shutdown().await.unwrap();
 }

@@ -98,6 +98,51 @@ fn after_error(
 }
 
 impl Flows {
+    /// Is payer authentication available for this card on this connector, and by which flows?
+    /// Read-only: adapters may answer from the card's BIN without calling the provider.
+    pub async fn check_eligibility(
+        &self,
+        connector_id: &str,
+        card: &Card,
+        amount: Option<Money>,
+        deadline: Option<Duration>,
+    ) -> Result<api::CheckEligibilityResponse, Status> {
+        let connector = self.connector(connector_id)?;
+        let ctx = CallContext::new("eligibility", deadline);
+        let request = payorch_connector::model::EligibilityRequest { card, amount };
+        let eligibility = connector
+            .check_eligibility(&ctx, &request)
+            .await
+            .map_err(|e| connector_status(&e))?;
+        let recommendation = if eligibility.available {
+            Recommendation::Proceed
+        } else {
+            Recommendation::DoNotProceed
+        };
+        Ok(api::CheckEligibilityResponse {
+            available: eligibility.available,
+            flows: eligibility
+                .flows
+                .iter()
+                .map(|f| i32::from(resources::flow(*f)))
+                .collect(),
+            connector: connector_id.to_owned(),
+            failure_reason: eligibility
+                .failure_reason
+                .map(resources::failure_reason)
+                .unwrap_or(api::FailureReason::Unspecified)
+                .into(),
+            recommendation: resources::recommendation(recommendation).into(),
+            provider_status: eligibility
+                .provider_status
+                .as_ref()
+                .map(resources::provider_status),
+            card_bin: card.bin().to_owned(),
+            card_last4: card.last4().to_owned(),
+            card_brand: resources::card_brand(card.brand()).into(),
+        })
+    }
+
     async fn load(&self, merchant_id: &str, id: &str) -> Result<AuthenticationSession, Status> {
         self.store
             .get(id)

@@ -16,14 +16,29 @@ use crate::grpc::observe::observed;
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks};
 use crate::grpc::{Authentications, deadline, status};
 
-/// The issue that lands eligibility checks across connectors.
-const ELIGIBILITY_ISSUE: u32 = 4;
-
 fn preferred_flow(preference: FlowPreference) -> Option<Flow> {
     match preference {
         FlowPreference::Redirect => Some(Flow::Redirect),
         FlowPreference::Seamless => Some(Flow::Seamless),
         FlowPreference::Any | FlowPreference::Unspecified => None,
+    }
+}
+
+impl Authentications {
+    /// The connector for a call: the pinned one, or the merchant's first preference.
+    fn route(&self, merchant_id: &str, pinned: &str) -> Result<String, Status> {
+        let routes = MerchantRoutes {
+            connectors: self
+                .0
+                .settings
+                .merchant(merchant_id)
+                .map(|m| m.connectors.clone())
+                .unwrap_or_default(),
+        };
+        routes
+            .choose(Some(pinned))
+            .map(str::to_owned)
+            .map_err(|e| status::with_reason(Code::FailedPrecondition, "NO_ROUTE", e.to_string()))
     }
 }
 
@@ -34,18 +49,24 @@ impl AuthenticationService for Authentications {
         request: Request<CheckEligibilityRequest>,
     ) -> Result<Response<CheckEligibilityResponse>, Status> {
         observed("CheckEligibility", async {
+            let deadline = deadline::from_metadata(request.metadata());
             let req = request.into_inner();
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
-                .pinned_connector(&req.merchant_id, &req.connector)
-                .payment_method(req.payment_method.as_ref());
-            checks.optional_money("amount", req.amount.as_ref());
+                .pinned_connector(&req.merchant_id, &req.connector);
+            let card = checks.card(req.payment_method.as_ref());
+            let amount = checks.optional_money("amount", req.amount.as_ref());
             checks.finish()?;
-            Err(status::not_yet_implemented(
-                "CheckEligibility",
-                ELIGIBILITY_ISSUE,
-            ))
+            let Some(card) = card else {
+                return Err(Status::internal("validated request lost its card"));
+            };
+            let connector = self.route(&req.merchant_id, &req.connector)?;
+            self.0
+                .flows
+                .check_eligibility(&connector, &card, amount, deadline)
+                .await
+                .map(Response::new)
         })
         .await
     }
@@ -73,20 +94,7 @@ impl AuthenticationService for Authentications {
                     "validated request lost its card or amount",
                 ));
             };
-            let routes = MerchantRoutes {
-                connectors: self
-                    .0
-                    .settings
-                    .merchant(&req.merchant_id)
-                    .map(|m| m.connectors.clone())
-                    .unwrap_or_default(),
-            };
-            let connector = routes
-                .choose(Some(&req.connector))
-                .map_err(|e| {
-                    status::with_reason(Code::FailedPrecondition, "NO_ROUTE", e.to_string())
-                })?
-                .to_owned();
+            let connector = self.route(&req.merchant_id, &req.connector)?;
             let browser = req.browser.clone().unwrap_or_default();
             let input = StartInput {
                 merchant_id: req.merchant_id.clone(),

@@ -82,7 +82,7 @@ pub fn failure_reason(reason: FailureReason) -> api::FailureReason {
 }
 
 /// The provider's own words, with anything shaped like a card number masked.
-fn provider_status(status: &ProviderStatus) -> api::ProviderStatus {
+pub fn provider_status(status: &ProviderStatus) -> api::ProviderStatus {
     api::ProviderStatus {
         code: status.code.clone(),
         message: scrub_card_numbers(&status.message),
@@ -162,6 +162,7 @@ pub fn authentication(session: &AuthenticationSession) -> api::Authentication {
         updated_at: Some(timestamp(session.updated_at_ms)),
         order_reference: session.order_reference.clone(),
         return_url: session.return_url.clone(),
+        card_brand: card_brand(payorch_core::card::CardBrand::from_bin(&session.card_bin)).into(),
         ..Default::default()
     }
 }
@@ -207,6 +208,18 @@ pub fn payment(payment: &PaymentRecord) -> api::Payment {
         order_reference: payment.order_reference.clone(),
         card_bin: payment.card_bin.clone(),
         card_last4: payment.card_last4.clone(),
+        card_brand: card_brand(payorch_core::card::CardBrand::from_bin(&payment.card_bin)).into(),
         ..Default::default()
+    }
+}
+
+pub fn card_brand(brand: payorch_core::card::CardBrand) -> api::CardBrand {
+    use payorch_core::card::CardBrand as B;
+    match brand {
+        B::RuPay => api::CardBrand::Rupay,
+        B::Visa => api::CardBrand::Visa,
+        B::Mastercard => api::CardBrand::Mastercard,
+        B::Amex => api::CardBrand::Amex,
+        B::Unknown => api::CardBrand::Other,
     }
 }
