@@ -72,6 +72,18 @@ pub struct ConnectorSettings {
     #[serde(rename = "fiserv-ipg", alias = "fiserv_ipg")]
     pub fiserv_ipg: Option<FiservIpgSettings>,
     pub juspay: Option<JuspaySettings>,
+    pub mpgs: Option<MpgsSettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MpgsSettings {
+    /// e.g. `https://in-gateway.mastercard.com`; unset means the embedded sandbox.
+    pub base_url: Option<String>,
+    pub merchant_id: String,
+    pub api_password: Secret,
+    /// REST API version, 71 to 100.
+    #[serde(default)]
+    pub api_version: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +119,9 @@ impl ConnectorSettings {
         }
         if let Some(c) = self.juspay.as_mut() {
             c.base_url = Some(format!("http://{sandbox}/juspay"));
+        }
+        if let Some(c) = self.mpgs.as_mut() {
+            c.base_url = Some(format!("http://{sandbox}/mpgs"));
         }
     }
 }
@@ -230,6 +245,12 @@ impl Settings {
                     api_key: Secret::new("payorch_sandbox_juspay_key"),
                     merchant_id: "payorch".into(),
                     response_key: Some(Secret::new("payorch_sandbox_juspay_key")),
+                }),
+                mpgs: Some(MpgsSettings {
+                    base_url: None,
+                    merchant_id: "TESTPAYORCH".into(),
+                    api_password: Secret::new("payorch-sandbox-mpgs-password"),
+                    api_version: None,
                 }),
             },
         }

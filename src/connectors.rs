@@ -6,6 +6,7 @@ use std::sync::Arc;
 use payorch_cybersource::{CybersourceConfig, CybersourceConnector};
 use payorch_fiserv_ipg::{FiservIpgConfig, FiservIpgConnector};
 use payorch_juspay::{JuspayConfig, JuspayConnector};
+use payorch_mpgs::{MpgsConfig, MpgsConnector};
 
 use crate::app::StartupError;
 use crate::config::Settings;
@@ -70,6 +71,17 @@ pub fn build(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Connect
         let adapter = JuspayConnector::new(config)
             .map_err(|e| StartupError::Config(format!("connectors.juspay: {e}")))?;
         connectors.insert("juspay".into(), Arc::new(adapter));
+    }
+    if let Some(mpgs) = &settings.connectors.mpgs {
+        let base = base_url(mpgs.base_url.as_deref(), sandbox, "mpgs", "mpgs")?;
+        let mut config =
+            MpgsConfig::new(base, mpgs.merchant_id.clone(), mpgs.api_password.expose());
+        if let Some(version) = mpgs.api_version {
+            config.api_version = version;
+        }
+        let adapter = MpgsConnector::new(config)
+            .map_err(|e| StartupError::Config(format!("connectors.mpgs: {e}")))?;
+        connectors.insert("mpgs".into(), Arc::new(adapter));
     }
     Ok(connectors)
 }

@@ -172,16 +172,41 @@ impl Stack {
             .json()
             .await
             .unwrap();
-        assert_eq!(reply["status"], "complete", "{reply}");
-        let action = reply["action"].as_str().unwrap().to_owned();
-        let fields = reply["fields"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-            .collect();
+        let (mut action, mut fields) = complete_hop(&reply);
+        // Some gateways (MPGS) take the issuer's answer first and then send the browser on:
+        // follow those hops, as a browser would, until the page posts to payorch.
+        for _ in 0..3 {
+            if action.contains("/v1/callbacks/") {
+                break;
+            }
+            let reply: Value = self
+                .http
+                .post(&action)
+                .header("accept", "application/json")
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (action, fields) = complete_hop(&reply);
+        }
         (action, fields)
     }
+}
+
+/// The next page a browser is sent to, from a `{"status":"complete","action","fields"}` answer.
+fn complete_hop(reply: &Value) -> (String, Vec<(String, String)>) {
+    assert_eq!(reply["status"], "complete", "{reply}");
+    let action = reply["action"].as_str().unwrap().to_owned();
+    let fields = reply["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    (action, fields)
 }
 
 fn pin(settings: &mut Settings, connector: &str) {

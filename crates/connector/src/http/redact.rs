@@ -39,7 +39,7 @@ pub fn is_sensitive(key: &str) -> bool {
         .filter(|c| !matches!(c, '_' | '-' | '.'))
         .flat_map(char::to_lowercase)
         .collect();
-    SENSITIVE.contains(&normalized.as_str())
+    SENSITIVE.contains(&normalized.as_str()) || normalized.ends_with("cryptogram")
 }
 
 /// A loggable rendering of a body: JSON and form bodies with secrets masked; anything else
@@ -147,6 +147,7 @@ mod tests {
         assert!(is_sensitive("card_security_code"));
         assert!(is_sensitive("OTP-Token"));
         assert!(is_sensitive("answer.otp"));
+        assert!(is_sensitive("onlinePaymentCryptogram"));
         assert!(!is_sensitive("order_id"));
     }
 }
