@@ -99,10 +99,10 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Startu
                 &keys.active_key_id,
                 keys.keys
                     .iter()
-                    .map(|(id, key)| (id.as_str(), key.as_str())),
+                    .map(|(id, key)| (id.as_str(), key.expose())),
             )
             .map_err(|e| StartupError::Config(format!("encryption: {e}")))?;
-            let topology = RedisTopology::from_urls(url);
+            let topology = RedisTopology::from_urls(url.expose());
             let store = RedisStore::connect(&topology, cipher, Lifetimes::default()).await?;
             tracing::info!(key_id = keys.active_key_id, "connected to Redis");
             Ok(Arc::new(store))

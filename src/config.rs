@@ -159,13 +159,13 @@ pub enum StoreSettings {
     Memory,
     /// Redis: `url` is one node's URL, or a comma-separated list of cluster nodes.
     /// `REDIS_URL` in the environment overrides it.
-    Redis { url: String },
+    Redis { url: Secret },
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EncryptionSettings {
     pub active_key_id: String,
-    pub keys: BTreeMap<String, String>,
+    pub keys: BTreeMap<String, Secret>,
 }
 
 /// A merchant and the connectors it may be routed to, in order of preference.
@@ -288,7 +288,9 @@ impl Settings {
             .extract()
             .map_err(Box::new)?;
         if let Ok(url) = std::env::var("REDIS_URL") {
-            settings.store = StoreSettings::Redis { url };
+            settings.store = StoreSettings::Redis {
+                url: Secret::new(url),
+            };
         }
         Ok(settings)
     }
@@ -337,6 +339,28 @@ mod tests {
         );
         assert!(settings.connectors.cybersource.is_some());
         assert_eq!(settings.merchants.len(), 1);
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let mut settings = Settings::embedded();
+        settings.store = StoreSettings::Redis {
+            url: Secret::new("redis://:hunter2@redis:6379/0"),
+        };
+        settings.encryption.keys.insert(
+            "k1".into(),
+            Secret::new("MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="),
+        );
+        let printed = format!("{settings:?}");
+        for secret in [
+            "hunter2",
+            "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
+            "yBJxy6LjM2TmcPGu+GaJrHtkke25fPpUX+UY6/L/1tE=",
+            "payorch-sandbox-fiserv-secret",
+            "payorch-sandbox-mpgs-password",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed");
+        }
     }
 
     #[test]

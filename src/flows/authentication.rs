@@ -22,6 +22,10 @@ use crate::grpc::resources;
 use crate::grpc::status::{from_store, not_found, with_reason};
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, new_resource_id};
 
+/// A claim older than this was abandoned (its replica died mid-call). Far above any
+/// connector's total timeout.
+const STALE_CLAIM_MS: i64 = 60_000;
+
 /// Everything StartAuthentication needs, already validated.
 pub struct StartInput {
     pub merchant_id: String,
@@ -374,7 +378,14 @@ impl Flows {
         deadline: Option<Duration>,
     ) -> Result<api::Authentication, Status> {
         let session = self.load(merchant_id, id).await?;
-        if !refresh || session.is_terminal() || session.status == AuthenticationStatus::Pending {
+        // A session another call has claimed (VERIFYING) or is starting (PENDING) belongs to
+        // that call; only once it is stale (its replica died mid-call) may a refresh settle it.
+        let claimed = matches!(
+            session.status,
+            AuthenticationStatus::Verifying | AuthenticationStatus::Pending
+        );
+        let stale = now_ms() - session.updated_at_ms > STALE_CLAIM_MS;
+        if !refresh || session.is_terminal() || (claimed && !stale) {
             return Ok(resources::authentication(&session));
         }
         let connector = self.connector(&session.connector)?;

@@ -8,9 +8,8 @@ pub mod payment;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use payorch_connector::{CallContext, Connector, ConnectorError};
+use payorch_connector::{Connector, ConnectorError};
 use payorch_store::SessionStore;
 use tonic::{Code, Status};
 
@@ -45,11 +44,6 @@ impl Flows {
             self.settings.http.public_base_url().trim_end_matches('/')
         )
     }
-}
-
-/// A call context bounded by the caller's gRPC deadline.
-pub fn call_context(request_id: &str, deadline: Option<Duration>) -> CallContext {
-    CallContext::new(request_id, deadline)
 }
 
 /// A connector error that is not a normal provider answer, as a gRPC status.

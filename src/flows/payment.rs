@@ -52,18 +52,21 @@ fn apply(
     payment: &PaymentRecord,
     outcome: PaymentOutcome,
     operation: Option<Operation>,
-) -> PaymentRecord {
+) -> Result<PaymentRecord, Status> {
     let mut next = payment.clone();
     next.status = outcome.status;
     if let Some(moved) = outcome.amount {
-        match operation {
-            Some(Operation::Capture) => {
-                next.captured = next.captured.checked_add(moved).unwrap_or(next.captured);
-            }
-            Some(Operation::Refund) => {
-                next.refunded = next.refunded.checked_add(moved).unwrap_or(next.refunded);
-            }
-            Some(Operation::Void) | None => {}
+        let total = match operation {
+            Some(Operation::Capture) => Some(&mut next.captured),
+            Some(Operation::Refund) => Some(&mut next.refunded),
+            Some(Operation::Void) | None => None,
+        };
+        if let Some(total) = total {
+            // A provider moving money in another currency is a broken record, not a rounding.
+            *total = total.checked_add(moved).map_err(|e| {
+                tracing::error!(payment_id = %payment.id, error = %e, "provider moved an amount that does not add up");
+                Status::internal("the provider's amount does not match the payment")
+            })?;
         }
     }
     if operation.is_none() && outcome.status == PaymentStatus::Captured {
@@ -79,8 +82,12 @@ fn apply(
     next.connector_state = outcome.connector_state.or(next.connector_state);
     next.in_flight = None;
     next.updated_at_ms = now_ms();
-    next
+    Ok(next)
 }
+
+/// A claim older than this was abandoned (its replica died mid-call): a refresh may take the
+/// provider's word and release it. Far above any connector's total timeout.
+const STALE_CLAIM_MS: i64 = 60_000;
 
 fn precondition(reason: &str, message: impl Into<String>) -> Status {
     with_reason(Code::FailedPrecondition, reason, message)
@@ -214,7 +221,7 @@ impl Flows {
         match outcome {
             Ok(outcome) => {
                 let saved = self
-                    .update(claimed, apply(claimed, outcome, operation))
+                    .update(claimed, apply(claimed, outcome, operation)?)
                     .await?;
                 Ok(resources::payment(&saved))
             }
@@ -241,15 +248,14 @@ impl Flows {
         }
     }
 
-    /// Claims a payment for one provider operation, after checking it allows it.
+    /// Claims a loaded payment for one provider operation (compare-and-set on the version it
+    /// was read at, so the checks made on it still hold when the provider is called).
     async fn claim_payment(
         &self,
-        merchant_id: &str,
-        id: &str,
+        payment: &PaymentRecord,
         operation: Operation,
         allowed: &[PaymentStatus],
     ) -> Result<PaymentRecord, Status> {
-        let payment = self.load_payment(merchant_id, id).await?;
         if payment.in_flight.is_some() {
             return Err(with_reason(
                 Code::Aborted,
@@ -269,7 +275,8 @@ impl Flows {
         }
         let mut claimed = payment.clone();
         claimed.in_flight = Some(operation.name().into());
-        self.update(&payment, claimed).await
+        claimed.updated_at_ms = now_ms();
+        self.update(payment, claimed).await
     }
 
     pub async fn capture(
@@ -280,26 +287,17 @@ impl Flows {
         deadline: Option<Duration>,
     ) -> Result<api::Payment, Status> {
         let payment = self.load_payment(merchant_id, id).await?;
-        let capturable = payment.capturable().unwrap_or(payment.amount);
+        let connector = self.connector(&payment.connector)?;
+        let capturable = remaining(payment.amount, payment.captured)?;
         let amount = amount.unwrap_or(capturable);
-        if amount.currency() != payment.amount.currency()
-            || amount.minor_units() > capturable.minor_units()
-        {
-            let errors = payorch_core::error::ValidationError::single(
-                "amount",
-                "must be in the payment's currency and at most what is left to capture",
-            );
-            return Err(crate::grpc::status::invalid_argument(&errors));
-        }
+        check_amount(amount, capturable, "left to capture")?;
         let claimed = self
             .claim_payment(
-                merchant_id,
-                id,
+                &payment,
                 Operation::Capture,
                 &[PaymentStatus::Authorized, PaymentStatus::PartiallyCaptured],
             )
             .await?;
-        let connector = self.connector(&claimed.connector)?;
         let ctx = CallContext::new(id, deadline);
         let outcome = connector.capture(&ctx, &claimed, amount).await;
         self.finish(&claimed, outcome, Some(Operation::Capture))
@@ -312,15 +310,11 @@ impl Flows {
         id: &str,
         deadline: Option<Duration>,
     ) -> Result<api::Payment, Status> {
+        let payment = self.load_payment(merchant_id, id).await?;
+        let connector = self.connector(&payment.connector)?;
         let claimed = self
-            .claim_payment(
-                merchant_id,
-                id,
-                Operation::Void,
-                &[PaymentStatus::Authorized],
-            )
+            .claim_payment(&payment, Operation::Void, &[PaymentStatus::Authorized])
             .await?;
-        let connector = self.connector(&claimed.connector)?;
         let ctx = CallContext::new(id, deadline);
         let outcome = connector.void(&ctx, &claimed).await;
         self.finish(&claimed, outcome, Some(Operation::Void)).await
@@ -335,22 +329,13 @@ impl Flows {
         deadline: Option<Duration>,
     ) -> Result<api::Payment, Status> {
         let payment = self.load_payment(merchant_id, id).await?;
-        let refundable = payment.refundable().unwrap_or(payment.captured);
+        let connector = self.connector(&payment.connector)?;
+        let refundable = remaining(payment.captured, payment.refunded)?;
         let amount = amount.unwrap_or(refundable);
-        if amount.currency() != payment.amount.currency()
-            || amount.minor_units() > refundable.minor_units()
-            || !amount.is_positive()
-        {
-            let errors = payorch_core::error::ValidationError::single(
-                "amount",
-                "must be in the payment's currency and at most what is left to refund",
-            );
-            return Err(crate::grpc::status::invalid_argument(&errors));
-        }
+        check_amount(amount, refundable, "left to refund")?;
         let claimed = self
             .claim_payment(
-                merchant_id,
-                id,
+                &payment,
                 Operation::Refund,
                 &[
                     PaymentStatus::Captured,
@@ -359,7 +344,6 @@ impl Flows {
                 ],
             )
             .await?;
-        let connector = self.connector(&claimed.connector)?;
         let ctx = CallContext::new(id, deadline);
         let outcome = connector.refund(&ctx, &claimed, amount, refund_id).await;
         self.finish(&claimed, outcome, Some(Operation::Refund))
@@ -383,15 +367,43 @@ impl Flows {
             .sync_payment(&ctx, &payment)
             .await
             .map_err(|e| connector_status(&e))?;
-        let mut next = apply(&payment, outcome, None);
-        next.captured = match next.status {
-            PaymentStatus::Captured => next.amount,
-            _ => payment.captured,
-        };
-        next.in_flight = payment.in_flight.clone();
-        if next.status == payment.status && next.captured == payment.captured {
+        let mut next = apply(&payment, outcome, None)?;
+        if payment.in_flight.is_some() && now_ms() - payment.updated_at_ms < STALE_CLAIM_MS {
+            // An operation is running: show the provider's view, but leave the record to it.
+            next.in_flight = payment.in_flight.clone();
+            return Ok(resources::payment(&next));
+        }
+        if next.status != PaymentStatus::Captured {
+            next.captured = payment.captured;
+        }
+        if next.status == payment.status
+            && next.captured == payment.captured
+            && payment.in_flight.is_none()
+        {
             return Ok(resources::payment(&payment));
         }
         Ok(resources::payment(&self.update(&payment, next).await?))
     }
+}
+
+/// What is left of `total` after `used` (same currency by construction).
+fn remaining(total: Money, used: Money) -> Result<Money, Status> {
+    total
+        .checked_sub(used)
+        .map_err(|_| Status::internal("the payment's amounts are in different currencies"))
+}
+
+/// An operation's amount: positive, in the payment's currency, within what is left.
+fn check_amount(amount: Money, left: Money, what: &str) -> Result<(), Status> {
+    if amount.currency() != left.currency()
+        || !amount.is_positive()
+        || amount.minor_units() > left.minor_units()
+    {
+        let errors = payorch_core::error::ValidationError::single(
+            "amount",
+            format!("must be positive, in the payment's currency and at most what is {what}"),
+        );
+        return Err(crate::grpc::status::invalid_argument(&errors));
+    }
+    Ok(())
 }

@@ -14,7 +14,7 @@ use crate::api::{
 use crate::flows::authentication::StartInput;
 use crate::grpc::observe::observed;
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks};
-use crate::grpc::{Authentications, deadline, status};
+use crate::grpc::{Authentications, deadline, detached, status};
 
 fn preferred_flow(preference: FlowPreference) -> Option<Flow> {
     match preference {
@@ -112,14 +112,15 @@ impl AuthenticationService for Authentications {
                 preferred_flow: preferred_flow(req.preferred_flow()),
                 capture: req.capture,
             };
-            let flows = &self.0.flows;
+            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
+            let flows = self.0.flows.clone();
             self.0
                 .idempotent(
                     "StartAuthentication",
                     &req,
-                    &req.merchant_id,
-                    &req.idempotency_key,
-                    flows.start_authentication(input, deadline),
+                    &merchant_id,
+                    &key,
+                    async move { flows.start_authentication(input, deadline).await },
                 )
                 .await
         })
@@ -143,19 +144,16 @@ impl AuthenticationService for Authentications {
                 )
                 .otp(&req.otp)
                 .finish()?;
+            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
+            let flows = self.0.flows.clone();
+            let owned = req.clone();
             self.0
-                .idempotent(
-                    "SubmitOtp",
-                    &req,
-                    &req.merchant_id,
-                    &req.idempotency_key,
-                    self.0.flows.submit_otp(
-                        &req.merchant_id,
-                        &req.authentication_id,
-                        &req.otp,
-                        deadline,
-                    ),
-                )
+                .idempotent("SubmitOtp", &req, &merchant_id, &key, async move {
+                    let req = owned;
+                    flows
+                        .submit_otp(&req.merchant_id, &req.authentication_id, &req.otp, deadline)
+                        .await
+                })
                 .await
         })
         .await
@@ -177,16 +175,16 @@ impl AuthenticationService for Authentications {
                     AUTHENTICATION_ID_PREFIX,
                 )
                 .finish()?;
+            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
+            let flows = self.0.flows.clone();
+            let owned = req.clone();
             self.0
-                .idempotent(
-                    "ResendOtp",
-                    &req,
-                    &req.merchant_id,
-                    &req.idempotency_key,
-                    self.0
-                        .flows
-                        .resend_otp(&req.merchant_id, &req.authentication_id, deadline),
-                )
+                .idempotent("ResendOtp", &req, &merchant_id, &key, async move {
+                    let req = owned;
+                    flows
+                        .resend_otp(&req.merchant_id, &req.authentication_id, deadline)
+                        .await
+                })
                 .await
         })
         .await
@@ -213,26 +211,22 @@ impl AuthenticationService for Authentications {
             }
             checks.finish()?;
             let params: RedirectParams = req.params.clone().into_iter().collect();
-            let flows = &self.0.flows;
-            let work = async {
-                flows
-                    .complete_redirect(
-                        Some(&req.merchant_id),
-                        &req.authentication_id,
-                        &params,
-                        deadline,
-                    )
-                    .await
-                    .map(|(authentication, _)| authentication)
-            };
+            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
+            let flows = self.0.flows.clone();
+            let owned = req.clone();
             self.0
-                .idempotent(
-                    "CompleteRedirect",
-                    &req,
-                    &req.merchant_id,
-                    &req.idempotency_key,
-                    work,
-                )
+                .idempotent("CompleteRedirect", &req, &merchant_id, &key, async move {
+                    let req = owned;
+                    flows
+                        .complete_redirect(
+                            Some(&req.merchant_id),
+                            &req.authentication_id,
+                            &params,
+                            deadline,
+                        )
+                        .await
+                        .map(|(authentication, _)| authentication)
+                })
                 .await
         })
         .await
@@ -250,11 +244,15 @@ impl AuthenticationService for Authentications {
                 .merchant(&req.merchant_id)
                 .resource_id("id", &req.id, AUTHENTICATION_ID_PREFIX)
                 .finish()?;
-            self.0
-                .flows
-                .get_authentication(&req.merchant_id, &req.id, req.refresh, deadline)
-                .await
-                .map(Response::new)
+            // A refresh may store what the provider says: it runs to completion on its own.
+            let flows = self.0.flows.clone();
+            detached(async move {
+                flows
+                    .get_authentication(&req.merchant_id, &req.id, req.refresh, deadline)
+                    .await
+            })
+            .await
+            .map(Response::new)
         })
         .await
     }
@@ -275,15 +273,21 @@ impl AuthenticationService for Authentications {
                 )
                 .reference("reason", &req.reason)
                 .finish()?;
+            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
+            let flows = self.0.flows.clone();
+            let owned = req.clone();
             self.0
                 .idempotent(
                     "CancelAuthentication",
                     &req,
-                    &req.merchant_id,
-                    &req.idempotency_key,
-                    self.0
-                        .flows
-                        .cancel_authentication(&req.merchant_id, &req.authentication_id),
+                    &merchant_id,
+                    &key,
+                    async move {
+                        let req = owned;
+                        flows
+                            .cancel_authentication(&req.merchant_id, &req.authentication_id)
+                            .await
+                    },
                 )
                 .await
         })

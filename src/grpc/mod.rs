@@ -38,23 +38,40 @@ pub struct Context {
 
 impl Context {
     /// Runs a mutating RPC under its idempotency key (see [`crate::flows::idempotency`]).
+    ///
+    /// The work runs in its own task: if the caller's deadline passes or it hangs up, the
+    /// provider call already made still has its answer stored (never a claim left behind).
     pub async fn idempotent<R, M>(
         &self,
         rpc: &str,
         request: &R,
         merchant_id: &str,
         key: &str,
-        work: impl std::future::Future<Output = Result<M, tonic::Status>>,
+        work: impl std::future::Future<Output = Result<M, tonic::Status>> + Send + 'static,
     ) -> Result<tonic::Response<M>, tonic::Status>
     where
         R: prost::Message,
-        M: prost::Message + Default,
+        M: prost::Message + Default + Send + 'static,
     {
         let fingerprint = crate::flows::idempotency::fingerprint(rpc, request);
-        crate::flows::idempotency::run(self.store.as_ref(), merchant_id, key, fingerprint, work)
-            .await
-            .map(tonic::Response::new)
+        let store = self.store.clone();
+        let (merchant_id, key) = (merchant_id.to_owned(), key.to_owned());
+        detached(async move {
+            crate::flows::idempotency::run(store.as_ref(), &merchant_id, &key, fingerprint, work)
+                .await
+        })
+        .await
+        .map(tonic::Response::new)
     }
+}
+
+/// Runs `work` to completion in its own task, whatever happens to the caller.
+pub async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, tonic::Status>> + Send + 'static,
+) -> Result<T, tonic::Status> {
+    tokio::spawn(work)
+        .await
+        .unwrap_or_else(|_| Err(tonic::Status::internal("the operation's task failed")))
 }
 
 #[derive(Clone)]

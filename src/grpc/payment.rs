@@ -8,7 +8,7 @@ use crate::api::{
 };
 use crate::grpc::observe::observed;
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks, PAYMENT_ID_PREFIX};
-use crate::grpc::{Payments, deadline};
+use crate::grpc::{Payments, deadline, detached};
 
 #[tonic::async_trait]
 impl PaymentService for Payments {
@@ -35,21 +35,23 @@ impl PaymentService for Payments {
             let Some(amount) = amount else {
                 return Err(Status::internal("validated amount missing"));
             };
+            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
+            let flows = self.0.flows.clone();
+            let owned = req.clone();
             self.0
-                .idempotent(
-                    "Authorize",
-                    &req,
-                    &req.merchant_id,
-                    &req.idempotency_key,
-                    self.0.flows.authorize(
-                        &req.merchant_id,
-                        &req.authentication_id,
-                        amount,
-                        req.capture,
-                        &req.order_reference,
-                        deadline,
-                    ),
-                )
+                .idempotent("Authorize", &req, &merchant_id, &key, async move {
+                    let req = owned;
+                    flows
+                        .authorize(
+                            &req.merchant_id,
+                            &req.authentication_id,
+                            amount,
+                            req.capture,
+                            &req.order_reference,
+                            deadline,
+                        )
+                        .await
+                })
                 .await
         })
         .await
@@ -66,16 +68,16 @@ impl PaymentService for Payments {
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX);
             let amount = checks.optional_money("amount", req.amount.as_ref());
             checks.finish()?;
+            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
+            let flows = self.0.flows.clone();
+            let owned = req.clone();
             self.0
-                .idempotent(
-                    "Capture",
-                    &req,
-                    &req.merchant_id,
-                    &req.idempotency_key,
-                    self.0
-                        .flows
-                        .capture(&req.merchant_id, &req.payment_id, amount, deadline),
-                )
+                .idempotent("Capture", &req, &merchant_id, &key, async move {
+                    let req = owned;
+                    flows
+                        .capture(&req.merchant_id, &req.payment_id, amount, deadline)
+                        .await
+                })
                 .await
         })
         .await
@@ -91,16 +93,16 @@ impl PaymentService for Payments {
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX)
                 .reference("reason", &req.reason)
                 .finish()?;
+            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
+            let flows = self.0.flows.clone();
+            let owned = req.clone();
             self.0
-                .idempotent(
-                    "Void",
-                    &req,
-                    &req.merchant_id,
-                    &req.idempotency_key,
-                    self.0
-                        .flows
-                        .void(&req.merchant_id, &req.payment_id, deadline),
-                )
+                .idempotent("Void", &req, &merchant_id, &key, async move {
+                    let req = owned;
+                    flows
+                        .void(&req.merchant_id, &req.payment_id, deadline)
+                        .await
+                })
                 .await
         })
         .await
@@ -120,20 +122,22 @@ impl PaymentService for Payments {
             checks.finish()?;
             // The idempotency key doubles as the provider's refund idempotency key.
             let refund_id = format!("{}:{}", req.payment_id, req.idempotency_key);
+            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
+            let flows = self.0.flows.clone();
+            let owned = req.clone();
             self.0
-                .idempotent(
-                    "Refund",
-                    &req,
-                    &req.merchant_id,
-                    &req.idempotency_key,
-                    self.0.flows.refund(
-                        &req.merchant_id,
-                        &req.payment_id,
-                        amount,
-                        &refund_id,
-                        deadline,
-                    ),
-                )
+                .idempotent("Refund", &req, &merchant_id, &key, async move {
+                    let req = owned;
+                    flows
+                        .refund(
+                            &req.merchant_id,
+                            &req.payment_id,
+                            amount,
+                            &refund_id,
+                            deadline,
+                        )
+                        .await
+                })
                 .await
         })
         .await
@@ -150,11 +154,15 @@ impl PaymentService for Payments {
                 .merchant(&req.merchant_id)
                 .resource_id("id", &req.id, PAYMENT_ID_PREFIX)
                 .finish()?;
-            self.0
-                .flows
-                .get_payment(&req.merchant_id, &req.id, req.refresh, deadline)
-                .await
-                .map(Response::new)
+            // A refresh may store what the provider says: it runs to completion on its own.
+            let flows = self.0.flows.clone();
+            detached(async move {
+                flows
+                    .get_payment(&req.merchant_id, &req.id, req.refresh, deadline)
+                    .await
+            })
+            .await
+            .map(Response::new)
         })
         .await
     }

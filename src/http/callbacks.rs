@@ -25,10 +25,15 @@ pub async fn complete(
     if !is_resource_id(&authentication_id, AUTHENTICATION_ID_PREFIX) {
         return (StatusCode::NOT_FOUND, "unknown authentication").into_response();
     }
-    let result = state
-        .flows
-        .complete_redirect(None, &authentication_id, &params, Some(CALLBACK_DEADLINE))
-        .await;
+    // Runs to completion even if the browser goes away: the provider's answer is stored.
+    let flows = state.flows.clone();
+    let id = authentication_id.clone();
+    let result = crate::grpc::detached(async move {
+        flows
+            .complete_redirect(None, &id, &params, Some(CALLBACK_DEADLINE))
+            .await
+    })
+    .await;
     match result {
         Ok((authentication, return_url)) => see_other(&return_url, &authentication),
         Err(status) => {

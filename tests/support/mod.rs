@@ -13,7 +13,7 @@ use payorch::api::authentication_service_client::AuthenticationServiceClient;
 use payorch::api::mandate_service_client::MandateServiceClient;
 use payorch::api::payment_service_client::PaymentServiceClient;
 use payorch::app::{self, Running};
-use payorch::config::{EncryptionSettings, Settings, StoreSettings};
+use payorch::config::{EncryptionSettings, Secret, Settings, StoreSettings};
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
@@ -41,11 +41,11 @@ pub fn settings() -> Settings {
 pub fn redis_settings(redis_url: &str) -> Settings {
     let mut settings = settings();
     settings.store = StoreSettings::Redis {
-        url: redis_url.to_owned(),
+        url: Secret::new(redis_url),
     };
     settings.encryption = EncryptionSettings {
         active_key_id: "k1".into(),
-        keys: [("k1".to_owned(), ENCRYPTION_KEY.to_owned())].into(),
+        keys: [("k1".to_owned(), Secret::new(ENCRYPTION_KEY))].into(),
     };
     settings
 }

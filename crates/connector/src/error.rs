@@ -16,7 +16,8 @@ pub enum ConnectorError {
     OutcomeUnknown(String),
     /// The provider refused the request and did nothing. `caller_field` names the API field
     /// (payorch's name) when the refusal was caused by what the caller sent.
-    #[error("provider refused the request: {} {}", status.code, payorch_core::redact::scrub_card_numbers(&status.message))]
+    /// Only the provider's code is displayed: its message may echo what was sent.
+    #[error("provider refused the request: {}", status.code)]
     Rejected {
         status: ProviderStatus,
         caller_field: Option<String>,

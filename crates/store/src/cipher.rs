@@ -5,12 +5,15 @@
 
 use std::collections::HashMap;
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
 use payorch_core::card::Card;
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
 
@@ -32,6 +35,9 @@ pub enum CipherConfigError {
 pub struct CardCipher {
     active_key_id: String,
     keys: HashMap<String, Aes256Gcm>,
+    /// Keys the idempotency fingerprints stored next to sessions, so a request's secrets
+    /// (PAN, CVV, OTP) cannot be recovered from its hash by guessing.
+    fingerprint_key: [u8; 32],
 }
 
 impl std::fmt::Debug for CardCipher {
@@ -50,6 +56,7 @@ impl CardCipher {
         keys: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, CipherConfigError> {
         let mut map = HashMap::new();
+        let mut raw: HashMap<String, Vec<u8>> = HashMap::new();
         for (key_id, encoded) in keys {
             if key_id.is_empty() || key_id.contains('.') {
                 return Err(CipherConfigError::BadKeyId);
@@ -60,15 +67,18 @@ impl CardCipher {
             let bytes = B64.decode(encoded.trim()).map_err(|_| bad())?;
             let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| bad())?;
             map.insert(key_id.to_owned(), cipher);
+            raw.insert(key_id.to_owned(), bytes);
         }
-        if !map.contains_key(active_key_id) {
+        let Some(active) = raw.get(active_key_id) else {
             return Err(CipherConfigError::MissingActiveKey(
                 active_key_id.to_owned(),
             ));
-        }
+        };
+        let fingerprint_key = derive_fingerprint_key(active);
         Ok(Self {
             active_key_id: active_key_id.to_owned(),
             keys: map,
+            fingerprint_key,
         })
     }
 
@@ -82,11 +92,31 @@ impl CardCipher {
         Self {
             active_key_id: "ephemeral".to_owned(),
             keys,
+            fingerprint_key: derive_fingerprint_key(&key),
         }
     }
 
     pub fn active_key_id(&self) -> &str {
         &self.active_key_id
+    }
+
+    /// HMAC-SHA256 of a request fingerprint under a key derived from the active key. Rotating
+    /// the active key makes in-flight idempotency records unmatchable (a replay within 24 h
+    /// of a rotation is refused as a different request, never executed twice).
+    pub fn keyed_fingerprint(&self, fingerprint: &[u8; 32]) -> [u8; 32] {
+        match <Hmac<Sha256> as KeyInit>::new_from_slice(&self.fingerprint_key) {
+            Ok(mut mac) => {
+                mac.update(fingerprint);
+                mac.finalize().into_bytes().into()
+            }
+            // HMAC takes keys of any length; keep a keyed hash even so.
+            Err(_) => {
+                let mut hasher = Sha256::new();
+                hasher.update(self.fingerprint_key);
+                hasher.update(fingerprint);
+                hasher.finalize().into()
+            }
+        }
     }
 
     pub fn seal(&self, session_id: &str, card: &Card) -> Result<String, StoreError> {
@@ -142,4 +172,12 @@ impl CardCipher {
             .map_err(|_| StoreError::Corrupt("card decryption failed".into()))?;
         serde_json::from_slice(&plain).map_err(|_| StoreError::Corrupt("card encoding".into()))
     }
+}
+
+/// A key for fingerprints, separate from (but derived from) a card-encryption key.
+fn derive_fingerprint_key(key: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"payorch idempotency fingerprint v1\0");
+    hasher.update(key);
+    hasher.finalize().into()
 }

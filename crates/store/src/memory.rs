@@ -226,6 +226,7 @@ impl SessionStore for MemoryStore {
         scope: &IdempotencyScope,
         fingerprint: &Fingerprint,
     ) -> Result<IdempotencyOutcome, StoreError> {
+        let fingerprint = &self.cipher.keyed_fingerprint(fingerprint);
         let lease = self.lifetimes.idempotency_lease;
         self.with_tables(
             |t, now| match t.idempotency.get(scope).filter(|e| e.live(now)) {
@@ -253,6 +254,7 @@ impl SessionStore for MemoryStore {
         fingerprint: &Fingerprint,
         response: &[u8],
     ) -> Result<(), StoreError> {
+        let fingerprint = &self.cipher.keyed_fingerprint(fingerprint);
         let ttl = self.lifetimes.idempotency;
         self.with_tables(|t, _| {
             let record = IdemRecord {
@@ -274,6 +276,7 @@ impl SessionStore for MemoryStore {
         scope: &IdempotencyScope,
         fingerprint: &Fingerprint,
     ) -> Result<(), StoreError> {
+        let fingerprint = &self.cipher.keyed_fingerprint(fingerprint);
         self.with_tables(|t, _| {
             let ours_pending = t.idempotency.get(scope).is_some_and(|e| {
                 e.value.fingerprint == *fingerprint && matches!(e.value.state, IdemState::Pending)

@@ -178,3 +178,27 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+#[tokio::test]
+async fn idempotency_fingerprints_are_keyed_at_rest() {
+    let (store, server) = redis(Lifetimes::default()).await;
+    let scope = payorch_store::IdempotencyScope {
+        merchant_id: "demo".into(),
+        key: "fp-at-rest".into(),
+    };
+    let raw_fingerprint = [9u8; 32];
+    store
+        .begin_idempotent(&scope, &raw_fingerprint)
+        .await
+        .unwrap();
+    let stored = raw(&server, &["HGET", "payorch:{idem:demo:fp-at-rest}", "fp"]).await;
+    let redis::Value::BulkString(bytes) = stored else {
+        panic!("no fingerprint stored: {stored:?}");
+    };
+    assert_eq!(bytes.len(), 32);
+    assert_ne!(
+        bytes,
+        raw_fingerprint.to_vec(),
+        "a request hash must not be stored unkeyed"
+    );
+}

@@ -8,6 +8,7 @@ const MASK: &str = "[REDACTED]";
 /// Keys (compared case-insensitively, ignoring `_`, `-` and `.`) whose values are secrets.
 const SENSITIVE: &[&str] = &[
     "number",
+    "pan",
     "cardnumber",
     "accountnumber",
     "securitycode",
@@ -27,6 +28,7 @@ const SENSITIVE: &[&str] = &[
     "pares",
     "pareq",
     "cavv",
+    "authenticationvalue",
     "apikey",
     "secret",
     "authorization",
@@ -39,7 +41,10 @@ pub fn is_sensitive(key: &str) -> bool {
         .filter(|c| !matches!(c, '_' | '-' | '.'))
         .flat_map(char::to_lowercase)
         .collect();
-    SENSITIVE.contains(&normalized.as_str()) || normalized.ends_with("cryptogram")
+    SENSITIVE.contains(&normalized.as_str())
+        || ["cryptogram", "secret", "password", "securitycode"]
+            .iter()
+            .any(|suffix| normalized.ends_with(suffix))
 }
 
 /// A loggable rendering of a body: JSON and form bodies with secrets masked; anything else
@@ -148,6 +153,8 @@ mod tests {
         assert!(is_sensitive("OTP-Token"));
         assert!(is_sensitive("answer.otp"));
         assert!(is_sensitive("onlinePaymentCryptogram"));
+        assert!(is_sensitive("client_secret"));
+        assert!(is_sensitive("apiPassword"));
         assert!(!is_sensitive("order_id"));
     }
 }

@@ -291,6 +291,7 @@ impl SessionStore for RedisStore {
         scope: &IdempotencyScope,
         fingerprint: &Fingerprint,
     ) -> Result<IdempotencyOutcome, StoreError> {
+        let fingerprint = &self.cipher.keyed_fingerprint(fingerprint);
         let mut invocation = self.scripts.begin_idempotent.key(keys::idempotency(scope));
         invocation
             .arg(&fingerprint[..])
@@ -324,6 +325,7 @@ impl SessionStore for RedisStore {
         fingerprint: &Fingerprint,
         response: &[u8],
     ) -> Result<(), StoreError> {
+        let fingerprint = &self.cipher.keyed_fingerprint(fingerprint);
         let mut invocation = self
             .scripts
             .complete_idempotent
@@ -341,6 +343,7 @@ impl SessionStore for RedisStore {
         scope: &IdempotencyScope,
         fingerprint: &Fingerprint,
     ) -> Result<(), StoreError> {
+        let fingerprint = &self.cipher.keyed_fingerprint(fingerprint);
         let mut invocation = self
             .scripts
             .abandon_idempotent
