@@ -28,6 +28,17 @@ pub struct Settings {
     /// Provider credentials and addresses. A connector without settings has no adapter.
     #[serde(default)]
     pub connectors: ConnectorSettings,
+    /// Internal services allowed to call payorch, each with its bearer token and merchants.
+    /// Empty: no caller authentication (the embedded default; start-up warns).
+    #[serde(default)]
+    pub callers: Vec<CallerSettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallerSettings {
+    pub name: String,
+    pub token: Secret,
+    pub merchants: Vec<String>,
 }
 
 /// A secret from configuration: usable, never printed.
@@ -224,6 +235,7 @@ impl Settings {
                 embedded: true,
                 ..SandboxSettings::default()
             },
+            callers: Vec::new(),
             connectors: ConnectorSettings {
                 // The sandbox's sample merchant (the Cybersource SDK's `testrest`).
                 cybersource: Some(CybersourceSettings {

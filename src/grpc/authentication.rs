@@ -12,6 +12,7 @@ use crate::api::{
     StartAuthenticationRequest, SubmitOtpRequest,
 };
 use crate::flows::authentication::StartInput;
+use crate::grpc::callers::Caller;
 use crate::grpc::observe::observed;
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks};
 use crate::grpc::{Authentications, deadline, detached, status};
@@ -50,7 +51,9 @@ impl AuthenticationService for Authentications {
     ) -> Result<Response<CheckEligibilityResponse>, Status> {
         observed("CheckEligibility", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -77,7 +80,9 @@ impl AuthenticationService for Authentications {
     ) -> Result<Response<Authentication>, Status> {
         observed("StartAuthentication", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -133,7 +138,9 @@ impl AuthenticationService for Authentications {
     ) -> Result<Response<Authentication>, Status> {
         observed("SubmitOtp", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
@@ -165,7 +172,9 @@ impl AuthenticationService for Authentications {
     ) -> Result<Response<Authentication>, Status> {
         observed("ResendOtp", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
@@ -196,7 +205,9 @@ impl AuthenticationService for Authentications {
     ) -> Result<Response<Authentication>, Status> {
         observed("CompleteRedirect", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -239,7 +250,9 @@ impl AuthenticationService for Authentications {
     ) -> Result<Response<Authentication>, Status> {
         observed("GetAuthentication", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .resource_id("id", &req.id, AUTHENTICATION_ID_PREFIX)
@@ -262,7 +275,9 @@ impl AuthenticationService for Authentications {
         request: Request<CancelAuthenticationRequest>,
     ) -> Result<Response<Authentication>, Status> {
         observed("CancelAuthentication", async {
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)

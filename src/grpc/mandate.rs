@@ -8,6 +8,7 @@ use crate::api::{
     MandateDebitNotification, MandateTerms, ModifyMandateRequest, NotifyMandateDebitRequest,
     Payment, RegisterMandateRequest,
 };
+use crate::grpc::callers::Caller;
 use crate::grpc::observe::observed;
 use crate::grpc::validate::{Checks, MANDATE_ID_PREFIX};
 use crate::grpc::{Mandates, status};
@@ -35,7 +36,9 @@ impl MandateService for Mandates {
         request: Request<RegisterMandateRequest>,
     ) -> Result<Response<Mandate>, Status> {
         observed("RegisterMandate", async {
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -61,7 +64,9 @@ impl MandateService for Mandates {
         request: Request<ModifyMandateRequest>,
     ) -> Result<Response<Mandate>, Status> {
         observed("ModifyMandate", async {
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -79,7 +84,9 @@ impl MandateService for Mandates {
         request: Request<CancelMandateRequest>,
     ) -> Result<Response<Mandate>, Status> {
         observed("CancelMandate", async {
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
@@ -96,7 +103,9 @@ impl MandateService for Mandates {
         request: Request<NotifyMandateDebitRequest>,
     ) -> Result<Response<MandateDebitNotification>, Status> {
         observed("NotifyMandateDebit", async {
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -120,7 +129,9 @@ impl MandateService for Mandates {
         request: Request<ChargeMandateRequest>,
     ) -> Result<Response<Payment>, Status> {
         observed("ChargeMandate", async {
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -140,7 +151,9 @@ impl MandateService for Mandates {
         request: Request<GetMandateRequest>,
     ) -> Result<Response<Mandate>, Status> {
         observed("GetMandate", async {
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .resource_id("id", &req.id, MANDATE_ID_PREFIX)

@@ -5,6 +5,7 @@
 //! callers already get precise INVALID_ARGUMENT errors.
 
 mod authentication;
+pub mod callers;
 pub mod deadline;
 pub mod health;
 mod mandate;
@@ -127,13 +128,24 @@ pub fn server<H: Health>(
         .build_v1alpha()
         .map_err(|e| StartupError::Serve(format!("reflection: {e}")))?;
     let context = services.context;
+    let auth = callers::CallerAuth::new(&context.settings.callers);
+    if !auth.enabled() {
+        tracing::warn!("no callers configured: any caller may act for any merchant");
+    }
     Ok(Server::builder()
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(AuthenticationServiceServer::new(Authentications(
-            context.clone(),
+        .add_service(AuthenticationServiceServer::with_interceptor(
+            Authentications(context.clone()),
+            auth.clone(),
+        ))
+        .add_service(PaymentServiceServer::with_interceptor(
+            Payments(context.clone()),
+            auth.clone(),
+        ))
+        .add_service(MandateServiceServer::with_interceptor(
+            Mandates(context),
+            auth,
         )))
-        .add_service(PaymentServiceServer::new(Payments(context.clone())))
-        .add_service(MandateServiceServer::new(Mandates(context))))
 }

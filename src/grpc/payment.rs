@@ -6,6 +6,7 @@ use crate::api::payment_service_server::PaymentService;
 use crate::api::{
     AuthorizeRequest, CaptureRequest, GetPaymentRequest, Payment, RefundRequest, VoidRequest,
 };
+use crate::grpc::callers::Caller;
 use crate::grpc::observe::observed;
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks, PAYMENT_ID_PREFIX};
 use crate::grpc::{Payments, deadline, detached};
@@ -18,7 +19,9 @@ impl PaymentService for Payments {
     ) -> Result<Response<Payment>, Status> {
         observed("Authorize", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -60,7 +63,9 @@ impl PaymentService for Payments {
     async fn capture(&self, request: Request<CaptureRequest>) -> Result<Response<Payment>, Status> {
         observed("Capture", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -86,7 +91,9 @@ impl PaymentService for Payments {
     async fn void(&self, request: Request<VoidRequest>) -> Result<Response<Payment>, Status> {
         observed("Void", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
@@ -111,7 +118,9 @@ impl PaymentService for Payments {
     async fn refund(&self, request: Request<RefundRequest>) -> Result<Response<Payment>, Status> {
         observed("Refund", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -149,7 +158,9 @@ impl PaymentService for Payments {
     ) -> Result<Response<Payment>, Status> {
         observed("GetPayment", async {
             let deadline = deadline::from_metadata(request.metadata());
+            let caller = Caller::of(&request);
             let req = request.into_inner();
+            caller.authorize(&req.merchant_id)?;
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .resource_id("id", &req.id, PAYMENT_ID_PREFIX)
