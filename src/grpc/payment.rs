@@ -130,7 +130,7 @@ impl PaymentService for Payments {
             let amount = checks.optional_money("amount", req.amount.as_ref());
             checks.finish()?;
             // The idempotency key doubles as the provider's refund idempotency key.
-            let refund_id = format!("{}:{}", req.payment_id, req.idempotency_key);
+            let refund_id = refund_id(&req.payment_id, &req.idempotency_key);
             let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             let owned = req.clone();
@@ -176,5 +176,30 @@ impl PaymentService for Payments {
             .map(Response::new)
         })
         .await
+    }
+}
+
+/// The provider-side id of a refund: derived from the payment and the caller's idempotency
+/// key, so a retried Refund reaches the provider under the same id (providers deduplicate by
+/// it), and short enough for every provider's reference fields (35 characters).
+fn refund_id(payment_id: &str, idempotency_key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{payment_id}\0{idempotency_key}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("rf_{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refund_id;
+
+    #[test]
+    fn refund_ids_are_stable_short_and_distinct() {
+        let a = refund_id("pay_1", "key-1");
+        assert_eq!(a, refund_id("pay_1", "key-1"));
+        assert_ne!(a, refund_id("pay_1", "key-2"));
+        assert_ne!(a, refund_id("pay_2", "key-1"));
+        assert_eq!(a.len(), 35);
+        assert!(a.starts_with("rf_"));
     }
 }
