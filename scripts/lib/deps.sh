@@ -4,18 +4,19 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# redis-server from Debian's packages; the tests start their own instances on free ports.
+# redis-server and redis-cli from Debian's packages; the tests start their own instances
+# (single nodes and a three-master cluster) on free loopback ports.
 ensure_redis_server() {
-  if command -v redis-server >/dev/null 2>&1; then
+  if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
     return
   fi
-  echo "scripts: installing redis-server (Debian package)" >&2
+  echo "scripts: installing redis-server and redis-tools (Debian packages)" >&2
   export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get install -y --no-install-recommends redis-server >/dev/null 2>&1 || {
+  as_root apt-get install -y --no-install-recommends redis-server redis-tools >/dev/null 2>&1 || {
     as_root apt-get update >/dev/null
-    as_root apt-get install -y --no-install-recommends redis-server >/dev/null
+    as_root apt-get install -y --no-install-recommends redis-server redis-tools >/dev/null
   }
-  command -v redis-server >/dev/null 2>&1 || {
+  command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || {
     echo "scripts: redis-server could not be installed; the Redis tests cannot run" >&2
     exit 1
   }
