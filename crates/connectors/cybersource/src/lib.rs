@@ -16,10 +16,15 @@
 //! ```
 
 pub mod adapter;
+mod authentication;
 pub mod config;
 pub mod mapping;
+mod payments;
+mod redirect;
+mod search;
 pub mod signing;
 pub mod state;
+mod sync;
 pub mod wire;
 
 pub use adapter::CybersourceConnector;

@@ -1,0 +1,276 @@
+//! Payments: authorization (with the payer authentication's proof), capture, reversal
+//! (void) and refund, and the mapping of payment answers.
+
+use payorch_connector::http::Idempotence;
+use payorch_connector::model::{AuthorizeRequest, PaymentOutcome};
+use payorch_connector::{CallContext, ConnectorError};
+use payorch_core::money::Money;
+use payorch_core::payment::PaymentRecord;
+use payorch_core::status::{FailureReason, PaymentStatus};
+
+use crate::adapter::{CybersourceConnector, card_info, order};
+use crate::mapping;
+use crate::state::{self, AuthState, CaptureRef, PaymentState};
+use crate::wire::request as rq;
+use crate::wire::response::Response;
+
+pub(crate) const PAYMENTS: &str = "/pts/v2/payments";
+/// RuPay's e-commerce indicator.
+const COMMERCE_INDICATOR: &str = "rpy";
+
+impl CybersourceConnector {
+    pub(crate) fn payment_outcome(
+        &self,
+        body: &Response,
+        like: Money,
+        capture: bool,
+    ) -> PaymentOutcome {
+        let status_text = body.status.as_deref().unwrap_or_default();
+        let processor = body.processor_information.clone().unwrap_or_default();
+        let (status, failure_reason) = match status_text {
+            "AUTHORIZED" | "AUTHORIZED_PENDING_REVIEW" => {
+                let amounts = body
+                    .order_information
+                    .as_ref()
+                    .and_then(|o| o.amount_details.clone())
+                    .unwrap_or_default();
+                let authorized = mapping::minor_units(
+                    amounts
+                        .authorized_amount
+                        .as_deref()
+                        .or(amounts.total_amount.as_deref()),
+                    like,
+                )
+                .unwrap_or(like.minor_units());
+                let sale = body
+                    .processing_information
+                    .as_ref()
+                    .and_then(|p| p.capture)
+                    .unwrap_or(capture);
+                let captured = mapping::minor_units(amounts.captured_amount.as_deref(), like)
+                    .unwrap_or(if sale { authorized } else { 0 });
+                let refunded =
+                    mapping::minor_units(amounts.refunded_amount.as_deref(), like).unwrap_or(0);
+                (
+                    mapping::status_from_amounts(authorized, captured, refunded),
+                    None,
+                )
+            }
+            "REVERSED" | "VOIDED" => (PaymentStatus::Voided, None),
+            "PENDING_REVIEW" | "PENDING" => (PaymentStatus::Pending, None),
+            "SERVER_ERROR" => (PaymentStatus::Unknown, Some(FailureReason::ProviderError)),
+            "INVALID_REQUEST" => (PaymentStatus::Failed, Some(FailureReason::ProviderError)),
+            _ => mapping::decline(body),
+        };
+        PaymentOutcome {
+            status,
+            amount: None,
+            approval_code: processor.approval_code,
+            network_transaction_id: processor.network_transaction_id,
+            failure_reason,
+            provider_status: Some(mapping::payment_status(body)),
+            provider_reference: body.id.clone(),
+            connector_state: None,
+        }
+    }
+
+    pub(crate) async fn authorize_payment(
+        &self,
+        ctx: &CallContext,
+        request: &AuthorizeRequest<'_>,
+    ) -> Result<PaymentOutcome, ConnectorError> {
+        let card = request.card.ok_or_else(|| {
+            ConnectorError::InvalidState("Cybersource authorization needs the card".into())
+        })?;
+        let auth: AuthState = state::decode(request.authentication_state)?;
+        // Redirect: CAVV + XID; seamless: the validation's transaction token and id.
+        let proof = rq::PaymentAuthentication {
+            cavv: auth.cavv.clone(),
+            xid: auth.cavv.as_ref().and(auth.xid.clone()),
+            eci_raw: auth.eci.clone(),
+            transaction_token: auth.transaction_token.clone(),
+            authentication_transaction_id: (auth.cavv.is_none() && !auth.transaction_id.is_empty())
+                .then(|| auth.transaction_id.clone()),
+            transaction_flow_indicator: Some(self.config.transaction_flow_indicator.to_string()),
+        };
+        let body = rq::PaymentRequest {
+            client_reference_information: rq::ClientReference {
+                code: request.payment_id.to_owned(),
+            },
+            processing_information: rq::ProcessingInformation {
+                commerce_indicator: auth
+                    .indicator
+                    .clone()
+                    .unwrap_or_else(|| COMMERCE_INDICATOR.into()),
+                capture: request.capture,
+            },
+            payment_information: card_info(card),
+            order_information: order(request.amount),
+            consumer_authentication_information: proof,
+            device_information: (!auth.ip_address.is_empty()).then(|| rq::DeviceInformation {
+                ip_address: auth.ip_address.clone(),
+                http_accept_content: Some(auth.accept_header.clone()),
+                user_agent: Some(auth.user_agent.clone()),
+                ..rq::DeviceInformation::default()
+            }),
+        };
+        let answer = self
+            .post(ctx, Idempotence::Write, "authorization", PAYMENTS, &body)
+            .await?;
+        let mut outcome = self.payment_outcome(&answer, request.amount, request.capture);
+        if outcome.status == PaymentStatus::Captured {
+            outcome.amount = Some(request.amount);
+        }
+        if let Some(id) = answer.id.clone() {
+            outcome.connector_state = Some(state::encode(&PaymentState {
+                authorization_id: id,
+                sale: request.capture && outcome.status == PaymentStatus::Captured,
+                ..PaymentState::default()
+            }));
+        }
+        Ok(outcome)
+    }
+
+    pub(crate) async fn capture_payment(
+        &self,
+        ctx: &CallContext,
+        payment: &PaymentRecord,
+        amount: Money,
+    ) -> Result<PaymentOutcome, ConnectorError> {
+        let mut pstate = payment_state(payment)?;
+        let body = rq::AmountRequest {
+            client_reference_information: rq::ClientReference {
+                code: payment.id.clone(),
+            },
+            order_information: order(amount),
+        };
+        let path = format!("{PAYMENTS}/{}/captures", pstate.authorization_id);
+        let answer = self
+            .post(ctx, Idempotence::Write, "capture", &path, &body)
+            .await?;
+        if let Some(id) = answer.id.clone() {
+            pstate.captures.push(CaptureRef {
+                id,
+                amount_minor: amount.minor_units(),
+                refunded_minor: 0,
+            });
+        }
+        let captured = payment.captured.minor_units() + amount.minor_units();
+        Ok(follow_on_outcome(
+            mapping::status_from_amounts(payment.amount.minor_units(), captured, 0),
+            Some(amount),
+            &answer,
+            &pstate,
+        ))
+    }
+
+    pub(crate) async fn void_payment(
+        &self,
+        ctx: &CallContext,
+        payment: &PaymentRecord,
+    ) -> Result<PaymentOutcome, ConnectorError> {
+        let mut pstate = payment_state(payment)?;
+        let body = rq::ReversalRequest {
+            client_reference_information: rq::ClientReference {
+                code: payment.id.clone(),
+            },
+            reversal_information: rq::ReversalInformation {
+                amount_details: rq::AmountDetails {
+                    total_amount: payment.amount.to_decimal_string(),
+                    currency: Some(payment.amount.currency().code().to_owned()),
+                },
+                reason: "34".into(),
+            },
+        };
+        let path = format!("{PAYMENTS}/{}/reversals", pstate.authorization_id);
+        let answer = self
+            .post(ctx, Idempotence::Write, "reversal", &path, &body)
+            .await?;
+        pstate.reversal_id = answer.id.clone();
+        let status = match answer.status.as_deref() {
+            Some("REVERSED") | Some("VOIDED") => PaymentStatus::Voided,
+            _ => payment.status,
+        };
+        Ok(follow_on_outcome(status, None, &answer, &pstate))
+    }
+
+    pub(crate) async fn refund_payment(
+        &self,
+        ctx: &CallContext,
+        payment: &PaymentRecord,
+        amount: Money,
+        refund_id: &str,
+    ) -> Result<PaymentOutcome, ConnectorError> {
+        let mut pstate = payment_state(payment)?;
+        // A capture that can cover the refund on its own is refunded by its id; a sale
+        // (or a refund spanning captures) by the payment's.
+        let capture = pstate
+            .captures
+            .iter_mut()
+            .find(|c| c.amount_minor - c.refunded_minor >= amount.minor_units());
+        let path = match &capture {
+            Some(c) => format!("/pts/v2/captures/{}/refunds", c.id),
+            None => format!("{PAYMENTS}/{}/refunds", pstate.authorization_id),
+        };
+        let body = rq::AmountRequest {
+            client_reference_information: rq::ClientReference {
+                code: refund_id.to_owned(),
+            },
+            order_information: order(amount),
+        };
+        let answer = self
+            .post(ctx, Idempotence::Write, "refund", &path, &body)
+            .await?;
+        if let Some(c) = capture {
+            c.refunded_minor += amount.minor_units();
+        }
+        if let Some(id) = answer.id.clone() {
+            pstate.refund_ids.push(id);
+        }
+        let refunded = payment.refunded.minor_units() + amount.minor_units();
+        Ok(follow_on_outcome(
+            mapping::status_from_amounts(
+                payment.amount.minor_units(),
+                payment.captured.minor_units(),
+                refunded,
+            ),
+            Some(amount),
+            &answer,
+            &pstate,
+        ))
+    }
+}
+
+fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
+    match state::decode::<PaymentState>(payment.connector_state.as_ref()) {
+        Ok(s) => Ok(s),
+        Err(err) => payment
+            .provider_reference
+            .clone()
+            .map(|id| PaymentState {
+                authorization_id: id,
+                ..PaymentState::default()
+            })
+            .ok_or(err),
+    }
+}
+
+/// The outcome of a follow-on (capture, reversal, refund): `status`, the `amount` it
+/// moved, the provider's answer and the payment's updated state.
+fn follow_on_outcome(
+    status: PaymentStatus,
+    amount: Option<Money>,
+    answer: &Response,
+    pstate: &PaymentState,
+) -> PaymentOutcome {
+    PaymentOutcome {
+        status,
+        amount,
+        approval_code: None,
+        network_transaction_id: None,
+        failure_reason: None,
+        provider_status: Some(mapping::payment_status(answer)),
+        provider_reference: answer.id.clone(),
+        connector_state: Some(state::encode(pstate)),
+    }
+}
