@@ -7,6 +7,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod connectors;
+pub mod demo;
 pub mod flows;
 pub mod grpc;
 pub mod http;

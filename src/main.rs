@@ -27,6 +27,12 @@ enum Command {
         #[arg(long, env = "PAYORCH_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Walk a whole RuPay OTP flow (start, OTP, authorize) against the embedded sandbox.
+    Demo {
+        /// cybersource, fiserv-ipg, mpgs or juspay.
+        #[arg(long, default_value = "cybersource")]
+        connector: String,
+    },
 }
 
 #[tokio::main]
@@ -34,6 +40,15 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match cli.command {
         Some(Command::Serve { config }) => config,
+        Some(Command::Demo { connector }) => {
+            return match payorch::demo::run(&connector).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("payorch demo: {err}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         None => None,
     };
     let settings = match Settings::load(config.as_deref()) {
