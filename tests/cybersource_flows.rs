@@ -27,6 +27,7 @@ matrix!(CYBERSOURCE;
     authorization_declines_carry_their_reasons,
     capture_partial_capture_void_and_refund,
     provider_timeout_leaves_unknown_and_refresh_resolves_it,
+    authorize_that_never_left_can_be_retried,
     otp_timeout_leaves_unknown_and_refresh_resolves_it,
     idempotency_replays_and_refuses_a_changed_request,
     twenty_concurrent_submissions_validate_once,

@@ -1,9 +1,10 @@
 //! Payments: authorize a successful authentication, then capture, void, refund and refresh.
 //!
 //! An authentication authorizes at most one payment: the payment id is derived from the
-//! authentication id, so a second Authorize (under any idempotency key) finds the first
-//! instead of charging again. Captures, voids and refunds claim the payment (`in_flight`,
-//! compare-and-set) before calling the provider.
+//! authentication id, so a second Authorize (under any idempotency key) is refused instead of
+//! charging again — unless the first never reached the provider, in which case it is retried.
+//! Captures, voids and refunds claim the payment (`in_flight`, compare-and-set) before calling
+//! the provider.
 
 use std::time::Duration;
 
@@ -181,16 +182,7 @@ impl Flows {
         };
         let pending = match self.store.create_payment(pending).await {
             Ok(created) => created,
-            Err(StoreError::AlreadyExists) => {
-                return Err(with_reason(
-                    Code::AlreadyExists,
-                    "AUTHENTICATION_ALREADY_USED",
-                    format!(
-                        "this authentication already authorized payment {}",
-                        payment_id_for(&session.id)
-                    ),
-                ));
-            }
+            Err(StoreError::AlreadyExists) => self.reclaim_unsent(merchant_id, &session.id).await?,
             Err(e) => return Err(from_store(&e)),
         };
         let ctx = CallContext::new(&pending.id, deadline);
@@ -204,11 +196,42 @@ impl Flows {
             order_reference: &pending.order_reference,
         };
         let outcome = connector.authorize(&ctx, &request).await;
+        if let Err(err @ ConnectorError::NotSent(_)) = &outcome {
+            // Nothing reached the provider: release the claim and keep the card, so a later
+            // Authorize of this authentication may try again.
+            let mut unsent = pending.clone();
+            unsent.in_flight = None;
+            unsent.updated_at_ms = now_ms();
+            self.update(&pending, unsent).await?;
+            return Err(connector_status(err));
+        }
         // The card was needed for this one call; it leaves the store whatever the answer.
         if let Err(err) = self.store.release_card(&session.id).await {
             tracing::warn!(authentication_id = %session.id, error = %err, "card data not released; it expires with the session");
         }
         self.finish(&pending, outcome, None).await
+    }
+
+    /// The payment of an authentication that was already authorized: refused, unless the
+    /// earlier Authorize never reached the provider (PENDING, unclaimed), which may be retried.
+    async fn reclaim_unsent(
+        &self,
+        merchant_id: &str,
+        authentication_id: &str,
+    ) -> Result<PaymentRecord, Status> {
+        let payment_id = payment_id_for(authentication_id);
+        let existing = self.load_payment(merchant_id, &payment_id).await?;
+        if existing.status != PaymentStatus::Pending || existing.in_flight.is_some() {
+            return Err(with_reason(
+                Code::AlreadyExists,
+                "AUTHENTICATION_ALREADY_USED",
+                format!("this authentication already authorized payment {payment_id}"),
+            ));
+        }
+        let mut claimed = existing.clone();
+        claimed.in_flight = Some("authorize".into());
+        claimed.updated_at_ms = now_ms();
+        self.update(&existing, claimed).await
     }
 
     /// Stores a provider's answer to a claimed operation and answers with the payment.

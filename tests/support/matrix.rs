@@ -695,3 +695,25 @@ pub async fn otp_timeout_leaves_unknown_and_refresh_resolves_it(profile: &Profil
         .into_inner();
     assert_eq!(payment.status(), PS::Captured, "{payment:?}");
 }
+
+/// An Authorize cut short before it reached the provider does not burn the authentication:
+/// a later Authorize goes through, and the provider authorizes exactly once.
+pub async fn authorize_that_never_left_can_be_retried(profile: &Profile) {
+    let stack = Stack::start(profile).await;
+    let done = succeeded(&stack).await;
+    // A deadline too short for any provider call: payorch refuses to send rather than guess.
+    let mut rushed = tonic::Request::new(flows::authorize(&done, true));
+    rushed.set_timeout(Duration::from_millis(2));
+    let first = stack.payments().await.authorize(rushed).await;
+    assert!(first.is_err(), "{first:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let payment = stack
+        .payments()
+        .await
+        .authorize(flows::authorize(&done, true))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(payment.status(), PS::Captured, "{payment:?}");
+    assert_eq!(stack.calls(profile.authorize_op).await, 1);
+}
