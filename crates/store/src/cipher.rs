@@ -124,8 +124,8 @@ impl CardCipher {
             .keys
             .get(&self.active_key_id)
             .ok_or_else(|| StoreError::Corrupt("active key missing".into()))?;
-        let plain =
-            serde_json::to_vec(card).map_err(|e| StoreError::Corrupt(format!("card: {e}")))?;
+        let plain = serde_json::to_vec(card)
+            .map_err(|_| StoreError::Corrupt("card encoding failed".into()))?;
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let sealed = cipher

@@ -61,8 +61,13 @@ pub fn decode(
     document: &str,
     sealed_card: Option<&str>,
 ) -> Result<AuthenticationSession, StoreError> {
-    let envelope: EnvelopeIn = serde_json::from_str(document)
-        .map_err(|e| StoreError::Corrupt(format!("decode session: {e}")))?;
+    let envelope: EnvelopeIn = serde_json::from_str(document).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "decode session (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
     if envelope.schema != SESSION_SCHEMA_VERSION {
         return Err(StoreError::Corrupt(format!(
             "session schema {} is not {SESSION_SCHEMA_VERSION}",
@@ -100,8 +105,13 @@ pub fn encode_payment(payment: &PaymentRecord) -> Result<String, StoreError> {
 }
 
 pub fn decode_payment(version: u64, document: &str) -> Result<PaymentRecord, StoreError> {
-    let envelope: PaymentIn = serde_json::from_str(document)
-        .map_err(|e| StoreError::Corrupt(format!("decode payment: {e}")))?;
+    let envelope: PaymentIn = serde_json::from_str(document).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "decode payment (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
     if envelope.schema != SESSION_SCHEMA_VERSION {
         return Err(StoreError::Corrupt(format!(
             "payment schema {} is not {SESSION_SCHEMA_VERSION}",

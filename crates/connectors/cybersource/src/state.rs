@@ -119,7 +119,11 @@ pub fn decode<T: DeserializeOwned>(state: Option<&ConnectorState>) -> Result<T, 
     })?;
     match state.version {
         1 => serde_json::from_str(&state.payload).map_err(|e| {
-            ConnectorError::InvalidState(format!("unreadable cybersource state: {e}"))
+            ConnectorError::InvalidState(format!(
+                "unreadable cybersource state (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
         }),
         v => Err(ConnectorError::InvalidState(format!(
             "cybersource state version {v} is newer than this build understands"

@@ -61,8 +61,13 @@ pub fn decode<T: DeserializeOwned>(state: Option<&ConnectorState>) -> Result<T, 
     let state = state
         .ok_or_else(|| ConnectorError::InvalidState("no juspay state on this record".into()))?;
     match state.version {
-        1 => serde_json::from_str(&state.payload)
-            .map_err(|e| ConnectorError::InvalidState(format!("unreadable juspay state: {e}"))),
+        1 => serde_json::from_str(&state.payload).map_err(|e| {
+            ConnectorError::InvalidState(format!(
+                "unreadable juspay state (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        }),
         v => Err(ConnectorError::InvalidState(format!(
             "juspay state version {v} is newer than this build understands"
         ))),
