@@ -8,6 +8,8 @@ pub mod error;
 pub mod http;
 pub mod id;
 pub mod model;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use capabilities::Capabilities;
 pub use connector::Connector;

@@ -22,6 +22,8 @@ pub mod npci;
 pub mod providers;
 pub mod state;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -4,15 +4,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::*;
 use payorch_connector::model::{EligibilityRequest, RedirectParams};
 use payorch_connector::{Connector, ConnectorError};
 use payorch_core::session::NextAction;
 use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
 use payorch_sandbox::SandboxConfig;
-use serde_json::Value;
 
 #[tokio::test]
 async fn seamless_success() {
@@ -172,16 +169,7 @@ async fn expired_otp() {
     let session = env.start("auth_s6", SEAMLESS, inr(10_000)).await;
     let reference = session.provider_reference.clone().unwrap();
     let code = env.otp(&reference).await;
-    let r = env
-        .http
-        .post(format!(
-            "http://{}/_sandbox/otp/cybersource/{reference}/expire",
-            env.addr
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    env.expire_otp(&reference).await;
     let o = env.cs.submit_otp(&ctx(), &session, &code).await.unwrap();
     assert_eq!(o.failure_reason, Some(FailureReason::OtpExpired));
     // Resends remain: the payer can ask for a new code.
@@ -244,48 +232,6 @@ async fn eligibility_is_decided_without_calling_the_provider() {
     assert_eq!(env.calls("enrollment").await, 0);
 }
 
-/// The payer's browser: posts the redirect form to the ACS, then submits there; returns
-/// what the ACS posts back to TermUrl.
-async fn through_acs(
-    env: &Env,
-    session: &payorch_core::session::AuthenticationSession,
-    form: &[(&str, &str)],
-) -> BTreeMap<String, String> {
-    let Some(NextAction::Redirect {
-        url,
-        method,
-        form_fields,
-        html,
-    }) = &session.next_action
-    else {
-        panic!("{:?}", session.next_action);
-    };
-    assert_eq!(method, "POST");
-    assert!(html.contains(&format!("action=\"{url}\"")), "{html}");
-    assert!(html.contains("submit()"));
-    let page = env.http.post(url).form(form_fields).send().await.unwrap();
-    assert!(page.status().is_success());
-    let answer: Value = env
-        .http
-        .post(format!("{url}/submit"))
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer["status"], "complete", "{answer}");
-    assert_eq!(answer["action"], RETURN_URL);
-    answer["fields"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-        .collect()
-}
-
 #[tokio::test]
 async fn redirect_through_the_sandbox_acs() {
     let env = env().await;
@@ -301,7 +247,7 @@ async fn redirect_through_the_sandbox_acs() {
     let code = env
         .otp(session.provider_reference.as_deref().unwrap())
         .await;
-    let mut params: RedirectParams = through_acs(&env, &session, &[("otp", &code)]).await;
+    let mut params: RedirectParams = env.through_acs(&session, &[("otp", &code)]).await;
     assert_eq!(params["MD"], "auth_r1");
     // Line breaks a form may add to PaRes are removed before validation.
     let pares = params["PaRes"].clone();
@@ -342,7 +288,7 @@ async fn redirect_through_the_sandbox_acs() {
 async fn redirect_cancelled_by_payer() {
     let env = env().await;
     let session = env.start("auth_r2", REDIRECT, inr(10_000)).await;
-    let params = through_acs(&env, &session, &[("action", "cancel")]).await;
+    let params = env.through_acs(&session, &[("action", "cancel")]).await;
     let o = env
         .cs
         .complete_redirect(&ctx(), &session, &params)
@@ -484,7 +430,7 @@ async fn lost_validation_is_resolved_by_transaction_search() {
     let code = env
         .otp(session.provider_reference.as_deref().unwrap())
         .await;
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env
         .cs
         .submit_otp(&ctx(), &session, &code)
@@ -528,7 +474,7 @@ async fn lost_wrong_otp_costs_an_attempt() {
         .unwrap();
     let session = apply(&session, o);
     assert_eq!(session.attempts_remaining, 2);
-    env.fault("malformed", 1).await;
+    env.arm_fault("malformed", 1).await;
     let err = env
         .cs
         .submit_otp(&ctx(), &session, &wrong(&code))
@@ -552,7 +498,7 @@ async fn lost_resend_gives_the_new_otp_prompt() {
     let env = env().await;
     let session = env.start("auth_l3", SEAMLESS, inr(10_000)).await;
     let reference = session.provider_reference.clone().unwrap();
-    env.fault("drop", 1).await;
+    env.arm_fault("drop", 1).await;
     let err = env.cs.resend_otp(&ctx(), &session).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
     assert_eq!(env.calls("resend").await, 1);
@@ -593,7 +539,7 @@ async fn validation_that_never_ran_goes_back_to_the_otp_prompt() {
         .unwrap();
     assert_eq!(o.status, AuthenticationStatus::Unknown);
     // A 503 from a proxy: the validation never reached Cybersource.
-    env.fault("status=503", 1).await;
+    env.arm_fault("status=503", 1).await;
     let code = env
         .otp(session.provider_reference.as_deref().unwrap())
         .await;
@@ -619,8 +565,8 @@ async fn lost_redirect_validation_is_resolved_with_cavv_and_xid() {
     let code = env
         .otp(session.provider_reference.as_deref().unwrap())
         .await;
-    let params: RedirectParams = through_acs(&env, &session, &[("otp", &code)]).await;
-    env.fault("timeout", 1).await;
+    let params: RedirectParams = env.through_acs(&session, &[("otp", &code)]).await;
+    env.arm_fault("timeout", 1).await;
     let err = env
         .cs
         .complete_redirect(&ctx(), &session, &params)
@@ -656,7 +602,7 @@ async fn lost_enrollment_cannot_be_continued() {
         preferred_flow: None,
         capture: false,
     };
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env
         .cs
         .start_authentication(&ctx(), &request)

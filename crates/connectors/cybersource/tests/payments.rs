@@ -168,7 +168,7 @@ async fn sync_reports_an_authorized_payment() {
 async fn authorize_timeout_is_unknown_after_exactly_one_call() {
     let env = env().await;
     let session = env.authenticated("auth_t1", SEAMLESS, inr(10_000)).await;
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = authorize(&env, &session, "pay_t1", true).await.unwrap_err();
     assert!(matches!(err, ConnectorError::OutcomeUnknown(_)), "{err:?}");
     assert_eq!(
@@ -184,7 +184,7 @@ async fn authorize_timeout_is_unknown_after_exactly_one_call() {
 async fn authorize_timeout_then_sync_finds_the_payment() {
     let env = env().await;
     let session = env.authenticated("auth_t2", SEAMLESS, inr(10_000)).await;
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = authorize(&env, &session, "pay_t2", true).await.unwrap_err();
     assert!(err.outcome_unknown());
     let mut unknown = pending_payment("pay_t2", &session);
@@ -200,7 +200,7 @@ async fn capture_timeout_then_sync_resolves_it() {
     let env = env().await;
     let session = env.authenticated("auth_t3", SEAMLESS, inr(10_000)).await;
     let p = authorize(&env, &session, "pay_t3", false).await.unwrap();
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env.cs.capture(&ctx(), &p, inr(10_000)).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
     assert_eq!(env.calls("capture").await, 1);
@@ -218,7 +218,7 @@ async fn capture_timeout_then_sync_resolves_it() {
 async fn malformed_answer_to_a_write_is_unknown() {
     let env = env().await;
     let session = env.authenticated("auth_m1", SEAMLESS, inr(10_000)).await;
-    env.fault("malformed", 1).await;
+    env.arm_fault("malformed", 1).await;
     let err = authorize(&env, &session, "pay_m1", false)
         .await
         .unwrap_err();
@@ -233,7 +233,7 @@ async fn dropped_answer_to_otp_validation_is_unknown() {
     let code = env
         .otp(session.provider_reference.as_deref().unwrap())
         .await;
-    env.fault("drop", 1).await;
+    env.arm_fault("drop", 1).await;
     let err = env
         .cs
         .submit_otp(&ctx(), &session, &code)
@@ -247,7 +247,7 @@ async fn dropped_answer_to_otp_validation_is_unknown() {
 async fn server_errors_are_unknown_for_writes_and_retried_for_reads() {
     let env = env().await;
     let session = env.authenticated("auth_e1", SEAMLESS, inr(10_000)).await;
-    env.fault("status=502", 1).await;
+    env.arm_fault("status=502", 1).await;
     let err = authorize(&env, &session, "pay_e1", false)
         .await
         .unwrap_err();
@@ -255,7 +255,7 @@ async fn server_errors_are_unknown_for_writes_and_retried_for_reads() {
     // The 502 was answered without processing: the authentication is still unused.
     let p = authorize(&env, &session, "pay_e1", false).await.unwrap();
     assert_eq!(p.status, PaymentStatus::Authorized);
-    env.fault("status=503", 1).await;
+    env.arm_fault("status=503", 1).await;
     let synced = env.cs.sync_payment(&ctx(), &p).await.unwrap();
     assert_eq!(synced.status, PaymentStatus::Authorized);
     assert_eq!(
@@ -270,7 +270,7 @@ async fn malformed_answer_to_a_read_is_an_error_not_a_panic() {
     let env = env().await;
     let session = env.authenticated("auth_m3", SEAMLESS, inr(10_000)).await;
     let p = authorize(&env, &session, "pay_m3", false).await.unwrap();
-    env.fault("malformed", 1).await;
+    env.arm_fault("malformed", 1).await;
     let err = env.cs.sync_payment(&ctx(), &p).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
 }

@@ -438,7 +438,7 @@ async fn start_timeout_is_unknown_then_sync_finds_the_challenge() {
         preferred_flow: None,
         capture: false,
     };
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env
         .ipg
         .start_authentication(&ctx(), &request)

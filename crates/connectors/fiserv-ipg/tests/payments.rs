@@ -201,7 +201,7 @@ async fn sync_reports_an_authorized_payment() {
 async fn authorize_timeout_is_unknown_after_exactly_one_call_then_sync_resolves() {
     let env = env().await;
     let session = env.authenticated("auth_t1", SEAMLESS, inr(10_000)).await;
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = authorize(&env, &session, "pay_t1", true).await.unwrap_err();
     assert!(matches!(err, ConnectorError::OutcomeUnknown(_)), "{err:?}");
     assert_eq!(env.calls("sale").await, 1, "a write is never repeated");
@@ -233,7 +233,7 @@ async fn capture_timeout_then_sync_resolves_it() {
     let env = env().await;
     let session = env.authenticated("auth_t3", SEAMLESS, inr(10_000)).await;
     let p = authorize(&env, &session, "pay_t3", false).await.unwrap();
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env.ipg.capture(&ctx(), &p, inr(10_000)).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
     assert_eq!(env.calls("postauth").await, 1);
@@ -251,7 +251,7 @@ async fn capture_timeout_then_sync_resolves_it() {
 async fn malformed_answer_to_a_write_is_unknown() {
     let env = env().await;
     let session = env.authenticated("auth_m1", SEAMLESS, inr(10_000)).await;
-    env.fault("malformed", 1).await;
+    env.arm_fault("malformed", 1).await;
     let err = authorize(&env, &session, "pay_m1", false)
         .await
         .unwrap_err();
@@ -266,7 +266,7 @@ async fn dropped_answer_to_otp_verification_is_unknown_and_sync_resolves_it() {
     let code = env
         .otp(session.provider_reference.as_deref().unwrap())
         .await;
-    env.fault("drop", 1).await;
+    env.arm_fault("drop", 1).await;
     let err = env
         .ipg
         .submit_otp(&ctx(), &session, &code)
@@ -287,7 +287,7 @@ async fn dropped_answer_to_otp_verification_is_unknown_and_sync_resolves_it() {
 async fn server_errors_are_unknown_for_writes_and_retried_for_reads() {
     let env = env().await;
     let session = env.authenticated("auth_e1", SEAMLESS, inr(10_000)).await;
-    env.fault("status=502", 1).await;
+    env.arm_fault("status=502", 1).await;
     let err = authorize(&env, &session, "pay_e1", false)
         .await
         .unwrap_err();
@@ -295,7 +295,7 @@ async fn server_errors_are_unknown_for_writes_and_retried_for_reads() {
     // The 502 was answered without processing: the authentication is still unused.
     let p = authorize(&env, &session, "pay_e1", false).await.unwrap();
     assert_eq!(p.status, PaymentStatus::Authorized);
-    env.fault("status=503", 1).await;
+    env.arm_fault("status=503", 1).await;
     let synced = env.ipg.sync_payment(&ctx(), &p).await.unwrap();
     assert_eq!(synced.status, PaymentStatus::Authorized);
     assert_eq!(
@@ -311,7 +311,7 @@ async fn malformed_answer_to_a_read_is_an_error_not_a_panic() {
     let env = env().await;
     let session = env.authenticated("auth_m3", SEAMLESS, inr(10_000)).await;
     let p = authorize(&env, &session, "pay_m3", false).await.unwrap();
-    env.fault("malformed", 1).await;
+    env.arm_fault("malformed", 1).await;
     let err = env.ipg.sync_payment(&ctx(), &p).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
 }

@@ -145,16 +145,7 @@ async fn expired_otp() {
     let session = env.start("auth_s6", SEAMLESS, inr(10_000)).await;
     let reference = session.provider_reference.clone().unwrap();
     let code = env.otp(&reference).await;
-    let r = env
-        .http
-        .post(format!(
-            "http://{}/_sandbox/otp/juspay/{reference}/expire",
-            env.addr
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    env.expire_otp(&reference).await;
     // Juspay ends the transaction on an expired OTP: nothing left to resend.
     let o = env.jp.submit_otp(&ctx(), &session, &code).await.unwrap();
     assert_eq!(o.status, AuthenticationStatus::Expired);
@@ -391,7 +382,7 @@ async fn submit_timeout_is_unknown_then_sync_resolves_it() {
     let code = env
         .otp(session.provider_reference.as_deref().unwrap())
         .await;
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env
         .jp
         .submit_otp(&ctx(), &session, &code)
@@ -418,7 +409,7 @@ async fn dropped_answer_to_otp_submission_is_unknown() {
     let code = env
         .otp(session.provider_reference.as_deref().unwrap())
         .await;
-    env.fault("drop", 1).await;
+    env.arm_fault("drop", 1).await;
     let err = env
         .jp
         .submit_otp(&ctx(), &session, &wrong(&code))
@@ -440,7 +431,7 @@ async fn lost_start_is_resolved_by_the_order_status() {
     let card = session.card.clone().unwrap();
     let browser = browser();
     let request = start_request(&session, &card, &browser, None, true);
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env
         .jp
         .start_authentication(&ctx(), &request)

@@ -205,7 +205,7 @@ async fn authorize_timeout_is_retried_as_a_read() {
     let session = env
         .authenticated("auth_t1", SEAMLESS, inr(10_000), true)
         .await;
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let p = env.authorize(&session, "pay_t1", true).await.unwrap();
     assert_eq!(p.status, PaymentStatus::Captured);
     assert_eq!(env.calls("order_status").await, 2);
@@ -234,7 +234,7 @@ async fn capture_timeout_is_unknown_after_one_call_then_sync_resolves_it() {
         .authenticated("auth_t3", SEAMLESS, inr(10_000), false)
         .await;
     let p = env.authorize(&session, "pay_t3", false).await.unwrap();
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env.jp.capture(&ctx(), &p, inr(10_000)).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
     assert_eq!(env.calls("capture").await, 1, "a write is never repeated");
@@ -255,7 +255,7 @@ async fn refund_timeout_then_sync_shows_the_refund() {
         .authenticated("auth_t4", SEAMLESS, inr(10_000), true)
         .await;
     let p = env.authorize(&session, "pay_t4", true).await.unwrap();
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env
         .jp
         .refund(&ctx(), &p, inr(10_000), "ref_t4")
@@ -274,7 +274,7 @@ async fn malformed_answer_to_a_write_is_unknown() {
         .authenticated("auth_m1", SEAMLESS, inr(10_000), false)
         .await;
     let p = env.authorize(&session, "pay_m1", false).await.unwrap();
-    env.fault("malformed", 1).await;
+    env.arm_fault("malformed", 1).await;
     let err = env.jp.void(&ctx(), &p).await.unwrap_err();
     assert!(matches!(err, ConnectorError::OutcomeUnknown(_)), "{err:?}");
     assert_eq!(env.calls("void").await, 1);
@@ -289,7 +289,7 @@ async fn server_errors_are_unknown_for_writes_and_retried_for_reads() {
         .authenticated("auth_e1", SEAMLESS, inr(10_000), false)
         .await;
     let p = env.authorize(&session, "pay_e1", false).await.unwrap();
-    env.fault("status=502", 1).await;
+    env.arm_fault("status=502", 1).await;
     let err = env.jp.capture(&ctx(), &p, inr(10_000)).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
     assert_eq!(
@@ -297,7 +297,7 @@ async fn server_errors_are_unknown_for_writes_and_retried_for_reads() {
         0,
         "the 502 was answered unprocessed"
     );
-    env.fault("status=503", 1).await;
+    env.arm_fault("status=503", 1).await;
     let synced = env.jp.sync_payment(&ctx(), &p).await.unwrap();
     assert_eq!(synced.status, PaymentStatus::Authorized);
     assert_eq!(
@@ -314,7 +314,7 @@ async fn malformed_answer_to_a_read_is_an_error_not_a_panic() {
         .authenticated("auth_m3", SEAMLESS, inr(10_000), false)
         .await;
     let p = env.authorize(&session, "pay_m3", false).await.unwrap();
-    env.fault("malformed", 1).await;
+    env.arm_fault("malformed", 1).await;
     let err = env.jp.sync_payment(&ctx(), &p).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
 }

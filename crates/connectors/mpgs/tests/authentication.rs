@@ -202,16 +202,7 @@ async fn expired_otp() {
     let session = env.start("auth_s6", SEAMLESS, inr(10_000)).await;
     let reference = session.provider_reference.clone().unwrap();
     let code = env.otp(&reference).await;
-    let r = env
-        .http
-        .post(format!(
-            "http://{}/_sandbox/otp/mpgs/{reference}/expire",
-            env.addr
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    env.expire_otp(&reference).await;
     let o = env.mpgs.submit_otp(&ctx(), &session, &code).await.unwrap();
     assert_eq!(o.failure_reason, Some(FailureReason::OtpExpired), "{o:?}");
     // Resends remain: the payer can ask for a new code; no attempt was spent.
@@ -510,7 +501,7 @@ async fn dropped_otp_answer_is_unknown_then_sync_resolves_it() {
     let code = env
         .otp(session.provider_reference.as_deref().unwrap())
         .await;
-    env.fault("drop", 1).await;
+    env.arm_fault("drop", 1).await;
     let err = env
         .mpgs
         .submit_otp(&ctx(), &session, &code)
@@ -545,7 +536,7 @@ async fn sync_reports_a_waiting_challenge_and_a_lost_start() {
     assert_eq!(o.status, AuthenticationStatus::OtpRequired);
     // INITIATE's answer lost (processed, then timed out): payorch holds no state and the
     // gateway holds an authentication no payer can continue.
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let lost = env
         .try_start_card("auth_y2", card(SEAMLESS), inr(10_000))
         .await;

@@ -196,7 +196,7 @@ async fn sync_reports_an_authorized_payment() {
 async fn authorize_timeout_is_unknown_after_exactly_one_call_then_sync_resolves() {
     let env = env().await;
     let session = env.authenticated("auth_t1", SEAMLESS, inr(10_000)).await;
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env.authorize(&session, "pay_t1", true).await.unwrap_err();
     assert!(matches!(err, ConnectorError::OutcomeUnknown(_)), "{err:?}");
     assert_eq!(env.calls("pay").await, 1, "a write is never repeated");
@@ -233,7 +233,7 @@ async fn capture_timeout_then_sync_resolves_it_and_the_next_capture_gets_a_new_i
     let env = env().await;
     let session = env.authenticated("auth_t3", SEAMLESS, inr(10_000)).await;
     let p = env.authorize(&session, "pay_t3", false).await.unwrap();
-    env.fault("timeout", 1).await;
+    env.arm_fault("timeout", 1).await;
     let err = env.mpgs.capture(&ctx(), &p, inr(4_000)).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
     assert_eq!(env.calls("capture").await, 1);
@@ -256,7 +256,7 @@ async fn capture_timeout_then_sync_resolves_it_and_the_next_capture_gets_a_new_i
 async fn malformed_answer_to_a_write_is_unknown() {
     let env = env().await;
     let session = env.authenticated("auth_m1", SEAMLESS, inr(10_000)).await;
-    env.fault("malformed", 1).await;
+    env.arm_fault("malformed", 1).await;
     let err = env.authorize(&session, "pay_m1", false).await.unwrap_err();
     assert!(matches!(err, ConnectorError::OutcomeUnknown(_)), "{err:?}");
     assert_eq!(env.calls("authorize").await, 1);
@@ -266,13 +266,13 @@ async fn malformed_answer_to_a_write_is_unknown() {
 async fn server_errors_are_unknown_for_writes_and_retried_for_reads() {
     let env = env().await;
     let session = env.authenticated("auth_e1", SEAMLESS, inr(10_000)).await;
-    env.fault("status=502", 1).await;
+    env.arm_fault("status=502", 1).await;
     let err = env.authorize(&session, "pay_e1", false).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
     // The 502 was answered without processing: the authentication is still unused.
     let p = env.authorize(&session, "pay_e1", false).await.unwrap();
     assert_eq!(p.status, PaymentStatus::Authorized);
-    env.fault("status=503", 1).await;
+    env.arm_fault("status=503", 1).await;
     let synced = env.mpgs.sync_payment(&ctx(), &p).await.unwrap();
     assert_eq!(synced.status, PaymentStatus::Authorized);
     assert_eq!(
@@ -287,7 +287,7 @@ async fn malformed_answer_to_a_read_is_an_error_not_a_panic() {
     let env = env().await;
     let session = env.authenticated("auth_m3", SEAMLESS, inr(10_000)).await;
     let p = env.authorize(&session, "pay_m3", false).await.unwrap();
-    env.fault("malformed", 1).await;
+    env.arm_fault("malformed", 1).await;
     let err = env.mpgs.sync_payment(&ctx(), &p).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
 }
