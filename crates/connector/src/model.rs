@@ -35,6 +35,21 @@ pub struct Eligibility {
     pub provider_status: Option<ProviderStatus>,
 }
 
+impl Eligibility {
+    /// Eligibility decided without the provider, from the card's BIN: a RuPay card may
+    /// authenticate by the connector's `flows`; any other brand cannot here. For providers
+    /// whose only eligibility check would already send the payer an OTP.
+    pub fn by_card_brand(card: &Card, flows: &[Flow]) -> Eligibility {
+        let rupay = card.brand() == payorch_core::card::CardBrand::RuPay;
+        Eligibility {
+            available: rupay,
+            flows: if rupay { flows.to_vec() } else { Vec::new() },
+            failure_reason: (!rupay).then_some(FailureReason::AuthenticationNotAvailable),
+            provider_status: None,
+        }
+    }
+}
+
 /// Begin a payer authentication.
 #[derive(Debug, Clone)]
 pub struct StartAuthentication<'a> {

@@ -12,11 +12,10 @@ use payorch_connector::model::{
     RedirectParams, StartAuthentication,
 };
 use payorch_connector::{CallContext, Connector, ConnectorError, ConnectorId};
-use payorch_core::card::CardBrand;
 use payorch_core::money::Money;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
-use payorch_core::status::{FailureReason, Flow};
+use payorch_core::status::Flow;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -225,17 +224,10 @@ impl Connector for JuspayConnector {
         _ctx: &CallContext,
         request: &EligibilityRequest<'_>,
     ) -> Result<Eligibility, ConnectorError> {
-        let rupay = CardBrand::detect(&request.card.number) == CardBrand::RuPay;
-        Ok(Eligibility {
-            available: rupay,
-            flows: if rupay {
-                self.capabilities.flows.clone()
-            } else {
-                Vec::new()
-            },
-            failure_reason: (!rupay).then_some(FailureReason::AuthenticationNotAvailable),
-            provider_status: None,
-        })
+        Ok(Eligibility::by_card_brand(
+            request.card,
+            &self.capabilities.flows,
+        ))
     }
 
     async fn start_authentication(
