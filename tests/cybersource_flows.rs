@@ -34,4 +34,6 @@ matrix!(CYBERSOURCE;
     started_on_one_replica_finished_on_another,
     cancel_stops_an_open_authentication,
     seamless_flow_on_the_in_memory_store,
+    replayed_redirect_return_lands_on_the_return_url,
+    authorize_with_capture_after_an_authentication_without_it,
 );

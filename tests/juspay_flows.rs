@@ -42,4 +42,66 @@ matrix!(JUSPAY;
     started_on_one_replica_finished_on_another,
     cancel_stops_an_open_authentication,
     seamless_flow_on_the_in_memory_store,
+    replayed_redirect_return_lands_on_the_return_url,
+    authorize_with_capture_after_an_authentication_without_it,
 );
+
+/// Juspay captured when the OTP was accepted (the authentication was started with capture):
+/// an authorize-only request cannot be honoured and is refused with nothing changed, so the
+/// same authentication still authorizes with capture afterwards, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn authorize_only_after_a_captured_authentication_changes_nothing() {
+    use payorch::api::{
+        AuthenticationStatus as AS, FlowPreference, GetPaymentRequest, PaymentStatus as PS,
+    };
+    use support::flows::{self, Stack};
+    use tonic::Code;
+
+    let stack = Stack::start(&JUSPAY).await;
+    let mut auth = stack.auth().await;
+    let started = auth
+        .start_authentication(flows::start_request(
+            flows::SEAMLESS,
+            FlowPreference::Seamless,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let otp = stack.otp(&started).await;
+    let done = auth
+        .submit_otp(flows::submit(&started, &otp))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(done.status(), AS::Succeeded);
+    let calls = stack.total_calls().await;
+    let mut payments = stack.payments().await;
+    let refused = payments
+        .authorize(flows::authorize(&done, false))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert_eq!(stack.total_calls().await, calls, "nothing sent to Juspay");
+    let payment_id = done.id.replacen("auth_", "pay_", 1);
+    let missing = payments
+        .get_payment(GetPaymentRequest {
+            id: payment_id,
+            refresh: false,
+            merchant_id: "demo".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound, "no payment was recorded");
+    let read = flows::eventually_status(&mut auth, &done.id).await;
+    assert_eq!(
+        read.status(),
+        AS::Succeeded,
+        "the authentication is not used up"
+    );
+    let payment = payments
+        .authorize(flows::authorize(&done, true))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(payment.status(), PS::Captured, "{payment:?}");
+}

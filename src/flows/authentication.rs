@@ -10,7 +10,7 @@ use payorch_connector::model::{
 use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::card::Card;
 use payorch_core::money::Money;
-use payorch_core::session::{AuthenticationSession, ProviderStatus};
+use payorch_core::session::AuthenticationSession;
 use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
 use payorch_store::StoreError;
 use payorch_store::ttl::now_ms;
@@ -25,6 +25,10 @@ use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, new_resource_id};
 /// A claim older than this was abandoned (its replica died mid-call). Far above any
 /// connector's total timeout.
 const STALE_CLAIM_MS: i64 = 60_000;
+
+/// How long a payer's second return waits for the first one's verification.
+const MAX_SETTLE_WAIT: Duration = Duration::from_secs(15);
+const SETTLE_POLL: Duration = Duration::from_millis(50);
 
 /// Everything StartAuthentication needs, already validated.
 pub struct StartInput {
@@ -174,19 +178,29 @@ impl Flows {
         session: &AuthenticationSession,
         expected: &[AuthenticationStatus],
     ) -> Result<AuthenticationSession, Status> {
+        self.claim_marked(session, expected, |_| {}).await
+    }
+
+    /// [`Self::claim`], writing `mark`'s changes in the same compare-and-set.
+    async fn claim_marked(
+        &self,
+        session: &AuthenticationSession,
+        expected: &[AuthenticationStatus],
+        mark: impl FnOnce(&mut AuthenticationSession),
+    ) -> Result<AuthenticationSession, Status> {
+        if session.status == AuthenticationStatus::Verifying {
+            return Err(in_flight());
+        }
         if !expected.contains(&session.status) {
             return Err(wrong_state(session.status));
         }
         let mut claimed = session.clone();
         claimed.status = AuthenticationStatus::Verifying;
         claimed.updated_at_ms = now_ms();
+        mark(&mut claimed);
         match self.store.transition(session, claimed).await {
             Ok(claimed) => Ok(claimed),
-            Err(StoreError::Conflict { .. }) => Err(with_reason(
-                Code::Aborted,
-                "CONCURRENT_OPERATION",
-                "another operation on this authentication is in progress; read it and retry",
-            )),
+            Err(StoreError::Conflict { .. }) => Err(in_flight()),
             Err(e) => Err(from_store(&e)),
         }
     }
@@ -224,6 +238,9 @@ impl Flows {
             return_url: input.return_url,
             order_reference: input.order_reference,
             connector_state: None,
+            capture: input.capture,
+            completed_by: None,
+            cancel_reason: None,
             created_at_ms: now,
             updated_at_ms: now,
             version: 0,
@@ -341,21 +358,37 @@ impl Flows {
         params: &RedirectParams,
         deadline: Option<Duration>,
     ) -> Result<(api::Authentication, String), Status> {
-        let session = match merchant_id {
-            Some(merchant) => self.load(merchant, id).await?,
-            // The browser's callback carries no merchant: the id alone finds the session.
-            None => self
-                .store
-                .get(id)
-                .await
-                .map_err(|e| from_store(&e))?
-                .ok_or_else(|| not_found("authentication"))?,
-        };
-        let return_url = session.return_url.clone();
+        let digest = redirect_digest(params);
+        let mut session = self.load_for_return(merchant_id, id).await?;
         let connector = self.connector(&session.connector)?;
-        let claimed = self
-            .claim(&session, &[AuthenticationStatus::RedirectRequired])
-            .await?;
+        let mut races = 0;
+        let claimed = loop {
+            if session.status == AuthenticationStatus::Verifying {
+                // Another return (a double-posting browser, CompleteRedirect racing the
+                // callback) is being verified: its result is this one's answer.
+                session = self.settled(merchant_id, id, deadline).await?;
+            }
+            if session.completed_by.as_deref() == Some(digest.as_str())
+                && session.status != AuthenticationStatus::RedirectRequired
+            {
+                let return_url = session.return_url.clone();
+                return Ok((resources::authentication(&session), return_url));
+            }
+            let claim =
+                self.claim_marked(&session, &[AuthenticationStatus::RedirectRequired], |c| {
+                    c.completed_by = Some(digest.clone())
+                });
+            match claim.await {
+                Ok(claimed) => break claimed,
+                // Lost the claim to a concurrent return: read what it wrote and decide again.
+                Err(status) if status.code() == Code::Aborted && races < 3 => {
+                    races += 1;
+                    session = self.load_for_return(merchant_id, id).await?;
+                }
+                Err(status) => return Err(status),
+            }
+        };
+        let return_url = claimed.return_url.clone();
         let ctx = CallContext::new(id, deadline);
         let answer = match connector.complete_redirect(&ctx, &claimed, params).await {
             Ok(outcome) => {
@@ -368,6 +401,59 @@ impl Flows {
             }
         };
         Ok((answer, return_url))
+    }
+
+    /// The session a redirect return names: the merchant's own, or (for the browser's
+    /// callback, which carries no merchant) whichever the id finds.
+    async fn load_for_return(
+        &self,
+        merchant_id: Option<&str>,
+        id: &str,
+    ) -> Result<AuthenticationSession, Status> {
+        match merchant_id {
+            Some(merchant) => self.load(merchant, id).await,
+            None => self
+                .store
+                .get(id)
+                .await
+                .map_err(|e| from_store(&e))?
+                .ok_or_else(|| not_found("authentication")),
+        }
+    }
+
+    /// Waits (polling the store, within the caller's deadline) for a VERIFYING session to
+    /// settle; ABORTED if it is still being verified when time runs out.
+    async fn settled(
+        &self,
+        merchant_id: Option<&str>,
+        id: &str,
+        deadline: Option<Duration>,
+    ) -> Result<AuthenticationSession, Status> {
+        let budget = deadline.unwrap_or(MAX_SETTLE_WAIT).min(MAX_SETTLE_WAIT);
+        let until = tokio::time::Instant::now() + budget;
+        loop {
+            let session = self.load_for_return(merchant_id, id).await?;
+            if session.status != AuthenticationStatus::Verifying {
+                return Ok(session);
+            }
+            if tokio::time::Instant::now() >= until {
+                return Err(in_flight());
+            }
+            tokio::time::sleep(SETTLE_POLL).await;
+        }
+    }
+
+    /// Where a payer's return lands when it cannot complete the session: the merchant's
+    /// return URL with the session's current status, for a redirect-flow session; `None`
+    /// for ids that are unknown or not redirect sessions, which are answered alike.
+    pub async fn return_after_refusal(&self, id: &str) -> Option<(api::Authentication, String)> {
+        let session = self.store.get(id).await.ok().flatten()?;
+        (session.flow == Some(Flow::Redirect)).then(|| {
+            (
+                resources::authentication(&session),
+                session.return_url.clone(),
+            )
+        })
     }
 
     pub async fn get_authentication(
@@ -384,8 +470,7 @@ impl Flows {
             session.status,
             AuthenticationStatus::Verifying | AuthenticationStatus::Pending
         );
-        let stale = now_ms() - session.updated_at_ms > STALE_CLAIM_MS;
-        if !refresh || session.is_terminal() || (claimed && !stale) {
+        if !refresh || session.is_terminal() || (claimed && !stale(&session)) {
             return Ok(resources::authentication(&session));
         }
         let connector = self.connector(&session.connector)?;
@@ -402,34 +487,79 @@ impl Flows {
     }
 
     /// Cancels locally: RuPay OTP sessions have no provider-side cancel; the session simply
-    /// stops being usable and its card data is deleted.
+    /// stops being usable and its card data is deleted. Cancelling a cancelled session
+    /// answers it unchanged; a session whose start or verification call is still with the
+    /// provider is left to that call (ABORTED), so its answer is never lost.
     pub async fn cancel_authentication(
         &self,
         merchant_id: &str,
         id: &str,
+        reason: &str,
     ) -> Result<api::Authentication, Status> {
         let session = self.load(merchant_id, id).await?;
-        let cancellable = [
-            AuthenticationStatus::Pending,
-            AuthenticationStatus::RedirectRequired,
-            AuthenticationStatus::OtpRequired,
-        ];
-        if !cancellable.contains(&session.status) {
-            return Err(wrong_state(session.status));
+        match session.status {
+            AuthenticationStatus::Cancelled => return Ok(resources::authentication(&session)),
+            AuthenticationStatus::Verifying => return Err(in_flight()),
+            AuthenticationStatus::Pending if !stale(&session) => {
+                return Err(with_reason(
+                    Code::Aborted,
+                    "START_IN_FLIGHT",
+                    "the provider is still starting this authentication; retry when it has answered",
+                ));
+            }
+            AuthenticationStatus::Pending
+            | AuthenticationStatus::RedirectRequired
+            | AuthenticationStatus::OtpRequired
+            | AuthenticationStatus::Unknown => {}
+            other => return Err(wrong_state(other)),
         }
         let mut next = session.clone();
         next.status = AuthenticationStatus::Cancelled;
-        next.failure_reason = Some(FailureReason::CancelledByPayer);
+        next.failure_reason = Some(FailureReason::CancelledByMerchant);
         next.recommendation = Some(Recommendation::DoNotProceed);
         next.next_action = None;
+        next.cancel_reason = (!reason.is_empty()).then(|| reason.to_owned());
         next.updated_at_ms = now_ms();
-        next.provider_status = Some(ProviderStatus {
-            code: String::new(),
-            message: "cancelled by the merchant".into(),
-            raw_status: String::new(),
-        });
-        Ok(resources::authentication(&self.save(&session, next).await?))
+        let saved = self.save(&session, next).await.map_err(|status| {
+            if status.code() == Code::Aborted {
+                in_flight()
+            } else {
+                status
+            }
+        })?;
+        tracing::info!(authentication_id = %id, reason = %reason, "authentication cancelled by the merchant");
+        Ok(resources::authentication(&saved))
     }
+}
+
+/// Whether a claimed (PENDING, VERIFYING) session's claim was abandoned by its replica.
+fn stale(session: &AuthenticationSession) -> bool {
+    now_ms() - session.updated_at_ms > STALE_CLAIM_MS
+}
+
+/// A stable digest of a redirect return's parameters (names and values, in order).
+fn redirect_digest(params: &RedirectParams) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for (name, value) in params {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(value.as_bytes());
+        hasher.update([0]);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn in_flight() -> Status {
+    with_reason(
+        Code::Aborted,
+        "CONCURRENT_OPERATION",
+        "another operation on this authentication is in progress; read it and retry",
+    )
 }
 
 fn wrong_state(status: AuthenticationStatus) -> Status {

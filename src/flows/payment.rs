@@ -31,6 +31,19 @@ pub fn payment_id_for(authentication_id: &str) -> String {
     format!("{PAYMENT_ID_PREFIX}{suffix}")
 }
 
+/// An Authorize, validated: the authentication to authorize and how.
+pub struct AuthorizeInput {
+    pub merchant_id: String,
+    pub authentication_id: String,
+    /// Empty, or the authentication's connector.
+    pub pinned_connector: String,
+    /// `None`: the authenticated amount.
+    pub amount: Option<Money>,
+    pub capture: bool,
+    /// Empty: the authentication's order reference.
+    pub order_reference: String,
+}
+
 /// Which operation a payment is claimed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
@@ -86,6 +99,47 @@ fn apply(
     Ok(next)
 }
 
+/// How an Authorize's `capture` is carried out on the authentication's connector.
+struct CapturePlan {
+    /// The `capture` flag the provider's authorization call gets.
+    at_authorization: bool,
+    /// Capture through the provider's capture call once authorized.
+    then_capture: bool,
+}
+
+impl CapturePlan {
+    /// Connectors that authorize during authentication fixed the capture mode at
+    /// StartAuthentication: an auth-only transaction is captured after confirming it; a
+    /// captured one cannot be turned back into an authorization (FAILED_PRECONDITION).
+    fn for_authorize(
+        capabilities: &payorch_connector::Capabilities,
+        session: &payorch_core::session::AuthenticationSession,
+        capture: bool,
+    ) -> Result<CapturePlan, Status> {
+        if !capabilities.authorizes_during_authentication || session.capture == capture {
+            return Ok(CapturePlan {
+                at_authorization: capture,
+                then_capture: false,
+            });
+        }
+        if capture {
+            return Ok(CapturePlan {
+                at_authorization: false,
+                then_capture: true,
+            });
+        }
+        Err(precondition(
+            "CAPTURE_MODE_FIXED",
+            format!(
+                "connector {} captured the payment when the payer's OTP was accepted \
+                 (StartAuthentication had capture = true); authorize with capture = true, \
+                 or start the authentication without capture to authorize only",
+                session.connector
+            ),
+        ))
+    }
+}
+
 /// A claim older than this was abandoned (its replica died mid-call): a refresh may take the
 /// provider's word and release it. Far above any connector's total timeout.
 const STALE_CLAIM_MS: i64 = 60_000;
@@ -124,13 +178,18 @@ impl Flows {
 
     pub async fn authorize(
         &self,
-        merchant_id: &str,
-        authentication_id: &str,
-        amount: Money,
-        capture: bool,
-        order_reference: &str,
+        input: &AuthorizeInput,
         deadline: Option<Duration>,
     ) -> Result<api::Payment, Status> {
+        let AuthorizeInput {
+            merchant_id,
+            authentication_id,
+            pinned_connector,
+            amount,
+            capture,
+            order_reference,
+        } = input;
+        let (merchant_id, amount, capture) = (merchant_id.as_str(), *amount, *capture);
         let session = self
             .store
             .get(authentication_id)
@@ -144,6 +203,18 @@ impl Flows {
                 "RuPay needs a SUCCEEDED authentication before authorization",
             ));
         }
+        if !pinned_connector.is_empty() && *pinned_connector != session.connector {
+            let errors = payorch_core::error::ValidationError::single(
+                "connector",
+                format!(
+                    "must be empty or {}: the authentication's connector is used",
+                    session.connector
+                ),
+            );
+            return Err(crate::grpc::status::invalid_argument(&errors));
+        }
+        // Unset means the authenticated amount.
+        let amount = amount.unwrap_or(session.amount);
         if amount != session.amount {
             let errors = payorch_core::error::ValidationError::single(
                 "amount",
@@ -152,6 +223,9 @@ impl Flows {
             return Err(crate::grpc::status::invalid_argument(&errors));
         }
         let connector = self.connector(&session.connector)?;
+        // Decided before any record changes: a combination the connector cannot honour is
+        // refused with nothing written.
+        let plan = CapturePlan::for_authorize(connector.capabilities(), &session, capture)?;
         let now = now_ms();
         let pending = PaymentRecord {
             id: payment_id_for(&session.id),
@@ -189,7 +263,7 @@ impl Flows {
         let request = AuthorizeRequest {
             payment_id: &pending.id,
             amount,
-            capture,
+            capture: plan.at_authorization,
             card: session.card.as_ref(),
             authentication_state: session.connector_state.as_ref(),
             authentication_reference: session.provider_reference.as_deref(),
@@ -209,7 +283,23 @@ impl Flows {
         if let Err(err) = self.store.release_card(&session.id).await {
             tracing::warn!(authentication_id = %session.id, error = %err, "card data not released; it expires with the session");
         }
-        self.finish(&pending, outcome, None).await
+        let authorized = self.finish(&pending, outcome, None).await?;
+        if !plan.then_capture || authorized.status != PaymentStatus::Authorized {
+            return Ok(resources::payment(&authorized));
+        }
+        // The provider authorized during authentication only; the caller asked for a sale.
+        let claimed = self
+            .claim_payment(
+                &authorized,
+                Operation::Capture,
+                &[PaymentStatus::Authorized],
+            )
+            .await?;
+        let ctx = CallContext::new(&claimed.id, deadline);
+        let outcome = connector.capture(&ctx, &claimed, amount).await;
+        self.finish(&claimed, outcome, Some(Operation::Capture))
+            .await
+            .map(|p| resources::payment(&p))
     }
 
     /// The payment of an authentication that was already authorized: refused, unless the
@@ -223,7 +313,7 @@ impl Flows {
         let existing = self.load_payment(merchant_id, &payment_id).await?;
         if existing.status != PaymentStatus::Pending || existing.in_flight.is_some() {
             return Err(with_reason(
-                Code::AlreadyExists,
+                Code::FailedPrecondition,
                 "AUTHENTICATION_ALREADY_USED",
                 format!("this authentication already authorized payment {payment_id}"),
             ));
@@ -240,13 +330,11 @@ impl Flows {
         claimed: &PaymentRecord,
         outcome: Result<PaymentOutcome, ConnectorError>,
         operation: Option<Operation>,
-    ) -> Result<api::Payment, Status> {
+    ) -> Result<PaymentRecord, Status> {
         match outcome {
             Ok(outcome) => {
-                let saved = self
-                    .update(claimed, apply(claimed, outcome, operation)?)
-                    .await?;
-                Ok(resources::payment(&saved))
+                self.update(claimed, apply(claimed, outcome, operation)?)
+                    .await
             }
             Err(err) => {
                 tracing::warn!(payment_id = %claimed.id, error = %err, "provider call failed");
@@ -263,7 +351,7 @@ impl Flows {
                 }
                 let saved = self.update(claimed, next).await?;
                 if err.outcome_unknown() {
-                    Ok(resources::payment(&saved))
+                    Ok(saved)
                 } else {
                     Err(connector_status(&err))
                 }
@@ -325,6 +413,7 @@ impl Flows {
         let outcome = connector.capture(&ctx, &claimed, amount).await;
         self.finish(&claimed, outcome, Some(Operation::Capture))
             .await
+            .map(|p| resources::payment(&p))
     }
 
     pub async fn void(
@@ -340,7 +429,9 @@ impl Flows {
             .await?;
         let ctx = CallContext::new(id, deadline);
         let outcome = connector.void(&ctx, &claimed).await;
-        self.finish(&claimed, outcome, Some(Operation::Void)).await
+        self.finish(&claimed, outcome, Some(Operation::Void))
+            .await
+            .map(|p| resources::payment(&p))
     }
 
     pub async fn refund(
@@ -371,6 +462,7 @@ impl Flows {
         let outcome = connector.refund(&ctx, &claimed, amount, refund_id).await;
         self.finish(&claimed, outcome, Some(Operation::Refund))
             .await
+            .map(|p| resources::payment(&p))
     }
 
     pub async fn get_payment(
@@ -381,7 +473,8 @@ impl Flows {
         deadline: Option<Duration>,
     ) -> Result<api::Payment, Status> {
         let payment = self.load_payment(merchant_id, id).await?;
-        if !refresh {
+        // A final status is the end of the story: a refresh never rewrites it.
+        if !refresh || payment.status.is_final() {
             return Ok(resources::payment(&payment));
         }
         let connector = self.connector(&payment.connector)?;

@@ -300,7 +300,11 @@ impl AuthenticationService for Authentications {
                     async move {
                         let req = owned;
                         flows
-                            .cancel_authentication(&req.merchant_id, &req.authentication_id)
+                            .cancel_authentication(
+                                &req.merchant_id,
+                                &req.authentication_id,
+                                &req.reason,
+                            )
                             .await
                     },
                 )

@@ -6,10 +6,11 @@ use crate::api::payment_service_server::PaymentService;
 use crate::api::{
     AuthorizeRequest, CaptureRequest, GetPaymentRequest, Payment, RefundRequest, VoidRequest,
 };
+use crate::flows::payment::AuthorizeInput;
 use crate::grpc::callers::Caller;
 use crate::grpc::observe::observed;
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks, PAYMENT_ID_PREFIX};
-use crate::grpc::{Payments, deadline, detached};
+use crate::grpc::{Payments, deadline, detached, status};
 
 #[tonic::async_trait]
 impl PaymentService for Payments {
@@ -26,33 +27,55 @@ impl PaymentService for Payments {
             checks
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
-                .resource_id(
-                    "authentication_id",
-                    &req.authentication_id,
-                    AUTHENTICATION_ID_PREFIX,
-                )
                 .pinned_connector(&req.merchant_id, &req.connector)
                 .reference("order_reference", &req.order_reference);
-            let amount = checks.positive_money("amount", req.amount.as_ref());
+            let amount = checks.optional_money("amount", req.amount.as_ref());
+            if req.authentication_id.is_empty() {
+                // Only authenticated payments are authorized here: RuPay requires it, and
+                // authorization without payer authentication is not offered for any brand.
+                let card = checks.card(req.payment_method.as_ref());
+                if amount.is_none() {
+                    checks.positive_money("amount", req.amount.as_ref());
+                }
+                checks.finish()?;
+                let rupay = card.is_some_and(|c| c.brand() == payorch_core::card::CardBrand::RuPay);
+                return Err(status::with_reason(
+                    tonic::Code::FailedPrecondition,
+                    "AUTHENTICATION_REQUIRED",
+                    if rupay {
+                        "RuPay e-commerce payments need payer authentication: StartAuthentication, then Authorize with its authentication_id"
+                    } else {
+                        "payorch authorizes authenticated payments only: StartAuthentication, then Authorize with its authentication_id"
+                    },
+                ));
+            }
+            checks.resource_id(
+                "authentication_id",
+                &req.authentication_id,
+                AUTHENTICATION_ID_PREFIX,
+            );
+            if req.payment_method.is_some() {
+                checks.refuse(
+                    "payment_method",
+                    "must be unset with authentication_id: the authenticated card is used",
+                );
+            }
             checks.finish()?;
-            let Some(amount) = amount else {
-                return Err(Status::internal("validated amount missing"));
-            };
             let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             let owned = req.clone();
             self.0
                 .idempotent("Authorize", &req, &merchant_id, &key, async move {
                     let req = owned;
-                    flows
-                        .authorize(
-                            &req.merchant_id,
-                            &req.authentication_id,
-                            amount,
-                            req.capture,
-                            &req.order_reference,
-                            deadline,
-                        )
+                    let input = AuthorizeInput {
+                        merchant_id: req.merchant_id,
+                        authentication_id: req.authentication_id,
+                        pinned_connector: req.connector,
+                        amount,
+                        capture: req.capture,
+                        order_reference: req.order_reference,
+                    };
+                    flows.authorize(&input, deadline)
                         .await
                 })
                 .await

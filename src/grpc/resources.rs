@@ -78,6 +78,15 @@ pub fn failure_reason(reason: FailureReason) -> api::FailureReason {
         FailureReason::InvalidCard => F::InvalidCard,
         FailureReason::AuthenticationRequired => F::AuthenticationRequired,
         FailureReason::DuplicateRequest => F::DuplicateRequest,
+        FailureReason::MandateLimitExceeded => F::MandateLimitExceeded,
+        FailureReason::CancelledByMerchant => F::CancelledByMerchant,
+        FailureReason::IncorrectCvv => F::IncorrectCvv,
+        FailureReason::CardLimitExceeded => F::CardLimitExceeded,
+        FailureReason::CardBlocked => F::CardBlocked,
+        FailureReason::TransactionNotPermitted => F::TransactionNotPermitted,
+        FailureReason::SuspectedFraud => F::SuspectedFraud,
+        FailureReason::InvalidRequest => F::InvalidRequest,
+        FailureReason::GenericDecline => F::GenericDecline,
     }
 }
 

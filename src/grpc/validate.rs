@@ -246,6 +246,12 @@ impl<'a> Checks<'a> {
         self
     }
 
+    /// A field that must not be given in this request.
+    pub fn refuse(&mut self, field: &str, why: &str) -> &mut Self {
+        self.errors.push(field, why);
+        self
+    }
+
     pub fn required(&mut self, field: &str, value: &str) -> &mut Self {
         if value.is_empty() {
             self.errors.push(field, "required");

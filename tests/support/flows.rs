@@ -114,6 +114,24 @@ impl Stack {
         body[self.connector][operation].as_u64().unwrap_or(0)
     }
 
+    /// Every provider call the sandbox counted for this connector.
+    pub async fn total_calls(&self) -> u64 {
+        let url = format!("http://{}/_sandbox/calls", self.sandbox);
+        let body: Value = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body[self.connector]
+            .as_object()
+            .map(|ops| ops.values().filter_map(Value::as_u64).sum())
+            .unwrap_or(0)
+    }
+
     /// The next `count` provider requests of this connector meet `fault`.
     pub async fn arm_fault(&self, fault: &str, count: u32) {
         let url = format!("http://{}/_sandbox/faults", self.sandbox);

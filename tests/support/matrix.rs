@@ -533,7 +533,7 @@ pub async fn idempotency_replays_and_refuses_a_changed_request(profile: &Profile
         .authorize(flows::authorize(&done, true))
         .await
         .unwrap_err();
-    assert_eq!(twice.code(), Code::AlreadyExists);
+    assert_eq!(twice.code(), Code::FailedPrecondition, "{twice:?}");
     assert_eq!(stack.calls(profile.authorize_op).await, 1);
 }
 
@@ -606,6 +606,20 @@ pub async fn cancel_stops_an_open_authentication(profile: &Profile) {
         .unwrap()
         .into_inner();
     assert_eq!(cancelled.status(), AS::Cancelled);
+    assert_eq!(cancelled.failure_reason(), FR::CancelledByMerchant);
+    assert_eq!(cancelled.recommendation(), Recommendation::DoNotProceed);
+    // Documented: cancelling a cancelled authentication returns it unchanged.
+    let again = auth
+        .cancel_authentication(CancelAuthenticationRequest {
+            authentication_id: started.id.clone(),
+            idempotency_key: flows::key(),
+            merchant_id: "demo".into(),
+            reason: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again, cancelled);
     let otp = stack.otp(&started).await;
     let refused = auth
         .submit_otp(flows::submit(&started, &otp))
@@ -716,4 +730,130 @@ pub async fn authorize_that_never_left_can_be_retried(profile: &Profile) {
         .into_inner();
     assert_eq!(payment.status(), PS::Captured, "{payment:?}");
     assert_eq!(stack.calls(profile.authorize_op).await, 1);
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Where payorch's callback sent the browser (asserting it was a 303).
+async fn posted_return(action: &str, fields: &[(String, String)]) -> String {
+    let back = no_redirects()
+        .post(action)
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 303, "{:?}", back.text().await);
+    back.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The payer's browser posts its return more than once (two tabs at once, a replay from
+/// history): every post lands on the merchant's return URL with the stored status, the
+/// provider verifies once, and CompleteRedirect with the same parameters returns the stored
+/// authentication.
+pub async fn replayed_redirect_return_lands_on_the_return_url(profile: &Profile) {
+    let stack = Stack::start(profile).await;
+    let started = redirect(&stack).await;
+    let otp = stack.otp(&started).await;
+    let (action, fields) = stack.payer_at_acs(&started, &[("otp", &otp)]).await;
+    let (a, b) = tokio::join!(
+        posted_return(&action, &fields),
+        posted_return(&action, &fields)
+    );
+    for location in [&a, &b] {
+        assert!(
+            location.starts_with("https://merchant.example/return?"),
+            "{location}"
+        );
+        assert!(
+            location.contains("status=AUTHENTICATION_STATUS_SUCCEEDED"),
+            "{location}"
+        );
+    }
+    let calls = stack.total_calls().await;
+    let replay = posted_return(&action, &fields).await;
+    assert_eq!(replay, a, "a replay gets the same answer");
+    let mut auth = stack.auth().await;
+    let stored = flows::eventually_status(&mut auth, &started.id).await;
+    let completed = auth
+        .complete_redirect(CompleteRedirectRequest {
+            authentication_id: started.id.clone(),
+            params: fields.iter().cloned().collect(),
+            idempotency_key: flows::key(),
+            merchant_id: "demo".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(completed, stored, "the stored authentication");
+    assert_eq!(
+        stack.total_calls().await,
+        calls,
+        "replays never reach the provider"
+    );
+    // Other parameters cannot re-open a finished authentication.
+    let mut forged: std::collections::HashMap<String, String> = fields.iter().cloned().collect();
+    forged.insert("payorch_test_extra".into(), "1".into());
+    let refused = auth
+        .complete_redirect(CompleteRedirectRequest {
+            authentication_id: started.id.clone(),
+            params: forged,
+            idempotency_key: flows::key(),
+            merchant_id: "demo".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+}
+
+/// Authorize's `capture` means the same on every connector: an authentication started
+/// without capture and authorized with capture ends CAPTURED (a connector that authorized
+/// during authentication confirms that authorization, then captures it), and a final status
+/// never changes on refresh.
+pub async fn authorize_with_capture_after_an_authentication_without_it(profile: &Profile) {
+    let stack = Stack::start(profile).await;
+    let done = succeeded_with(&stack, false).await;
+    let mut payments = stack.payments().await;
+    let payment = payments
+        .authorize(flows::authorize(&done, true))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(payment.status(), PS::Captured, "{payment:?}");
+    assert_eq!(
+        payment.captured.as_ref().map(|m| m.minor_units),
+        Some(10000)
+    );
+    let read = |refresh| GetPaymentRequest {
+        id: payment.id.clone(),
+        refresh,
+        merchant_id: "demo".into(),
+    };
+    let refreshed = payments.get_payment(read(true)).await.unwrap().into_inner();
+    assert_eq!(refreshed.status(), PS::Captured, "{refreshed:?}");
+    let refunded = payments
+        .refund(RefundRequest {
+            payment_id: payment.id.clone(),
+            amount: None,
+            idempotency_key: flows::key(),
+            reason: "customer returned the goods".into(),
+            merchant_id: "demo".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    if refunded.status() == PS::Refunded {
+        let calls = stack.total_calls().await;
+        let after = payments.get_payment(read(true)).await.unwrap().into_inner();
+        assert_eq!(after.status(), PS::Refunded, "{after:?}");
+        assert_eq!(
+            stack.total_calls().await,
+            calls,
+            "a final status is not re-read"
+        );
+    }
 }

@@ -75,6 +75,19 @@ pub struct AuthenticationSession {
     pub return_url: String,
     pub order_reference: String,
     pub connector_state: Option<ConnectorState>,
+    /// The caller's capture decision at start (a sale). Only connectors that authorize
+    /// during authentication act on it; the payment flow reads it to honour a later
+    /// Authorize whatever connector was chosen.
+    #[serde(default)]
+    pub capture: bool,
+    /// Digest of the redirect parameters that completed the session, so the same return
+    /// posted again (a browser replay, CompleteRedirect after the callback) gets the
+    /// stored result instead of an error.
+    #[serde(default)]
+    pub completed_by: Option<String>,
+    /// The caller's reason for cancelling, kept for support.
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     /// Optimistic-concurrency version, owned by the store: every transition must name the

@@ -107,6 +107,20 @@ unified_enum! {
         /// The network requires payer authentication first (RuPay).
         AuthenticationRequired => "AUTHENTICATION_REQUIRED",
         DuplicateRequest => "DUPLICATE_REQUEST",
+        /// A debit outside the mandate's registered limits.
+        MandateLimitExceeded => "MANDATE_LIMIT_EXCEEDED",
+        /// The merchant cancelled (CancelAuthentication, CancelMandate).
+        CancelledByMerchant => "CANCELLED_BY_MERCHANT",
+        IncorrectCvv => "INCORRECT_CVV",
+        CardLimitExceeded => "CARD_LIMIT_EXCEEDED",
+        /// Lost, stolen, blocked or restricted.
+        CardBlocked => "CARD_BLOCKED",
+        TransactionNotPermitted => "TRANSACTION_NOT_PERMITTED",
+        SuspectedFraud => "SUSPECTED_FRAUD",
+        /// The provider refused the request's data (ACCU600, a hash failure).
+        InvalidRequest => "INVALID_REQUEST",
+        /// A decline payorch cannot map more precisely.
+        GenericDecline => "GENERIC_DECLINE",
     }
 }
 
@@ -126,6 +140,20 @@ unified_enum! {
         Failed => "FAILED",
         /// A state-changing call's outcome is not known; a status lookup resolves it.
         Unknown => "UNKNOWN",
+    }
+}
+
+impl PaymentStatus {
+    /// Declined, voided, refunded and failed payments never change again (the proto's
+    /// final statuses): a refresh answers them from the store.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Declined
+                | PaymentStatus::Voided
+                | PaymentStatus::Refunded
+                | PaymentStatus::Failed
+        )
     }
 }
 
@@ -167,7 +195,7 @@ mod tests {
         assert_eq!(AuthenticationStatus::ALL.len(), 9);
         assert_eq!(Flow::ALL.len(), 2);
         assert_eq!(Recommendation::ALL.len(), 4);
-        assert_eq!(FailureReason::ALL.len(), 17);
+        assert_eq!(FailureReason::ALL.len(), 26);
         assert_eq!(PaymentStatus::ALL.len(), 10);
     }
 

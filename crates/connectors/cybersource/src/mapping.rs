@@ -211,13 +211,21 @@ pub fn decline(body: &Response) -> (PaymentStatus, Option<FailureReason>) {
         Some("INVALID_ACCOUNT") | Some("INVALID_CARD") | Some("CARD_TYPE_NOT_ACCEPTED") => {
             FailureReason::InvalidCard
         }
+        Some("INVALID_CVN") | Some("CV_FAILED") => FailureReason::IncorrectCvv,
+        Some("STOLEN_LOST_CARD") | Some("BLOCKED_CARD") => FailureReason::CardBlocked,
+        Some("EXCEEDS_CREDIT_LIMIT") => FailureReason::CardLimitExceeded,
+        Some("DECISION_PROFILE_REJECT") | Some("SCORE_EXCEEDS_THRESHOLD") => {
+            FailureReason::SuspectedFraud
+        }
+        Some("UNAUTHORIZED_CARD") => FailureReason::TransactionNotPermitted,
+        Some("PROCESSOR_DECLINED") | Some("GENERAL_DECLINE") => FailureReason::DoNotHonour,
         Some("PROCESSOR_UNAVAILABLE") | Some("ISSUER_UNAVAILABLE") => {
             return (
                 PaymentStatus::Failed,
                 Some(FailureReason::IssuerUnavailable),
             );
         }
-        _ => FailureReason::DoNotHonour,
+        _ => FailureReason::GenericDecline,
     };
     (PaymentStatus::Declined, Some(failure))
 }

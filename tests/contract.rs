@@ -1,0 +1,284 @@
+//! Promises of `proto/payorch/v1` that are the same whatever the connector: each test holds
+//! one comment of the proto to what a real gRPC client gets from the real server (embedded
+//! sandbox over HTTP, a real redis-server).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use payorch::api::{
+    self, AuthenticationStatus as AS, CancelAuthenticationRequest, FlowPreference,
+    GetPaymentRequest, PaymentStatus as PS,
+};
+use payorch_core::card::Card;
+use payorch_core::money::Money;
+use payorch_core::session::{AuthenticationSession, NextAction};
+use payorch_core::status::{AuthenticationStatus, Flow};
+use payorch_store::{CardCipher, Lifetimes, RedisStore, RedisTopology, SessionStore};
+use support::flows::{self, Stack};
+use support::matrix::Profile;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+const CYBERSOURCE: Profile = Profile {
+    connector: "cybersource",
+    start_op: "enrollment",
+    validate_op: "validation",
+    authorize_op: "authorization",
+    reports_otp_expiry: true,
+};
+
+fn reason(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default()
+}
+
+async fn store_of(stack: &Stack) -> RedisStore {
+    let cipher = CardCipher::from_base64_keys("k1", [("k1", support::ENCRYPTION_KEY)]).unwrap();
+    RedisStore::connect(
+        &RedisTopology::Single(stack.redis.url()),
+        cipher,
+        Lifetimes::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// A session as another replica left it: `status`, last written `age_ms` ago.
+fn session(id: &str, status: AuthenticationStatus, age_ms: i64) -> AuthenticationSession {
+    let now = payorch_store::ttl::now_ms();
+    AuthenticationSession {
+        id: id.into(),
+        merchant_id: "demo".into(),
+        connector: "cybersource".into(),
+        status,
+        flow: Some(Flow::Seamless),
+        amount: Money::new(10_000, "INR").unwrap(),
+        card_bin: "508500".into(),
+        card_last4: "0015".into(),
+        failure_reason: None,
+        recommendation: None,
+        provider_status: None,
+        provider_reference: None,
+        attempts_remaining: 3,
+        resends_remaining: 2,
+        expires_at_ms: Some(now + 300_000),
+        next_action: Some(NextAction::CollectOtp {
+            expires_at_ms: Some(now + 300_000),
+            otp_length: 6,
+        }),
+        return_url: "https://merchant.example/return".into(),
+        order_reference: "ORD-1".into(),
+        connector_state: None,
+        capture: true,
+        completed_by: None,
+        cancel_reason: None,
+        created_at_ms: now - age_ms,
+        updated_at_ms: now - age_ms,
+        version: 0,
+        card: Some(Card::parse(flows::SEAMLESS, "12", "2031", Some("123"), None, 2026, 1).unwrap()),
+    }
+}
+
+fn cancel(id: &str) -> CancelAuthenticationRequest {
+    CancelAuthenticationRequest {
+        authentication_id: id.into(),
+        idempotency_key: flows::key(),
+        merchant_id: "demo".into(),
+        reason: "order abandoned".into(),
+    }
+}
+
+/// "ABORTED (a verification is in flight)" for Cancel, and for SubmitOtp "ABORTED (another
+/// call is verifying this authentication right now)"; a PENDING session whose start call is
+/// still with the provider is not cancelled under it, but one its replica abandoned is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_flight_sessions_are_not_cancelled_under_their_call() {
+    let stack = Stack::start(&CYBERSOURCE).await;
+    let store = store_of(&stack).await;
+    let verifying = "auth_000000000000000000000000000000a1";
+    let starting = "auth_000000000000000000000000000000a2";
+    let abandoned = "auth_000000000000000000000000000000a3";
+    store
+        .create(session(verifying, AuthenticationStatus::Verifying, 0))
+        .await
+        .unwrap();
+    store
+        .create(session(starting, AuthenticationStatus::Pending, 0))
+        .await
+        .unwrap();
+    store
+        .create(session(abandoned, AuthenticationStatus::Pending, 120_000))
+        .await
+        .unwrap();
+    let mut auth = stack.auth().await;
+    for id in [verifying, starting] {
+        let refused = auth.cancel_authentication(cancel(id)).await.unwrap_err();
+        assert_eq!(refused.code(), Code::Aborted, "{id}: {refused:?}");
+    }
+    let mut submit = flows::submit(
+        &api::Authentication {
+            id: verifying.into(),
+            ..Default::default()
+        },
+        "123456",
+    );
+    submit.merchant_id = "demo".into();
+    let refused = auth.submit_otp(submit).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Aborted, "{refused:?}");
+    let cancelled = auth
+        .cancel_authentication(cancel(abandoned))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cancelled.status(), AS::Cancelled);
+    assert_eq!(
+        cancelled.failure_reason(),
+        api::FailureReason::CancelledByMerchant
+    );
+    assert!(
+        store.get(abandoned).await.unwrap().unwrap().card.is_none(),
+        "the card data is erased"
+    );
+    assert_eq!(
+        store.get(starting).await.unwrap().unwrap().status,
+        AuthenticationStatus::Pending,
+        "the start call keeps its session"
+    );
+}
+
+/// Authorize: "unset means the authenticated amount"; "a second Authorize with another key
+/// on the same authentication is FAILED_PRECONDITION"; `connector` must be empty or the
+/// authentication's; `payment_method` must be unset with an authentication.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_keeps_its_documented_promises() {
+    let stack = Stack::start(&CYBERSOURCE).await;
+    let mut auth = stack.auth().await;
+    let started = auth
+        .start_authentication(flows::start_request(
+            flows::SEAMLESS,
+            FlowPreference::Seamless,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let otp = stack.otp(&started).await;
+    let done = auth
+        .submit_otp(flows::submit(&started, &otp))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut payments = stack.payments().await;
+
+    let mut pinned_elsewhere = flows::authorize(&done, true);
+    pinned_elsewhere.connector = "mpgs".into();
+    let mut with_card = flows::authorize(&done, true);
+    with_card.payment_method = Some(flows::card(flows::SEAMLESS));
+    for (request, field) in [
+        (pinned_elsewhere, "connector"),
+        (with_card, "payment_method"),
+    ] {
+        let refused = payments.authorize(request).await.unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+        assert!(
+            support::violated_fields(&refused).contains(&field.to_owned()),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(
+        stack.calls("authorization").await,
+        0,
+        "refused before any call"
+    );
+
+    let mut without_amount = flows::authorize(&done, true);
+    without_amount.amount = None;
+    let payment = payments
+        .authorize(without_amount)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(payment.status(), PS::Captured, "{payment:?}");
+    assert_eq!(payment.amount.as_ref().map(|m| m.minor_units), Some(10_000));
+    let twice = payments
+        .authorize(flows::authorize(&done, true))
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code(), Code::FailedPrecondition, "{twice:?}");
+    assert_eq!(reason(&twice), "AUTHENTICATION_ALREADY_USED");
+    let read = payments
+        .get_payment(GetPaymentRequest {
+            id: payment.id.clone(),
+            refresh: false,
+            merchant_id: "demo".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.status(), PS::Captured);
+}
+
+/// "RuPay cards are refused (FAILED_PRECONDITION, ErrorInfo reason AUTHENTICATION_REQUIRED)"
+/// for an Authorize without an authentication, before any provider call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rupay_without_authentication_is_authentication_required() {
+    let stack = Stack::start(&CYBERSOURCE).await;
+    let mut payments = stack.payments().await;
+    let request = api::AuthorizeRequest {
+        merchant_id: "demo".into(),
+        idempotency_key: flows::key(),
+        amount: flows::inr(10_000),
+        capture: true,
+        payment_method: Some(flows::card(flows::SEAMLESS)),
+        ..Default::default()
+    };
+    let refused = payments.authorize(request).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert_eq!(reason(&refused), "AUTHENTICATION_REQUIRED");
+    assert_eq!(stack.total_calls().await, 0);
+}
+
+/// The unauthenticated callback endpoint answers an unknown id and a seamless session's id
+/// alike (it must not reveal which ids exist), with a page for a person, not a bare error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callback_answers_unknown_and_seamless_ids_alike() {
+    let stack = Stack::start(&CYBERSOURCE).await;
+    let started = stack
+        .auth()
+        .await
+        .start_authentication(flows::start_request(
+            flows::SEAMLESS,
+            FlowPreference::Seamless,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(started.status(), AS::OtpRequired);
+    let http = stack.payorch.http_addr;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut answers = Vec::new();
+    for id in [started.id.as_str(), "auth_0123456789abcdef0123456789abcdef"] {
+        let answer = client
+            .post(format!("http://{http}/v1/callbacks/{id}"))
+            .form(&[("PaRes", "x"), ("MD", "y")])
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status();
+        let content_type = answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        answers.push((status, content_type, answer.text().await.unwrap()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert!(answers[0].1.starts_with("text/html"), "{:?}", answers[0]);
+    let read = flows::eventually_status(&mut stack.auth().await, &started.id).await;
+    assert_eq!(read.status(), AS::OtpRequired, "the session is untouched");
+}
