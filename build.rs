@@ -20,6 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // Malformed requests are INVALID_ARGUMENT (src/grpc/codec.rs), not INTERNAL.
+        .codec_path("crate::grpc::codec::RequestCodec")
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -282,3 +282,55 @@ async fn callback_answers_unknown_and_seamless_ids_alike() {
     let read = flows::eventually_status(&mut stack.auth().await, &started.id).await;
     assert_eq!(read.status(), AS::OtpRequired, "the session is untouched");
 }
+
+/// The state decides before the amount: Refund on an AUTHORIZED payment and Capture with no
+/// amount on a CAPTURED one are FAILED_PRECONDITION ("nothing captured", "status not
+/// AUTHORIZED"), not a blamed `amount`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_state_is_checked_before_the_amount() {
+    let stack = Stack::start(&CYBERSOURCE).await;
+    let mut auth = stack.auth().await;
+    let started = auth
+        .start_authentication(flows::start_request(
+            flows::SEAMLESS,
+            FlowPreference::Seamless,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let otp = stack.otp(&started).await;
+    let done = auth
+        .submit_otp(flows::submit(&started, &otp))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut payments = stack.payments().await;
+    let payment = payments
+        .authorize(flows::authorize(&done, false))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(payment.status(), PS::Authorized);
+    let refund = |amount| api::RefundRequest {
+        payment_id: payment.id.clone(),
+        amount,
+        idempotency_key: flows::key(),
+        reason: String::new(),
+        merchant_id: "demo".into(),
+    };
+    let capture = || api::CaptureRequest {
+        payment_id: payment.id.clone(),
+        amount: None,
+        idempotency_key: flows::key(),
+        merchant_id: "demo".into(),
+    };
+    for amount in [None, flows::inr(500)] {
+        let refused = payments.refund(refund(amount)).await.unwrap_err();
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    }
+    let captured = payments.capture(capture()).await.unwrap().into_inner();
+    assert_eq!(captured.status(), PS::Captured);
+    let refused = payments.capture(capture()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert_eq!(reason(&refused), "PAYMENT_STATE");
+}

@@ -343,3 +343,170 @@ async fn eligibility_names_the_connector_and_its_flows() {
     assert!(!visa.available, "{visa:?}");
     server.shutdown().await.unwrap();
 }
+
+/// Each documented rule of the request fields, one bad value at a time: the field named is
+/// the one the proto names, and nothing else is blamed.
+#[tokio::test]
+async fn documented_field_rules_name_their_field() {
+    let server = support::start(support::settings()).await;
+    let mut client = support::authentications(server.grpc_addr).await;
+    let now = time::OffsetDateTime::now_utc();
+    let (last_year, last_month) = if u8::from(now.month()) == 1 {
+        (now.year() - 1, 12)
+    } else {
+        (now.year(), u8::from(now.month()) - 1)
+    };
+    let last_month = (format!("{last_month:02}"), last_year.to_string());
+    type Change = Box<dyn Fn(&mut StartAuthenticationRequest)>;
+    let cases: Vec<(&str, Change)> = vec![
+        (
+            "payment_method.card.number",
+            Box::new(|r| r.payment_method = Some(card("6521 5000 0000 0014", "12", "2031", "123"))),
+        ),
+        (
+            "payment_method.card.expiry_year",
+            Box::new(|r| r.payment_method = Some(card(GOOD_PAN, "12", "31", "123"))),
+        ),
+        (
+            "payment_method.card.expiry_month",
+            Box::new(|r| r.payment_method = Some(card(GOOD_PAN, "1", "2031", "123"))),
+        ),
+        (
+            "payment_method.card.expiry_year",
+            Box::new(move |r| {
+                r.payment_method = Some(card(GOOD_PAN, &last_month.0, &last_month.1, "123"))
+            }),
+        ),
+        (
+            "customer_phone",
+            Box::new(|r| r.customer_phone = "abc".into()),
+        ),
+        (
+            "customer_email",
+            Box::new(|r| r.customer_email = "payer.example".into()),
+        ),
+        (
+            "order_reference",
+            Box::new(|r| r.order_reference = "A".repeat(41)),
+        ),
+        (
+            "order_reference",
+            Box::new(|r| r.order_reference = "order 42/x".into()),
+        ),
+        ("amount.minor_units", Box::new(|r| r.amount = inr(i64::MAX))),
+        (
+            "return_url",
+            Box::new(|r| r.return_url = "http://merchant.example/return".into()),
+        ),
+    ];
+    for (field, change) in cases {
+        let mut request = valid_start();
+        change(&mut request);
+        let status = client.start_authentication(request).await.unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
+        assert_eq!(
+            support::violated_fields(&status),
+            vec![field.to_owned()],
+            "{status:?}"
+        );
+    }
+    // Allowed: a loopback http return URL (a developer's machine), a valid E.164 phone,
+    // a 40-character reference, a 200-character cancel reason.
+    let mut request = valid_start();
+    request.idempotency_key = "start-allowed".into();
+    // The sandbox's seamless test card, so the authentication waits for its OTP.
+    request.payment_method = Some(card("5085000000000015", "12", "2031", "123"));
+    request.return_url = "http://127.0.0.1:3000/return".into();
+    request.customer_phone = "+919876543210".into();
+    request.customer_email = "payer@example.in".into();
+    request.order_reference = "A".repeat(40);
+    let started = client
+        .start_authentication(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let cancelled = client
+        .cancel_authentication(api::CancelAuthenticationRequest {
+            authentication_id: started.id,
+            idempotency_key: "cancel-long-reason".into(),
+            merchant_id: "demo".into(),
+            reason: "r".repeat(200),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cancelled.status(), api::AuthenticationStatus::Cancelled);
+    server.shutdown().await.unwrap();
+}
+
+/// Bytes that are not the request message are the caller's error: INVALID_ARGUMENT with an
+/// ErrorInfo reason, not INTERNAL (reserved for payorch's bugs).
+#[tokio::test]
+async fn malformed_protobuf_is_invalid_argument() {
+    use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+    use tonic_types::StatusExt;
+
+    #[derive(Default)]
+    struct RawCodec;
+    struct RawEncoder;
+    struct AnyDecoder;
+    impl Encoder for RawEncoder {
+        type Item = Vec<u8>;
+        type Error = tonic::Status;
+        fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+            use prost::bytes::BufMut;
+            dst.put_slice(&item);
+            Ok(())
+        }
+    }
+    impl Decoder for AnyDecoder {
+        type Item = Vec<u8>;
+        type Error = tonic::Status;
+        fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, tonic::Status> {
+            use prost::bytes::Buf;
+            Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
+        }
+    }
+    impl Codec for RawCodec {
+        type Encode = Vec<u8>;
+        type Decode = Vec<u8>;
+        type Encoder = RawEncoder;
+        type Decoder = AnyDecoder;
+        fn encoder(&mut self) -> RawEncoder {
+            RawEncoder
+        }
+        fn decoder(&mut self) -> AnyDecoder {
+            AnyDecoder
+        }
+    }
+
+    let server = support::start(support::settings()).await;
+    let channel = support::channel(server.grpc_addr).await;
+    let bodies: [(&str, Vec<u8>); 4] = [
+        // field 1 (merchant_id, a string) sent as a varint
+        ("wrong wire type", vec![0x08, 0x01]),
+        // field 1 as a length-delimited string of invalid UTF-8
+        ("invalid utf-8", vec![0x0a, 0x02, 0xff, 0xfe]),
+        // a string announced as 10 bytes, 2 sent
+        ("truncated", vec![0x0a, 0x0a, b'd', b'e']),
+        ("random bytes", vec![0xde, 0xad, 0xbe, 0xef, 0x99, 0x01]),
+    ];
+    for (what, body) in bodies {
+        let mut grpc = tonic::client::Grpc::new(channel.clone());
+        grpc.ready().await.unwrap();
+        let path = "/payorch.v1.AuthenticationService/GetAuthentication"
+            .parse()
+            .unwrap();
+        let status = grpc
+            .unary(tonic::Request::new(body), path, RawCodec)
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status:?}");
+        let reason = status
+            .get_error_details()
+            .error_info()
+            .map(|i| i.reason.clone());
+        assert_eq!(reason.as_deref(), Some("MALFORMED_REQUEST"), "{what}");
+    }
+    server.shutdown().await.unwrap();
+}

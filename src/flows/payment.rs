@@ -374,16 +374,7 @@ impl Flows {
                 "another operation on this payment is in progress; read it and retry",
             ));
         }
-        if !allowed.contains(&payment.status) {
-            return Err(precondition(
-                "PAYMENT_STATE",
-                format!(
-                    "cannot {} a payment that is {}",
-                    operation.name(),
-                    payment.status
-                ),
-            ));
-        }
+        check_state(payment, operation, allowed)?;
         let mut claimed = payment.clone();
         claimed.in_flight = Some(operation.name().into());
         claimed.updated_at_ms = now_ms();
@@ -399,15 +390,15 @@ impl Flows {
     ) -> Result<api::Payment, Status> {
         let payment = self.load_payment(merchant_id, id).await?;
         let connector = self.connector(&payment.connector)?;
+        const CAPTURABLE: &[PaymentStatus] =
+            &[PaymentStatus::Authorized, PaymentStatus::PartiallyCaptured];
+        // The state decides first: nothing to capture is a precondition, not a bad amount.
+        check_state(&payment, Operation::Capture, CAPTURABLE)?;
         let capturable = remaining(payment.amount, payment.captured)?;
         let amount = amount.unwrap_or(capturable);
         check_amount(amount, capturable, "left to capture")?;
         let claimed = self
-            .claim_payment(
-                &payment,
-                Operation::Capture,
-                &[PaymentStatus::Authorized, PaymentStatus::PartiallyCaptured],
-            )
+            .claim_payment(&payment, Operation::Capture, CAPTURABLE)
             .await?;
         let ctx = CallContext::new(id, deadline);
         let outcome = connector.capture(&ctx, &claimed, amount).await;
@@ -444,19 +435,17 @@ impl Flows {
     ) -> Result<api::Payment, Status> {
         let payment = self.load_payment(merchant_id, id).await?;
         let connector = self.connector(&payment.connector)?;
+        const REFUNDABLE: &[PaymentStatus] = &[
+            PaymentStatus::Captured,
+            PaymentStatus::PartiallyCaptured,
+            PaymentStatus::PartiallyRefunded,
+        ];
+        check_state(&payment, Operation::Refund, REFUNDABLE)?;
         let refundable = remaining(payment.captured, payment.refunded)?;
         let amount = amount.unwrap_or(refundable);
         check_amount(amount, refundable, "left to refund")?;
         let claimed = self
-            .claim_payment(
-                &payment,
-                Operation::Refund,
-                &[
-                    PaymentStatus::Captured,
-                    PaymentStatus::PartiallyCaptured,
-                    PaymentStatus::PartiallyRefunded,
-                ],
-            )
+            .claim_payment(&payment, Operation::Refund, REFUNDABLE)
             .await?;
         let ctx = CallContext::new(id, deadline);
         let outcome = connector.refund(&ctx, &claimed, amount, refund_id).await;
@@ -500,6 +489,25 @@ impl Flows {
         }
         Ok(resources::payment(&self.update(&payment, next).await?))
     }
+}
+
+/// FAILED_PRECONDITION unless the payment's status allows `operation`.
+fn check_state(
+    payment: &PaymentRecord,
+    operation: Operation,
+    allowed: &[PaymentStatus],
+) -> Result<(), Status> {
+    if allowed.contains(&payment.status) {
+        return Ok(());
+    }
+    Err(precondition(
+        "PAYMENT_STATE",
+        format!(
+            "cannot {} a payment that is {}",
+            operation.name(),
+            payment.status
+        ),
+    ))
 }
 
 /// What is left of `total` after `used` (same currency by construction).

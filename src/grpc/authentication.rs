@@ -90,7 +90,8 @@ impl AuthenticationService for Authentications {
                 .pinned_connector(&req.merchant_id, &req.connector)
                 .browser(req.browser.as_ref())
                 .url("return_url", &req.return_url)
-                .reference("order_reference", &req.order_reference);
+                .order_reference("order_reference", &req.order_reference)
+                .customer(&req.customer_id, &req.customer_email, &req.customer_phone);
             let card = checks.card(req.payment_method.as_ref());
             let amount = checks.positive_money("amount", req.amount.as_ref());
             checks.finish()?;
@@ -286,7 +287,7 @@ impl AuthenticationService for Authentications {
                     &req.authentication_id,
                     AUTHENTICATION_ID_PREFIX,
                 )
-                .reference("reason", &req.reason)
+                .free_text("reason", &req.reason)
                 .finish()?;
             let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();

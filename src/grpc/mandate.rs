@@ -47,7 +47,7 @@ impl MandateService for Mandates {
                 .payment_method(req.payment_method.as_ref())
                 .browser(req.browser.as_ref())
                 .url("return_url", &req.return_url)
-                .reference("mandate_reference", &req.mandate_reference);
+                .free_text("mandate_reference", &req.mandate_reference);
             terms(&mut checks, req.terms.as_ref());
             checks.optional_money("registration_amount", req.registration_amount.as_ref());
             checks.finish()?;
@@ -91,7 +91,7 @@ impl MandateService for Mandates {
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
                 .resource_id("mandate_id", &req.mandate_id, MANDATE_ID_PREFIX)
-                .reference("reason", &req.reason)
+                .free_text("reason", &req.reason)
                 .finish()?;
             Err(status::not_yet_implemented("CancelMandate", MANDATES_ISSUE))
         })
@@ -138,7 +138,7 @@ impl MandateService for Mandates {
                 .idempotency_key(&req.idempotency_key)
                 .resource_id("mandate_id", &req.mandate_id, MANDATE_ID_PREFIX)
                 .required("notification_id", &req.notification_id)
-                .reference("order_reference", &req.order_reference);
+                .order_reference("order_reference", &req.order_reference);
             checks.positive_money("amount", req.amount.as_ref());
             checks.finish()?;
             Err(status::not_yet_implemented("ChargeMandate", MANDATES_ISSUE))

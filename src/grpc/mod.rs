@@ -6,6 +6,7 @@
 
 mod authentication;
 pub mod callers;
+pub mod codec;
 pub mod deadline;
 pub mod health;
 mod mandate;

@@ -28,7 +28,7 @@ impl PaymentService for Payments {
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
                 .pinned_connector(&req.merchant_id, &req.connector)
-                .reference("order_reference", &req.order_reference);
+                .order_reference("order_reference", &req.order_reference);
             let amount = checks.optional_money("amount", req.amount.as_ref());
             if req.authentication_id.is_empty() {
                 // Only authenticated payments are authorized here: RuPay requires it, and
@@ -121,7 +121,7 @@ impl PaymentService for Payments {
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX)
-                .reference("reason", &req.reason)
+                .free_text("reason", &req.reason)
                 .finish()?;
             let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
@@ -149,7 +149,7 @@ impl PaymentService for Payments {
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX)
-                .reference("reason", &req.reason);
+                .free_text("reason", &req.reason);
             let amount = checks.optional_money("amount", req.amount.as_ref());
             checks.finish()?;
             // The idempotency key doubles as the provider's refund idempotency key.

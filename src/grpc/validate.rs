@@ -14,8 +14,13 @@ use crate::grpc::status::invalid_argument;
 
 /// Idempotency keys: what fits in a Redis key and a log line (no hash-tag braces).
 const MAX_IDEMPOTENCY_KEY: usize = 255;
-const MAX_REFERENCE: usize = 128;
+/// Order references become providers' order ids: the strictest provider's alphabet.
+const MAX_ORDER_REFERENCE: usize = 40;
+/// Free text kept for support (reasons) and merchant references.
+const MAX_FREE_TEXT: usize = 255;
 const MAX_URL: usize = 2048;
+const MAX_CUSTOMER_ID: usize = 128;
+const MAX_EMAIL: usize = 254;
 
 /// Resource id prefixes: `auth_`, `pay_`, `mdt_` followed by 32 lower-case hex digits.
 pub const AUTHENTICATION_ID_PREFIX: &str = "auth_";
@@ -105,6 +110,17 @@ impl<'a> Checks<'a> {
             Ok(value) if positive && !value.is_positive() => {
                 self.errors
                     .push(format!("{field}.minor_units"), "must be greater than zero");
+                None
+            }
+            Ok(value) if value.exceeds_payment_maximum() => {
+                self.errors.push(
+                    format!("{field}.minor_units"),
+                    format!(
+                        "must be at most {} major units of {}",
+                        payorch_core::money::MAX_PAYMENT_MAJOR_UNITS,
+                        value.currency()
+                    ),
+                );
                 None
             }
             Ok(value) => Some(value),
@@ -206,24 +222,70 @@ impl<'a> Checks<'a> {
         self
     }
 
+    /// An absolute https URL; plain http only for a loopback host (a developer's machine).
     pub fn url(&mut self, field: &str, url: &str) -> &mut Self {
-        let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
         if url.is_empty() {
             self.errors.push(field, "required");
-        } else if !scheme_ok || url.len() > MAX_URL || url.chars().any(char::is_whitespace) {
+            return self;
+        }
+        let parsed = url::Url::parse(url).ok();
+        let acceptable = parsed.as_ref().is_some_and(|u| match u.scheme() {
+            "https" => u.host().is_some(),
+            "http" => is_loopback(u),
+            _ => false,
+        });
+        if !acceptable || url.len() > MAX_URL || url.chars().any(char::is_whitespace) {
             self.errors.push(
                 field,
-                "must be an absolute http(s) URL of at most 2048 characters",
+                "must be an absolute https URL of at most 2048 characters (http only for a loopback host)",
             );
         }
         self
     }
 
-    pub fn reference(&mut self, field: &str, value: &str) -> &mut Self {
-        if value.len() > MAX_REFERENCE || value.chars().any(char::is_control) {
+    /// A merchant's order reference: at most 40 characters of `[A-Za-z0-9_-]`.
+    pub fn order_reference(&mut self, field: &str, value: &str) -> &mut Self {
+        let alphabet = value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if value.len() > MAX_ORDER_REFERENCE || !alphabet {
             self.errors.push(
                 field,
-                "must be at most 128 characters without control characters",
+                "must be at most 40 characters of letters, digits, '_' and '-'",
+            );
+        }
+        self
+    }
+
+    /// Free text (a reason, a merchant reference): at most 255 characters, none a control
+    /// character.
+    pub fn free_text(&mut self, field: &str, value: &str) -> &mut Self {
+        if value.chars().count() > MAX_FREE_TEXT || value.chars().any(char::is_control) {
+            self.errors.push(
+                field,
+                "must be at most 255 characters without control characters",
+            );
+        }
+        self
+    }
+
+    /// The optional customer fields: an id of printable ASCII, an e-mail address of the
+    /// form local@domain, a phone number in E.164 (`+` and 8 to 15 digits).
+    pub fn customer(&mut self, id: &str, email: &str, phone: &str) -> &mut Self {
+        if id.len() > MAX_CUSTOMER_ID || !id.bytes().all(|b| b.is_ascii_graphic()) {
+            self.errors.push(
+                "customer_id",
+                "must be at most 128 printable ASCII characters without spaces",
+            );
+        }
+        if !email.is_empty() && !is_email(email) {
+            self.errors
+                .push("customer_email", "must be an e-mail address (local@domain)");
+        }
+        if !phone.is_empty() && !is_e164(phone) {
+            self.errors.push(
+                "customer_phone",
+                "must be in E.164 form: '+', country code and number, 8 to 15 digits",
             );
         }
         self
@@ -258,6 +320,36 @@ impl<'a> Checks<'a> {
         }
         self
     }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn is_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    email.len() <= MAX_EMAIL
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.bytes().all(|b| b.is_ascii_graphic())
+        && !local.contains('@')
+}
+
+fn is_e164(phone: &str) -> bool {
+    phone.strip_prefix('+').is_some_and(|digits| {
+        (8..=15).contains(&digits.len())
+            && !digits.starts_with('0')
+            && digits.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 pub fn is_resource_id(id: &str, prefix: &str) -> bool {

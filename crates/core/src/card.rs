@@ -36,7 +36,7 @@ pub const MAX_HOLDER_NAME_CHARS: usize = 100;
 /// What is wrong with a piece of card data. Messages never quote the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CardError {
-    #[error("card number must contain only digits (spaces allowed)")]
+    #[error("card number must contain only digits (no spaces or dashes)")]
     NumberNotDigits,
     #[error("card number must have 12 to 19 digits")]
     NumberLength,
@@ -89,9 +89,10 @@ impl Card {
 
     /// Validates the API's card fields all at once, reporting every bad field.
     ///
-    /// - `number`: digits with optional spaces, 12 to 19 digits, Luhn-valid;
-    /// - `expiry_month` `"MM"`, `expiry_year` `"YY"` or `"YYYY"`, not before
-    ///   `now_year`-`now_month` (the caller's clock, so this stays testable);
+    /// - `number`: digits only, 12 to 19 digits, Luhn-valid;
+    /// - `expiry_month` `"MM"`, `expiry_year` `"YYYY"`, not before `now_year`-`now_month`
+    ///   (the caller's clock, so this stays testable); an expired card is blamed on
+    ///   `expiry_year`, as the API documents;
     /// - `cvv`: optional (`None` or empty means absent); 3 or 4 digits, and exactly the
     ///   brand's length where the brand has one (4 for Amex, 3 for RuPay, Visa, Mastercard);
     /// - `holder_name`: optional, trimmed (empty means absent), at most
@@ -113,13 +114,7 @@ impl Card {
 
         let expiry = match Expiry::parse(expiry_month, expiry_year) {
             Ok(expiry) if expiry.is_expired_at(now_year, now_month) => {
-                // Blame the year when it alone is in the past, the month otherwise.
-                let field = if expiry.year() < now_year {
-                    fields::EXPIRY_YEAR
-                } else {
-                    fields::EXPIRY_MONTH
-                };
-                errors.push(field, CardError::Expired.to_string());
+                errors.push(fields::EXPIRY_YEAR, CardError::Expired.to_string());
                 None
             }
             Ok(expiry) => Some(expiry),
@@ -278,7 +273,7 @@ mod tests {
 
     #[test]
     fn parses_a_good_card() {
-        let card = parse(&rupay_pan(), "12", "30", Some("123")).unwrap();
+        let card = parse(&rupay_pan(), "12", "2030", Some("123")).unwrap();
         assert_eq!(card.bin(), "508500");
         assert_eq!(card.last4(), &rupay_pan()[12..]);
         assert_eq!(card.brand(), CardBrand::RuPay);
@@ -310,7 +305,7 @@ mod tests {
     #[test]
     fn expired_cards_are_refused() {
         let err = parse(&rupay_pan(), "04", "2026", None).unwrap_err();
-        assert_eq!(fields_of(&err), [fields::EXPIRY_MONTH]);
+        assert_eq!(fields_of(&err), [fields::EXPIRY_YEAR]);
         let err = parse(&rupay_pan(), "12", "2025", None).unwrap_err();
         assert_eq!(fields_of(&err), [fields::EXPIRY_YEAR]);
         assert!(parse(&rupay_pan(), "05", "2026", None).is_ok());
@@ -319,32 +314,49 @@ mod tests {
     #[test]
     fn cvv_length_follows_brand() {
         let amex = "378282246310005";
-        assert!(parse(amex, "12", "30", Some("1234")).is_ok());
-        let err = parse(amex, "12", "30", Some("123")).unwrap_err();
+        assert!(parse(amex, "12", "2030", Some("1234")).is_ok());
+        let err = parse(amex, "12", "2030", Some("123")).unwrap_err();
         assert_eq!(fields_of(&err), [fields::CVV]);
-        let err = parse(&rupay_pan(), "12", "30", Some("1234")).unwrap_err();
+        let err = parse(&rupay_pan(), "12", "2030", Some("1234")).unwrap_err();
         assert_eq!(fields_of(&err), [fields::CVV]);
         let unknown = with_check_digit("999999000000000");
-        assert!(parse(&unknown, "12", "30", Some("1234")).is_ok());
-        assert!(parse(&unknown, "12", "30", Some("123")).is_ok());
+        assert!(parse(&unknown, "12", "2030", Some("1234")).is_ok());
+        assert!(parse(&unknown, "12", "2030", Some("123")).is_ok());
     }
 
     #[test]
     fn holder_name_limits() {
         let long = "x".repeat(MAX_HOLDER_NAME_CHARS + 1);
         for name in [long.as_str(), "A\nPayer", "A\u{0}Payer"] {
-            let err = Card::parse(&rupay_pan(), "12", "30", None, Some(name), 2026, 5).unwrap_err();
+            let err =
+                Card::parse(&rupay_pan(), "12", "2030", None, Some(name), 2026, 5).unwrap_err();
             assert_eq!(fields_of(&err), [fields::HOLDER_NAME]);
         }
-        let card = Card::parse(&rupay_pan(), "12", "30", None, Some("  Ä Payer "), 2026, 5);
+        let card = Card::parse(
+            &rupay_pan(),
+            "12",
+            "2030",
+            None,
+            Some("  Ä Payer "),
+            2026,
+            5,
+        );
         assert_eq!(card.unwrap().holder_name.as_deref(), Some("Ä Payer"));
     }
 
     #[test]
     fn debug_and_display_never_show_pan_cvv_or_name() {
         let pan = rupay_pan();
-        let card =
-            Card::parse(&pan, "12", "30", Some("987"), Some("Secret Name"), 2026, 5).unwrap();
+        let card = Card::parse(
+            &pan,
+            "12",
+            "2030",
+            Some("987"),
+            Some("Secret Name"),
+            2026,
+            5,
+        )
+        .unwrap();
         let masked = format!("508500******{}", &pan[12..]);
         for text in [format!("{card:?}"), format!("{card}"), format!("{card:#?}")] {
             assert!(!text.contains(&pan), "{text}");
@@ -360,7 +372,7 @@ mod tests {
     #[test]
     fn errors_never_quote_the_input() {
         let pan = "4111111111111112";
-        let err = parse(pan, "12", "30", Some("98")).unwrap_err();
+        let err = parse(pan, "12", "2030", Some("98")).unwrap_err();
         let text = format!("{err} {err:?}");
         assert!(!text.contains(pan));
         assert!(!text.contains("98"));

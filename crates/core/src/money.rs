@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 pub use currency::Currency;
 
+/// The largest amount of one card payment, in major units of any currency (one billion:
+/// far above any card limit, far below where minor-unit arithmetic could overflow).
+pub const MAX_PAYMENT_MAJOR_UNITS: i64 = 1_000_000_000;
+
 /// Why an amount or currency was refused. Messages never quote the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -70,6 +74,17 @@ impl Money {
 
     pub fn is_positive(&self) -> bool {
         self.minor_units > 0
+    }
+
+    /// Whether the amount is above what one card payment can be: more than
+    /// [`MAX_PAYMENT_MAJOR_UNITS`] of its currency's major unit. Refusing these up front
+    /// keeps absurd amounts (an `i64::MAX` of paise) away from every provider.
+    pub fn exceeds_payment_maximum(&self) -> bool {
+        let limit = 10i64
+            .checked_pow(u32::from(self.currency.exponent()))
+            .and_then(|unit| unit.checked_mul(MAX_PAYMENT_MAJOR_UNITS))
+            .unwrap_or(i64::MAX);
+        self.minor_units > limit
     }
 
     pub fn is_zero(&self) -> bool {

@@ -50,15 +50,10 @@ impl Expiry {
 
     /// Parses the API's strings: month `"MM"` (or `"M"`), year `"YY"` or `"YYYY"`.
     pub fn parse(month: &str, year: &str) -> Result<Expiry, CardError> {
-        let month = parse_digits(month, 1..=2)
+        let month = parse_digits(month, 2..=2)
             .and_then(|m| u8::try_from(m).ok())
             .ok_or(CardError::ExpiryMonth)?;
-        let year = match year.len() {
-            2 => parse_digits(year, 2..=2).map(|yy| FIRST_YEAR + yy),
-            4 => parse_digits(year, 4..=4),
-            _ => None,
-        }
-        .ok_or(CardError::ExpiryYear)?;
+        let year = parse_digits(year, 4..=4).ok_or(CardError::ExpiryYear)?;
         Expiry::new(month, year)
     }
 
@@ -99,20 +94,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_mm_with_yy_or_yyyy() {
+    fn parses_mm_and_yyyy_only() {
         let expected = Expiry::new(12, 2030).unwrap();
-        assert_eq!(Expiry::parse("12", "30"), Ok(expected));
         assert_eq!(Expiry::parse("12", "2030"), Ok(expected));
         assert_eq!(Expiry::parse("01", "2031").map(|e| e.month()), Ok(1));
-        assert_eq!(Expiry::parse("1", "31").map(|e| e.year()), Ok(2031));
-        assert_eq!(Expiry::parse("05", "00").map(|e| e.year()), Ok(2000));
+        assert_eq!(Expiry::parse("05", "2000").map(|e| e.year()), Ok(2000));
+        assert_eq!(Expiry::parse("12", "30"), Err(CardError::ExpiryYear));
+        assert_eq!(Expiry::parse("1", "2031"), Err(CardError::ExpiryMonth));
     }
 
     #[test]
     fn refuses_bad_months() {
-        for month in ["", "0", "00", "13", "123", "1a", "-1", " 1"] {
+        for month in ["", "0", "1", "00", "13", "123", "1a", "-1", " 1"] {
             assert_eq!(
-                Expiry::parse(month, "30"),
+                Expiry::parse(month, "2030"),
                 Err(CardError::ExpiryMonth),
                 "{month:?}"
             );
@@ -121,7 +116,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_years() {
-        for year in ["", "3", "203", "20301", "1999", "2100", "3x", "+030"] {
+        for year in ["", "3", "31", "203", "20301", "1999", "2100", "3x", "+030"] {
             assert_eq!(
                 Expiry::parse("12", year),
                 Err(CardError::ExpiryYear),
