@@ -424,17 +424,81 @@ async fn capture_refund_void_and_reversal() {
         )
         .await;
     assert_eq!(v["status"], "VOIDED");
-    let (status, g) = cs.get(&format!("/pts/v2/payments/{pid}")).await;
+    // Transaction Details: no running totals, the follow-ons as related transactions.
+    let (status, g) = cs.get(&format!("/tss/v2/transactions/{pid}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(g["status"], "AUTHORIZED");
     assert_eq!(
-        g["orderInformation"]["amountDetails"]["capturedAmount"],
-        "100.00"
+        g["applicationInformation"]["applications"][0]["name"],
+        "ics_auth"
+    );
+    assert_eq!(g["applicationInformation"]["applications"][0]["rCode"], "1");
+    assert_eq!(g["rootId"], pid.as_str());
+    assert_eq!(
+        g["orderInformation"]["amountDetails"],
+        json!({"totalAmount": "100.00", "authorizedAmount": "100.00", "currency": "INR"})
+    );
+    let related = |g: &Value| -> Vec<String> {
+        g["_links"]["relatedTransactions"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|l| l["href"].as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+            .map(|mut hrefs| {
+                hrefs.sort();
+                hrefs
+            })
+            .unwrap_or_default()
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let c2id = c2["id"].as_str().expect("id");
+    assert_eq!(
+        related(&g),
+        sorted(vec![
+            format!("/tss/v2/transactions/{cid}"),
+            format!("/tss/v2/transactions/{c2id}")
+        ])
+    );
+    let (_, cd) = cs.get(&format!("/tss/v2/transactions/{cid}")).await;
+    assert_eq!(
+        cd["applicationInformation"]["applications"][0]["name"],
+        "ics_bill"
+    );
+    assert_eq!(cd["rootId"], pid.as_str());
+    assert_eq!(
+        related(&cd),
+        sorted(vec![
+            format!("/tss/v2/transactions/{pid}"),
+            format!("/tss/v2/transactions/{rid}")
+        ])
+    );
+    let (_, rd) = cs.get(&format!("/tss/v2/transactions/{rid}")).await;
+    assert_eq!(
+        rd["applicationInformation"]["applications"][0]["name"],
+        "ics_credit"
     );
     assert_eq!(
-        g["orderInformation"]["amountDetails"]["refundedAmount"],
-        "0.00"
+        rd["orderInformation"]["amountDetails"]["totalAmount"],
+        "60.00"
     );
+    let vid = v["id"].as_str().expect("id");
+    assert_eq!(
+        related(&rd),
+        sorted(vec![
+            format!("/tss/v2/transactions/{cid}"),
+            format!("/tss/v2/transactions/{vid}")
+        ])
+    );
+    let (_, vd) = cs.get(&format!("/tss/v2/transactions/{vid}")).await;
+    assert_eq!(
+        vd["applicationInformation"]["applications"][0]["name"],
+        "ics_void"
+    );
+    assert_eq!(related(&vd), [format!("/tss/v2/transactions/{rid}")]);
     let (_, rev) = cs
         .post(&format!("/pts/v2/payments/{pid}/reversals"), &json!({"reversalInformation": {"amountDetails": {"totalAmount": "100.00"}, "reason": "x"}}))
         .await;
@@ -459,14 +523,26 @@ async fn capture_refund_void_and_reversal() {
         .post(&format!("/pts/v2/payments/{pid}/reversals"), &reversal)
         .await;
     assert_eq!(again["reason"], "AUTH_ALREADY_REVERSED");
-    let (_, g) = cs.get(&format!("/pts/v2/payments/{pid}")).await;
-    assert_eq!(g["status"], "REVERSED");
+    let (_, g) = cs.get(&format!("/tss/v2/transactions/{pid}")).await;
+    let rev_id = rev["id"].as_str().expect("id");
+    assert_eq!(
+        g["_links"]["relatedTransactions"],
+        json!([{"href": format!("/tss/v2/transactions/{rev_id}"), "method": "GET"}])
+    );
+    let (_, rd) = cs.get(&format!("/tss/v2/transactions/{rev_id}")).await;
+    assert_eq!(
+        rd["applicationInformation"]["applications"][0]["name"],
+        "ics_auth_reversal"
+    );
+    // Cybersource documents no read of a payment under /pts/v2.
+    let (status, _) = cs.get(&format!("/pts/v2/payments/{pid}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn unknown_payment_is_404() {
     let cs = Cybersource::new(start(test_config()).await);
-    let (status, v) = cs.get("/pts/v2/payments/7000000000000000000001").await;
+    let (status, v) = cs.get("/tss/v2/transactions/7000000000000000000001").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(v["reason"], "RESOURCE_NOT_FOUND");
 }
@@ -555,7 +631,7 @@ async fn signature_failures_are_401() {
 
     // No signature at all.
     let r = http()
-        .get(format!("http://{addr}/cybersource/pts/v2/payments/1"))
+        .get(format!("http://{addr}/cybersource/tss/v2/transactions/1"))
         .send()
         .await
         .expect("send");
@@ -569,13 +645,13 @@ async fn path_signed_with_the_mount_prefix_is_refused() {
     // Sign "/cybersource/pts/..." but send to the same URL: the provider sees "/pts/...".
     let date = httpdate::fmt_http_date(std::time::SystemTime::now());
     let lines = format!(
-        "host: {addr}\ndate: {date}\nrequest-target: get /cybersource/pts/v2/payments/1\nv-c-merchant-id: testrest"
+        "host: {addr}\ndate: {date}\nrequest-target: get /cybersource/tss/v2/transactions/1\nv-c-merchant-id: testrest"
     );
     let sig =
         payorch_sandbox::providers::cybersource::signature::sign(SECRET, &lines).expect("sign");
     let r = cs
         .http
-        .get(format!("http://{addr}/cybersource/pts/v2/payments/1"))
+        .get(format!("http://{addr}/cybersource/tss/v2/transactions/1"))
         .header("v-c-merchant-id", "testrest")
         .header("date", date)
         .header(
@@ -727,8 +803,12 @@ async fn sale_can_be_refunded_or_voided() {
         .post(&format!("/pts/v2/payments/{sid}/voids"), &json!({}))
         .await;
     assert_eq!(again["reason"], "NOT_VOIDABLE");
-    let (_, g) = cs.get(&format!("/pts/v2/payments/{sid}")).await;
-    assert_eq!(g["status"], "VOIDED");
+    let (_, g) = cs.get(&format!("/tss/v2/transactions/{sid}")).await;
+    let vid = v["id"].as_str().expect("id");
+    assert_eq!(
+        g["_links"]["relatedTransactions"],
+        json!([{"href": format!("/tss/v2/transactions/{vid}"), "method": "GET"}])
+    );
 }
 
 #[tokio::test]

@@ -121,7 +121,7 @@ async fn fault_header_status_skips_processing() {
     let addr = start(test_config()).await;
     let cs = Cybersource::new(addr);
     let r = cs
-        .request("GET", "/pts/v2/payments/1", None)
+        .request("GET", "/tss/v2/transactions/1", None)
         .header("x-sandbox-fault", "status=503")
         .send()
         .await
@@ -147,7 +147,7 @@ async fn fault_header_latency_delays() {
     let cs = Cybersource::new(addr);
     let started = Instant::now();
     let r = cs
-        .request("GET", "/pts/v2/payments/1", None)
+        .request("GET", "/tss/v2/transactions/1", None)
         .header("x-sandbox-fault", "latency=200ms")
         .send()
         .await
@@ -205,7 +205,7 @@ async fn timeout_fault_withholds_the_answer() {
     let addr = start(test_config()).await;
     let cs = Cybersource::new(addr);
     let r = cs
-        .request("GET", "/pts/v2/payments/1", None)
+        .request("GET", "/tss/v2/transactions/1", None)
         .header("x-sandbox-fault", "timeout")
         .timeout(Duration::from_millis(300))
         .send()
@@ -225,10 +225,13 @@ async fn armed_fault_hits_the_next_requests_only() {
         .expect("send");
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        cs.get("/pts/v2/payments/1").await.0,
+        cs.get("/tss/v2/transactions/1").await.0,
         StatusCode::INTERNAL_SERVER_ERROR
     );
-    assert_eq!(cs.get("/pts/v2/payments/1").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        cs.get("/tss/v2/transactions/1").await.0,
+        StatusCode::NOT_FOUND
+    );
     let bad = http()
         .put(format!("http://{addr}/_sandbox/faults"))
         .json(&json!({"fault": "explode"}))
@@ -245,7 +248,7 @@ async fn configured_default_fault_applies_to_providers_not_hooks() {
     let addr = start(config).await;
     let cs = Cybersource::new(addr);
     assert_eq!(
-        cs.get("/pts/v2/payments/1").await.0,
+        cs.get("/tss/v2/transactions/1").await.0,
         StatusCode::SERVICE_UNAVAILABLE
     );
     let r = http()

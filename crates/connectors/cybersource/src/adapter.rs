@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 use payorch_connector::capabilities::Capabilities;
+use payorch_connector::capabilities::RequestField;
 use payorch_connector::http::{Idempotence, ProviderHttp, ProviderResponse};
 use payorch_connector::model::{
     AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest, PaymentOutcome,
@@ -124,16 +125,21 @@ impl CybersourceConnector {
         read(answer, operation)
     }
 
-    pub(crate) async fn get(
+    /// A read that may find nothing: `404` (the resource is unknown, or not indexed yet) is
+    /// `None`; any other answer is read as by [`Self::post`].
+    pub(crate) async fn get_found(
         &self,
         ctx: &CallContext,
         operation: &'static str,
         path: &str,
-    ) -> Result<Response, ConnectorError> {
+    ) -> Result<Option<Response>, ConnectorError> {
         let answer = self
             .call(ctx, Idempotence::Read, operation, Method::GET, path, None)
             .await?;
-        read(answer, operation)
+        if answer.status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        read(answer, operation).map(Some)
     }
 }
 

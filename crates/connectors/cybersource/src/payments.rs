@@ -42,19 +42,9 @@ impl CybersourceConnector {
                     like,
                 )
                 .unwrap_or(like.minor_units());
-                let sale = body
-                    .processing_information
-                    .as_ref()
-                    .and_then(|p| p.capture)
-                    .unwrap_or(capture);
-                let captured = mapping::minor_units(amounts.captured_amount.as_deref(), like)
-                    .unwrap_or(if sale { authorized } else { 0 });
-                let refunded =
-                    mapping::minor_units(amounts.refunded_amount.as_deref(), like).unwrap_or(0);
-                (
-                    mapping::status_from_amounts(authorized, captured, refunded),
-                    None,
-                )
+                // A sale (`capture=true`) is captured in full by the same answer.
+                let captured = if capture { authorized } else { 0 };
+                (mapping::status_from_amounts(authorized, captured, 0), None)
             }
             "REVERSED" | "VOIDED" => (PaymentStatus::Voided, None),
             "PENDING_REVIEW" | "PENDING" => (PaymentStatus::Pending, None),
@@ -170,18 +160,7 @@ impl CybersourceConnector {
         payment: &PaymentRecord,
     ) -> Result<PaymentOutcome, ConnectorError> {
         let mut pstate = payment_state(payment)?;
-        let body = rq::ReversalRequest {
-            client_reference_information: rq::ClientReference {
-                code: payment.id.clone(),
-            },
-            reversal_information: rq::ReversalInformation {
-                amount_details: rq::AmountDetails {
-                    total_amount: payment.amount.to_decimal_string(),
-                    currency: Some(payment.amount.currency().code().to_owned()),
-                },
-                reason: "34".into(),
-            },
-        };
+        let body = reversal(payment);
         let path = format!("{PAYMENTS}/{}/reversals", pstate.authorization_id);
         let answer = self
             .post(ctx, Idempotence::Write, "reversal", &path, &body)
@@ -241,6 +220,23 @@ impl CybersourceConnector {
     }
 }
 
+/// The full reversal of `payment`'s authorization. No `reversalInformation.reason`:
+/// Cybersource's one documented value, `34`, reports suspected fraud, which a merchant's
+/// void is not.
+fn reversal(payment: &PaymentRecord) -> rq::ReversalRequest {
+    rq::ReversalRequest {
+        client_reference_information: rq::ClientReference {
+            code: payment.id.clone(),
+        },
+        reversal_information: rq::ReversalInformation {
+            amount_details: rq::AmountDetails {
+                total_amount: payment.amount.to_decimal_string(),
+                currency: Some(payment.amount.currency().code().to_owned()),
+            },
+        },
+    }
+}
+
 fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
     match state::decode::<PaymentState>(payment.connector_state.as_ref()) {
         Ok(s) => Ok(s),
@@ -272,5 +268,31 @@ fn follow_on_outcome(
         provider_status: Some(mapping::payment_status(answer)),
         provider_reference: answer.id.clone(),
         connector_state: Some(state::encode(pstate)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use payorch_connector::testing::{card, inr, new_payment, new_session};
+
+    use super::*;
+
+    #[test]
+    fn a_void_claims_no_fraud() {
+        let session = new_session(
+            "cybersource",
+            "auth_1",
+            card("5085000000000015"),
+            inr(10_000),
+        );
+        let payment = new_payment("cybersource", "pay_1", &session);
+        let body = serde_json::to_value(reversal(&payment)).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "clientReferenceInformation": {"code": "pay_1"},
+                "reversalInformation": {"amountDetails": {"totalAmount": "100.00", "currency": "INR"}},
+            })
+        );
     }
 }

@@ -2,8 +2,12 @@
 //! from the payer authentication calls Transaction Search holds for it, and a payment is
 //! read back (found by search when payorch never learnt its id).
 
+use std::collections::{HashSet, VecDeque};
+
 use payorch_connector::model::{AuthenticationOutcome, PaymentOutcome};
 use payorch_connector::{CallContext, ConnectorError};
+use payorch_core::codes::authorization_description;
+use payorch_core::money::Money;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::{AuthenticationSession, NextAction, ProviderStatus};
 use payorch_core::status::{
@@ -13,12 +17,11 @@ use payorch_core::status::{
 use crate::adapter::CybersourceConnector;
 use crate::authentication::{OTP_LENGTH, attempts_after, resend_refused};
 use crate::mapping;
-use crate::payments::PAYMENTS;
 use crate::search::{
     PA_ENROLL, PA_VALIDATE, found_reason, succeeded, summary_answer, summary_authentication, utc_ms,
 };
 use crate::state::{self, AuthFlow, AuthState, PaymentState};
-use crate::wire::response::{AuthenticationInformation, TransactionSummary};
+use crate::wire::response::{Application, AuthenticationInformation, Response, TransactionSummary};
 
 impl CybersourceConnector {
     /// Cybersource offers no read of a payer authentication, but Transaction Search
@@ -224,46 +227,232 @@ impl CybersourceConnector {
         }
     }
 
+    /// A payment read back through Transaction Details (`GET /tss/v2/transactions/{id}`,
+    /// Cybersource's documented read): the authorization, then every transaction related
+    /// to it (captures, reversal, refunds, voids, followed through their own
+    /// `relatedTransactions`, plus those payorch recorded). Only reads are made, so a
+    /// refresh never repeats a state-changing call. A transaction not found (the details
+    /// index lags) leaves the stored status.
     pub(crate) async fn lookup_payment(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
     ) -> Result<PaymentOutcome, ConnectorError> {
-        let known = state::decode::<PaymentState>(payment.connector_state.as_ref())
-            .ok()
-            .map(|s| s.authorization_id)
+        let pstate = state::decode::<PaymentState>(payment.connector_state.as_ref()).ok();
+        let known = pstate
+            .as_ref()
+            .map(|s| s.authorization_id.clone())
             .or(payment.provider_reference.clone());
         let (id, found_by_search) = match known {
             Some(id) => (id, false),
             None => match self.find_payment(ctx, payment).await? {
                 Some(id) => (id, true),
                 // Nothing found (yet: searches lag): still unknown.
-                None => {
-                    return Ok(PaymentOutcome {
-                        status: payment.status,
-                        amount: None,
-                        approval_code: None,
-                        network_transaction_id: None,
-                        failure_reason: None,
-                        provider_status: None,
-                        provider_reference: None,
-                        connector_state: None,
-                    });
-                }
+                None => return Ok(unchanged(payment)),
             },
         };
-        let answer = self
-            .get(ctx, "get_payment", &format!("{PAYMENTS}/{id}"))
-            .await?;
-        let mut outcome = self.payment_outcome(&answer, payment.amount, false);
+        let Some(root) = self.details(ctx, &id).await? else {
+            return Ok(unchanged(payment));
+        };
+        let mut queue: VecDeque<String> = root.related_ids().into();
+        if let Some(s) = &pstate {
+            queue.extend(s.captures.iter().map(|c| c.id.clone()));
+            queue.extend(s.refund_ids.iter().cloned());
+            queue.extend(s.reversal_id.iter().cloned());
+        }
+        let mut seen = HashSet::from([id.clone()]);
+        let mut related = Vec::new();
+        while let Some(next) = queue.pop_front() {
+            if related.len() >= MAX_RELATED {
+                break;
+            }
+            if !seen.insert(next.clone()) {
+                continue;
+            }
+            let Some(found) = self.details(ctx, &next).await? else {
+                return Ok(unchanged(payment));
+            };
+            queue.extend(found.related_ids());
+            related.push(Related {
+                id: next,
+                details: found,
+            });
+        }
+        let mut outcome = details_outcome(&id, &root, &related, payment);
+        outcome.provider_reference = Some(id.clone());
         if found_by_search {
             outcome.connector_state = Some(state::encode(&PaymentState {
                 authorization_id: id,
-                sale: outcome.status == PaymentStatus::Captured,
+                sale: ran(&root, BILL),
                 ..PaymentState::default()
             }));
         }
         Ok(outcome)
+    }
+
+    async fn details(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+    ) -> Result<Option<Response>, ConnectorError> {
+        self.get_found(ctx, "transaction_details", &format!("{DETAILS}/{id}"))
+            .await
+    }
+}
+
+/// Transaction Details, Cybersource's documented read of a transaction.
+const DETAILS: &str = "/tss/v2/transactions";
+/// How many related transactions one refresh reads at most.
+const MAX_RELATED: usize = 64;
+/// Transaction Details' names of the payment services.
+const AUTH: &str = "ics_auth";
+const BILL: &str = "ics_bill";
+const REVERSAL: &str = "ics_auth_reversal";
+const CREDIT: &str = "ics_credit";
+const VOID: &str = "ics_void";
+
+/// A transaction related to the authorization, with its details.
+struct Related {
+    id: String,
+    details: Response,
+}
+
+/// Whether `details` ran `service` successfully (`rCode` 1; else `reasonCode` 100).
+fn ran(details: &Response, service: &str) -> bool {
+    details
+        .application(service)
+        .is_some_and(|a| match a.r_code.as_deref() {
+            Some(code) => code == "1",
+            None => a.reason_code.as_deref() == Some("100"),
+        })
+}
+
+/// The transactions a void voided: the ones it relates to. (A void's
+/// `relatedTransactions` name what it acted on; kept in this one place.)
+fn voided_by(void: &Related) -> Vec<String> {
+    void.details.related_ids()
+}
+
+/// `orderInformation.amountDetails.totalAmount` of a transaction, in minor units.
+fn total(details: &Response, like: Money) -> Option<i64> {
+    let amounts = details
+        .order_information
+        .as_ref()?
+        .amount_details
+        .as_ref()?;
+    mapping::minor_units(amounts.total_amount.as_deref(), like)
+}
+
+/// Where a payment stands from the details of its authorization (`root`, id `root_id`)
+/// and of the transactions related to it.
+fn details_outcome(
+    root_id: &str,
+    root: &Response,
+    related: &[Related],
+    payment: &PaymentRecord,
+) -> PaymentOutcome {
+    let like = payment.amount;
+    let processor = root.processor_information.clone().unwrap_or_default();
+    let Some(auth) = root.application(AUTH) else {
+        // Not an authorization (or not processed yet): nothing to conclude.
+        return unchanged(payment);
+    };
+    let provider_status = details_status(root, auth);
+    let (status, failure_reason) = if ran(root, AUTH) {
+        let voided: HashSet<String> = related
+            .iter()
+            .filter(|r| ran(&r.details, VOID))
+            .flat_map(voided_by)
+            .collect();
+        let reversed = related.iter().any(|r| ran(&r.details, REVERSAL));
+        let amounts = root
+            .order_information
+            .as_ref()
+            .and_then(|o| o.amount_details.clone())
+            .unwrap_or_default();
+        let authorized = mapping::minor_units(
+            amounts
+                .authorized_amount
+                .as_deref()
+                .or(amounts.total_amount.as_deref()),
+            like,
+        )
+        .unwrap_or(like.minor_units());
+        let sum = |service: &str| -> i64 {
+            related
+                .iter()
+                .filter(|r| ran(&r.details, service) && !voided.contains(&r.id))
+                .filter_map(|r| total(&r.details, like))
+                .sum()
+        };
+        if reversed || voided.contains(root_id) {
+            (PaymentStatus::Voided, None)
+        } else {
+            let sale = if ran(root, BILL) { authorized } else { 0 };
+            let captured = sale + sum(BILL);
+            (
+                mapping::status_from_amounts(authorized, captured, sum(CREDIT)),
+                None,
+            )
+        }
+    } else {
+        mapping::decline(root)
+    };
+    PaymentOutcome {
+        status,
+        amount: None,
+        approval_code: processor.approval_code,
+        network_transaction_id: processor.network_transaction_id,
+        failure_reason,
+        provider_status: Some(provider_status),
+        provider_reference: Some(root_id.to_owned()),
+        connector_state: None,
+    }
+}
+
+/// The provider status of an authorization's details: the processor's response code (else
+/// the service's reasonCode), its description, and the service's `rFlag`.
+fn details_status(root: &Response, auth: &Application) -> ProviderStatus {
+    let response_code = root
+        .processor_information
+        .as_ref()
+        .and_then(|p| p.response_code.clone());
+    let error = root.error_information.as_ref();
+    let raw_status = root
+        .status
+        .clone()
+        .or_else(|| auth.r_flag.clone())
+        .unwrap_or_default();
+    ProviderStatus {
+        code: response_code
+            .clone()
+            .or_else(|| auth.reason_code.clone())
+            .unwrap_or_else(|| raw_status.clone()),
+        message: error
+            .and_then(|e| e.message.clone())
+            .or_else(|| {
+                response_code
+                    .as_deref()
+                    .and_then(authorization_description)
+                    .map(str::to_owned)
+            })
+            .or_else(|| auth.r_message.clone())
+            .unwrap_or_else(|| raw_status.clone()),
+        raw_status,
+    }
+}
+
+/// The payment as stored (nothing found to conclude from).
+fn unchanged(payment: &PaymentRecord) -> PaymentOutcome {
+    PaymentOutcome {
+        status: payment.status,
+        amount: None,
+        approval_code: None,
+        network_transaction_id: None,
+        failure_reason: None,
+        provider_status: None,
+        provider_reference: None,
+        connector_state: None,
     }
 }
 
@@ -292,5 +481,118 @@ fn awaiting(state: &AuthState) -> AuthenticationOutcome {
             outcome.recommendation = Some(Recommendation::RetryOtp);
             outcome
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use payorch_connector::testing::{card, inr, new_payment, new_session};
+
+    use super::*;
+
+    fn details(json: &str) -> Response {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn related(id: &str, json: &str) -> Related {
+        Related {
+            id: id.into(),
+            details: details(json),
+        }
+    }
+
+    fn payment() -> PaymentRecord {
+        let session = new_session(
+            "cybersource",
+            "auth_1",
+            card("5085000000000015"),
+            inr(10_000),
+        );
+        let mut p = new_payment("cybersource", "pay_1", &session);
+        p.status = PaymentStatus::Unknown;
+        p
+    }
+
+    /// Transaction Details as the SDK model documents them: no running totals, no
+    /// `processingInformation.capture`.
+    const SALE: &str = r#"{"id":"1","rootId":"1","submitTimeUTC":"2026-01-01T00:00:00Z","applicationInformation":{"reasonCode":"100","rCode":"1","rFlag":"SOK","applications":[{"name":"ics_auth","reasonCode":"100","rCode":"1","rFlag":"SOK"},{"name":"ics_bill","reasonCode":"100","rCode":"1","rFlag":"SOK"}]},"orderInformation":{"amountDetails":{"totalAmount":"100.00","authorizedAmount":"100.00","currency":"INR"}},"processorInformation":{"approvalCode":"831000","responseCode":"00"},"_links":{"self":{"href":"/tss/v2/transactions/1","method":"GET"},"relatedTransactions":[{"href":"/tss/v2/transactions/2","method":"GET"}]}}"#;
+    const AUTH: &str = r#"{"id":"1","rootId":"1","applicationInformation":{"applications":[{"name":"ics_auth","reasonCode":"100","rCode":"1","rFlag":"SOK"}]},"orderInformation":{"amountDetails":{"totalAmount":"100.00","authorizedAmount":"100.00","currency":"INR"}},"processorInformation":{"responseCode":"00"}}"#;
+    const REFUND_60: &str = r#"{"id":"2","rootId":"1","applicationInformation":{"applications":[{"name":"ics_credit","reasonCode":"100","rCode":"1","rFlag":"SOK"}]},"orderInformation":{"amountDetails":{"totalAmount":"60.00","currency":"INR"}}}"#;
+    const REFUND_40: &str = r#"{"id":"3","rootId":"1","applicationInformation":{"applications":[{"name":"ics_credit","reasonCode":"100","rCode":"1","rFlag":"SOK"}]},"orderInformation":{"amountDetails":{"totalAmount":"40.00","currency":"INR"}}}"#;
+    const CAPTURE_30: &str = r#"{"id":"4","rootId":"1","applicationInformation":{"applications":[{"name":"ics_bill","reasonCode":"100","rCode":"1","rFlag":"SOK"}]},"orderInformation":{"amountDetails":{"totalAmount":"30.00","currency":"INR"}}}"#;
+
+    #[test]
+    fn a_refunded_sale_reads_as_refunded_from_documented_fields() {
+        let root = details(SALE);
+        let p = payment();
+        let o = details_outcome("1", &root, &[], &p);
+        assert_eq!(o.status, PaymentStatus::Captured);
+        assert_eq!(o.approval_code.as_deref(), Some("831000"));
+        assert_eq!(o.provider_status.unwrap().code, "00");
+        let o = details_outcome("1", &root, &[related("2", REFUND_60)], &p);
+        assert_eq!(o.status, PaymentStatus::PartiallyRefunded);
+        let both = [related("2", REFUND_60), related("3", REFUND_40)];
+        let o = details_outcome("1", &root, &both, &p);
+        assert_eq!(o.status, PaymentStatus::Refunded);
+    }
+
+    #[test]
+    fn captures_reversals_and_voids_come_from_related_transactions() {
+        let root = details(AUTH);
+        let p = payment();
+        assert_eq!(
+            details_outcome("1", &root, &[], &p).status,
+            PaymentStatus::Authorized
+        );
+        let capture = related("4", CAPTURE_30);
+        assert_eq!(
+            details_outcome("1", &root, std::slice::from_ref(&capture), &p).status,
+            PaymentStatus::PartiallyCaptured
+        );
+        let void = related(
+            "5",
+            r#"{"id":"5","applicationInformation":{"applications":[{"name":"ics_void","reasonCode":"100","rCode":"1"}]},"_links":{"relatedTransactions":[{"href":"/tss/v2/transactions/4"}]}}"#,
+        );
+        assert_eq!(
+            details_outcome("1", &root, &[capture, void], &p).status,
+            PaymentStatus::Authorized,
+            "a voided capture captured nothing"
+        );
+        let reversal = related(
+            "6",
+            r#"{"id":"6","applicationInformation":{"applications":[{"name":"ics_auth_reversal","reasonCode":"100","rCode":"1"}]}}"#,
+        );
+        assert_eq!(
+            details_outcome("1", &root, &[reversal], &p).status,
+            PaymentStatus::Voided
+        );
+        let failed_reversal = related(
+            "7",
+            r#"{"id":"7","applicationInformation":{"applications":[{"name":"ics_auth_reversal","reasonCode":"233","rCode":"0"}]}}"#,
+        );
+        assert_eq!(
+            details_outcome("1", &root, &[failed_reversal], &p).status,
+            PaymentStatus::Authorized
+        );
+    }
+
+    #[test]
+    fn a_declined_authorization_maps_its_reason() {
+        let root = details(
+            r#"{"id":"1","applicationInformation":{"applications":[{"name":"ics_auth","reasonCode":"204","rCode":"0","rFlag":"DCARDREFUSED"}]},"processorInformation":{"responseCode":"51"},"errorInformation":{"reason":"INSUFFICIENT_FUND","message":"Decline - Insufficient funds in the account."}}"#,
+        );
+        let o = details_outcome("1", &root, &[], &payment());
+        assert_eq!(o.status, PaymentStatus::Declined);
+        assert_eq!(o.failure_reason, Some(FailureReason::InsufficientFunds));
+        let status = o.provider_status.unwrap();
+        assert_eq!(status.code, "51");
+        assert_eq!(status.raw_status, "DCARDREFUSED");
+    }
+
+    #[test]
+    fn details_without_an_authorization_change_nothing() {
+        let root = details(r#"{"id":"1"}"#);
+        let p = payment();
+        assert_eq!(details_outcome("1", &root, &[], &p).status, p.status);
     }
 }

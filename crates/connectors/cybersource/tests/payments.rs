@@ -259,7 +259,7 @@ async fn server_errors_are_unknown_for_writes_and_retried_for_reads() {
     let synced = env.cs.sync_payment(&ctx(), &p).await.unwrap();
     assert_eq!(synced.status, PaymentStatus::Authorized);
     assert_eq!(
-        env.calls("get_payment").await,
+        env.calls("transaction_details").await,
         1,
         "the 503 was not processed, the retry was"
     );
@@ -273,4 +273,32 @@ async fn malformed_answer_to_a_read_is_an_error_not_a_panic() {
     env.arm_fault("malformed", 1).await;
     let err = env.cs.sync_payment(&ctx(), &p).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
+}
+
+/// A refund whose answer was lost is not in payorch's state: Transaction Details finds it
+/// among the authorization's related transactions (reads only, the refund is not repeated).
+#[tokio::test]
+async fn refund_timeout_then_sync_finds_it_through_transaction_details() {
+    let env = env().await;
+    let session = env.authenticated("auth_t4", SEAMLESS, inr(10_000)).await;
+    let p = authorize(&env, &session, "pay_t4", true).await.unwrap();
+    let o = env
+        .cs
+        .refund(&ctx(), &p, inr(4_000), "ref_t4a")
+        .await
+        .unwrap();
+    let p = apply_payment(&p, o, Some("refund"));
+    env.arm_fault("timeout", 1).await;
+    let err = env
+        .cs
+        .refund(&ctx(), &p, inr(6_000), "ref_t4b")
+        .await
+        .unwrap_err();
+    assert!(err.outcome_unknown(), "{err:?}");
+    let mut unknown = p.clone();
+    unknown.status = PaymentStatus::Unknown;
+    let synced = env.cs.sync_payment(&ctx(), &unknown).await.unwrap();
+    assert_eq!(synced.status, PaymentStatus::Refunded, "{synced:?}");
+    assert_eq!(env.calls("refund").await, 2);
+    assert_eq!(env.calls("transaction_details").await, 3);
 }

@@ -160,7 +160,6 @@ pub struct AmountRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ReversalInformation {
     pub amount_details: AmountDetails,
-    pub reason: String,
 }
 
 /// `POST /pts/v2/payments/{id}/reversals`.

@@ -15,27 +15,23 @@ fn flex<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     })
 }
 
-/// A boolean, or `"true"`/`"false"`.
-fn flex_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::Bool(b)) => Some(b),
-        Some(Value::String(s)) => s.parse().ok(),
-        _ => None,
-    })
-}
-
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Response {
     pub id: Option<String>,
     pub status: Option<String>,
+    /// Transaction Details spells it `submitTimeUTC`.
+    #[serde(alias = "submitTimeUTC")]
     pub submit_time_utc: Option<String>,
     pub error_information: Option<ErrorInformation>,
     pub consumer_authentication_information: Option<AuthenticationInformation>,
     pub processor_information: Option<ProcessorInformation>,
     pub order_information: Option<OrderInformation>,
-    pub processing_information: Option<ProcessingInformation>,
     pub installment_information: Option<InstallmentInformation>,
+    /// Transaction Details: the series' first transaction (the authorization).
+    pub root_id: Option<String>,
+    /// Transaction Details: the services the transaction ran, with their results.
+    pub application_information: Option<ApplicationInformation>,
     /// Error answers (400 `INVALID_REQUEST`, 404 `NOT_FOUND`).
     pub reason: Option<String>,
     pub message: Option<String>,
@@ -44,6 +40,50 @@ pub struct Response {
     pub response: Option<Rmsg>,
     #[serde(rename = "_embedded")]
     pub embedded: Option<Embedded>,
+    #[serde(rename = "_links")]
+    pub links: Option<Links>,
+}
+
+impl Response {
+    /// Transaction Details: the first application (service) named `name`.
+    pub fn application(&self, name: &str) -> Option<&Application> {
+        self.application_information
+            .as_ref()?
+            .applications
+            .iter()
+            .find(|a| a.name.as_deref() == Some(name))
+    }
+
+    /// Transaction Details: the ids of `_links.relatedTransactions` (each link's `href`
+    /// ends in `/tss/v2/transactions/{id}`, absolute or not).
+    pub fn related_ids(&self) -> Vec<String> {
+        self.links
+            .iter()
+            .flat_map(|l| l.related_transactions.iter())
+            .filter_map(|l| l.href.as_deref())
+            .filter_map(|href| {
+                let path = href.split(['?', '#']).next()?;
+                let (_, id) = path.rsplit_once("/transactions/")?;
+                (!id.is_empty() && !id.contains('/')).then(|| id.to_owned())
+            })
+            .collect()
+    }
+}
+
+/// `_links` (Transaction Details: `self` and `relatedTransactions`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Links {
+    #[serde(rename = "self")]
+    pub self_link: Option<Link>,
+    pub related_transactions: Vec<Link>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Link {
+    pub href: Option<String>,
+    pub method: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -128,18 +168,7 @@ pub struct AmountDetails {
     pub total_amount: Option<String>,
     #[serde(deserialize_with = "flex")]
     pub authorized_amount: Option<String>,
-    #[serde(deserialize_with = "flex")]
-    pub captured_amount: Option<String>,
-    #[serde(deserialize_with = "flex")]
-    pub refunded_amount: Option<String>,
     pub currency: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ProcessingInformation {
-    #[serde(deserialize_with = "flex_bool")]
-    pub capture: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -230,13 +259,25 @@ mod tests {
 
     #[test]
     fn numbers_are_read_as_strings() {
-        let body = r#"{"consumerAuthenticationInformation":{"validityPeriod":5,"authenticationType":20,"authenticationResult":0},"processingInformation":{"capture":"true"}}"#;
+        let body = r#"{"consumerAuthenticationInformation":{"validityPeriod":5,"authenticationType":20,"authenticationResult":0}}"#;
         let r: Response = serde_json::from_str(body).unwrap();
         let cai = r.consumer_authentication_information.unwrap();
         assert_eq!(cai.validity_period.as_deref(), Some("5"));
         assert_eq!(cai.authentication_type.as_deref(), Some("20"));
         assert_eq!(cai.authentication_result.as_deref(), Some("0"));
-        assert_eq!(r.processing_information.unwrap().capture, Some(true));
+    }
+
+    #[test]
+    fn reads_transaction_details_links() {
+        let body = r#"{"id":"1","rootId":"1","submitTimeUTC":"2023-01-29T04:24:18Z","applicationInformation":{"reasonCode":100,"applications":[{"name":"ics_auth","reasonCode":"100","rCode":"1","rFlag":"SOK","returnCode":1010000}]},"_links":{"self":{"href":"https://apitest.cybersource.com/tss/v2/transactions/1","method":"GET"},"relatedTransactions":[{"href":"https://apitest.cybersource.com/tss/v2/transactions/2","method":"GET"},{"href":"/tss/v2/transactions/3","method":"GET"},{"method":"GET"}]}}"#;
+        let r: Response = serde_json::from_str(body).unwrap();
+        assert_eq!(r.submit_time_utc.as_deref(), Some("2023-01-29T04:24:18Z"));
+        assert_eq!(r.root_id.as_deref(), Some("1"));
+        assert_eq!(
+            r.application("ics_auth").unwrap().r_code.as_deref(),
+            Some("1")
+        );
+        assert_eq!(r.related_ids(), ["2", "3"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! fields (the SDK's `partner.developerId`, ...) are accepted.
 
 pub mod agreements;
+pub mod details;
 pub mod enrollment;
 pub mod errors;
 pub mod pares;
@@ -49,17 +50,15 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
             post(validation::validate),
         )
         .route("/pts/v2/payments", post(payments::authorize))
-        .route("/pts/v2/payments/{id}", get(payments::get_transaction))
         .route("/pts/v2/payments/{id}/captures", post(payments::capture))
         .route("/pts/v2/payments/{id}/reversals", post(payments::reverse))
         .route("/pts/v2/payments/{id}/refunds", post(payments::refund))
         .route("/pts/v2/payments/{id}/voids", post(payments::void))
-        .route("/pts/v2/captures/{id}", get(payments::get_transaction))
         .route("/pts/v2/captures/{id}/refunds", post(payments::refund))
         .route("/pts/v2/captures/{id}/voids", post(payments::void))
-        .route("/pts/v2/refunds/{id}", get(payments::get_transaction))
         .route("/pts/v2/refunds/{id}/voids", post(payments::void))
         .route("/tss/v2/searches", post(search::create))
+        .route("/tss/v2/transactions/{id}", get(details::get))
         .route("/pts/v2/billing-agreements", post(agreements::register))
         .route(
             "/pts/v2/billing-agreements/{id}",

@@ -1,5 +1,6 @@
 //! `/pts/v2/payments` and its follow-ons: authorization (with `capture=true` a sale),
-//! captures, reversals, refunds, voids and retrieval.
+//! captures, reversals, refunds and voids (read back through `details`: Cybersource
+//! documents no GET of these resources).
 //!
 //! RuPay rules enforced: `processingInformation.commerceIndicator` must be `rpy` (400
 //! otherwise), and the authorization must present a successful authentication (CAVV/XID,
@@ -10,7 +11,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::store::{Kind, Transaction, lock};
@@ -165,6 +166,7 @@ pub async fn authorize(
             root: id.clone(),
             parent: None,
             card_number: number,
+            sale: capture,
             captured: if capture && approved { total } else { 0 },
             refunded: 0,
             reversed: false,
@@ -297,6 +299,7 @@ fn follow_on(
         root: root.root.clone(),
         parent: Some(parent.into()),
         card_number: root.card_number.clone(),
+        sale: false,
         captured: 0,
         refunded: 0,
         reversed: false,
@@ -470,24 +473,4 @@ pub async fn void(
     );
     table.insert(id, txn);
     Ok(created(view))
-}
-
-pub async fn get_transaction(
-    State(sandbox): State<Arc<Sandbox>>,
-    Path(id): Path<String>,
-) -> Response {
-    sandbox.calls.record(CONNECTOR, "get_payment");
-    match lock(&sandbox.cybersource.transactions).get(&id) {
-        Some(t) => {
-            let mut view = t.view.clone();
-            if t.kind == Kind::Authorization && t.status != "DECLINED" {
-                view["orderInformation"]["amountDetails"]["capturedAmount"] =
-                    json!(format_amount(t.captured));
-                view["orderInformation"]["amountDetails"]["refundedAmount"] =
-                    json!(format_amount(t.refunded));
-            }
-            axum::Json(view).into_response()
-        }
-        None => CsError::NotFound.into_response(),
-    }
 }

@@ -195,7 +195,9 @@ fn decline_codes(t: &Transaction) -> (&'static str, &'static str) {
 }
 
 /// The services a transaction ran and, for the summary, its overall result.
-fn applications(t: &Transaction) -> (Vec<Value>, (&'static str, &'static str, &'static str)) {
+pub(crate) fn applications(
+    t: &Transaction,
+) -> (Vec<Value>, (&'static str, &'static str, &'static str)) {
     const OK: (&str, &str, &str) = ("100", "1", "SOK");
     let ok = |name: &str| application(name, OK.0, OK.1, OK.2);
     match t.kind {
@@ -207,9 +209,8 @@ fn applications(t: &Transaction) -> (Vec<Value>, (&'static str, &'static str, &'
             )
         }
         Kind::Authorization => {
-            let sale = t.view["processingInformation"]["capture"] == true;
             let mut apps = vec![ok("ics_auth")];
-            if sale {
+            if t.sale {
                 apps.push(ok("ics_bill"));
             }
             (apps, OK)

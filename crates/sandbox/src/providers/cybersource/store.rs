@@ -98,6 +98,8 @@ pub struct Transaction {
     /// The transaction this one acts on (capture → authorization, refund → capture ...).
     pub parent: Option<String>,
     pub card_number: String,
+    /// An authorization made with `processingInformation.capture=true` (a sale).
+    pub sale: bool,
     /// Totals kept on the authorization.
     pub captured: i64,
     pub refunded: i64,
