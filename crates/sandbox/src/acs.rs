@@ -44,6 +44,9 @@ pub struct AcsChallenge {
     pub return_url_field: Option<&'static str>,
     /// Form fields the merchant posted to the ACS.
     pub posted: HashMap<String, String>,
+    /// Fields the merchant's POST must carry with these values (Cybersource: `MD` = the
+    /// xid, seed 004); a POST without them is refused with ACCU600 (invalid data).
+    pub expects: Vec<(&'static str, String)>,
     pub return_fields: ReturnFields,
 }
 
@@ -109,9 +112,22 @@ async fn open(
         )
             .into_response();
     };
-    for (k, v) in form_pairs(&body) {
-        challenge.posted.insert(k, v);
+    let posted: HashMap<String, String> = form_pairs(&body).collect();
+    if let Some((field, _)) = challenge
+        .expects
+        .iter()
+        .find(|(field, value)| posted.get(*field).map(|v| v.trim()) != Some(value.as_str()))
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(page(
+                "Invalid request",
+                &format!("<p>ACCU600: invalid data ({}).</p>", escape(field)),
+            )),
+        )
+            .into_response();
     }
+    challenge.posted.extend(posted);
     if let Some(field) = challenge.return_url_field
         && let Some(url) = challenge.posted.get(field)
     {

@@ -222,6 +222,27 @@ async fn acs_submit(acs: &str, form: &[(&str, &str)]) -> Value {
     read(r).await.1
 }
 
+/// Seed 004's form posts the xid as MD: any other MD, or none, is refused (ACCU600).
+#[tokio::test]
+async fn the_acs_wants_the_xid_as_md() {
+    let addr = start(test_config()).await;
+    let cs = Cybersource::new(addr);
+    let (_, e) = cs.enroll(REDIRECT).await;
+    let cai = &e["consumerAuthenticationInformation"];
+    let acs = cai["acsUrl"].as_str().expect("acsUrl").to_owned();
+    let pareq = cai["pareq"].as_str().expect("pareq");
+    for md in [Some("auth_payorch_1"), None] {
+        let mut form = vec![
+            ("PaReq", pareq),
+            ("TermUrl", "https://merchant.example/return"),
+        ];
+        form.extend(md.map(|md| ("MD", md)));
+        let page = http().post(&acs).form(&form).send().await.expect("acs");
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST, "{md:?}");
+        assert!(page.text().await.expect("html").contains("ACCU600"));
+    }
+}
+
 #[tokio::test]
 async fn redirect_flow_through_the_acs_page() {
     let addr = start(test_config()).await;
@@ -1300,7 +1321,7 @@ async fn transaction_search_reports_payer_authentication() {
         .form(&[
             ("PaReq", pareq.as_str()),
             ("TermUrl", "https://merchant.example/return"),
-            ("MD", "auth_pa4"),
+            ("MD", xid.as_str()),
         ])
         .send()
         .await

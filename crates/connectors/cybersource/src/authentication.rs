@@ -181,7 +181,8 @@ impl CybersourceConnector {
                     let form_fields = BTreeMap::from([
                         ("PaReq".to_owned(), pareq),
                         ("TermUrl".to_owned(), request.return_url.to_owned()),
-                        ("MD".to_owned(), request.authentication_id.to_owned()),
+                        // Seed 004: the merchant data posted to the ACS is the xid.
+                        ("MD".to_owned(), xid.clone()),
                     ]);
                     let html = redirect_html(&acs_url, &form_fields);
                     let mut outcome =
@@ -315,12 +316,14 @@ impl CybersourceConnector {
             AuthFlow::Redirect,
             "redirect completion needs a redirect authentication",
         )?;
+        // The callback path names the authentication; the MD the ACS echoes (the xid
+        // payorch posted) must at least not name another one.
         if let Some(md) = param(params, &["MD"])
-            && md.trim() != session.id
+            && state.xid.as_deref().is_some_and(|xid| md.trim() != xid)
         {
             return Err(rejected(
                 "MD_MISMATCH",
-                "the returned MD does not name this authentication",
+                "the returned MD is not this authentication's xid",
                 Some("params.MD"),
             ));
         }

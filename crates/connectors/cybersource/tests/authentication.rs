@@ -242,13 +242,17 @@ async fn redirect_through_the_sandbox_acs() {
         panic!()
     };
     assert_eq!(form_fields["TermUrl"], RETURN_URL);
-    assert_eq!(form_fields["MD"], "auth_r1");
+    // Seed 004: MD is the xid (which is also the authentication's provider reference).
+    assert_eq!(
+        Some(form_fields["MD"].as_str()),
+        session.provider_reference.as_deref()
+    );
     assert!(!form_fields["PaReq"].is_empty());
     let code = env
         .otp(session.provider_reference.as_deref().unwrap())
         .await;
     let mut params: RedirectParams = env.through_acs(&session, &[("otp", &code)]).await;
-    assert_eq!(params["MD"], "auth_r1");
+    assert_eq!(params["MD"], form_fields["MD"]);
     // Line breaks a form may add to PaRes are removed before validation.
     let pares = params["PaRes"].clone();
     let (a, b) = pares.split_at(pares.len() / 2);

@@ -187,6 +187,8 @@ fn enrollment_answer(
                 return_url: None,
                 return_url_field: Some("TermUrl"),
                 posted: Default::default(),
+                // Seed 004: the merchant posts the xid as MD.
+                expects: vec![("MD", xid.clone())],
                 return_fields: pares::return_fields,
             });
             let acs = acs_url(&base_url(sandbox, headers), CONNECTOR, &xid);

@@ -36,7 +36,8 @@ pub fn decode(secret: &[u8], pares: &str) -> Option<String> {
     (mac(secret, reference) == tag).then(|| reference.to_owned())
 }
 
-/// Cybersource's return to TermUrl: `PaRes` and the merchant's `MD`.
+/// Cybersource's return to TermUrl: `PaRes` and the `MD` the merchant posted (the xid,
+/// which the ACS checked on the way in).
 pub fn return_fields(
     sandbox: &Sandbox,
     challenge: &AcsChallenge,
@@ -45,7 +46,7 @@ pub fn return_fields(
     let md = challenge
         .posted
         .get("MD")
-        .cloned()
+        .map(|md| md.trim().to_owned())
         .unwrap_or_else(|| challenge.reference.clone());
     vec![
         (

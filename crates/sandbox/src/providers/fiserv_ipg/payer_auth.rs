@@ -121,6 +121,7 @@ pub fn create(
                 return_url: Some(term_url.clone()),
                 return_url_field: None,
                 posted: Default::default(),
+                expects: Vec::new(),
                 return_fields,
             });
             let acs = acs_url(&sandbox.public_url(headers), CONNECTOR, &id);

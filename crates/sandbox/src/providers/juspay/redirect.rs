@@ -37,6 +37,7 @@ pub fn challenge(txn_uuid: &str, return_url: Option<String>) -> AcsChallenge {
         return_url,
         return_url_field: None,
         posted: Default::default(),
+        expects: Vec::new(),
         return_fields,
     }
 }

@@ -216,6 +216,7 @@ pub fn authenticate_payer(ctx: &Ctx<'_>, body: &Value) -> Result<Value, MpgsErro
                         return_url: Some(callback_url.clone()),
                         return_url_field: Some("AccuReturnURL"),
                         posted: Default::default(),
+                        expects: Vec::new(),
                         return_fields: callback::acs_return_fields,
                     });
                     auth.session = Some(fields.session.clone());
