@@ -334,3 +334,109 @@ async fn payment_state_is_checked_before_the_amount() {
     assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
     assert_eq!(reason(&refused), "PAYMENT_STATE");
 }
+
+fn profile(connector: &'static str) -> Profile {
+    Profile {
+        connector,
+        start_op: "",
+        validate_op: "",
+        authorize_op: "",
+        reports_otp_expiry: true,
+    }
+}
+
+/// The README's browser (IP address and user agent only) on each connector: whatever the
+/// connector's provider needs beyond it is named in one BadRequest, before anything is
+/// recorded or sent (sandbox call counts stay zero).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_required_fields_are_named_before_any_call() {
+    let cases: [(&'static str, &[&str]); 4] = [
+        (
+            "cybersource",
+            &["browser.accept_header", "payment_method.card.cvv"],
+        ),
+        ("fiserv-ipg", &["browser.accept_header", "browser.language"]),
+        ("mpgs", &["browser.accept_header", "browser.ip_address"]),
+        ("juspay", &["payment_method.card.cvv"]),
+    ];
+    for (connector, expected) in cases {
+        let stack = Stack::start(&profile(connector)).await;
+        let mut request = flows::start_request(flows::SEAMLESS, FlowPreference::Seamless);
+        let browser = request.browser.as_mut().unwrap();
+        browser.accept_header.clear();
+        browser.language.clear();
+        if connector == "mpgs" {
+            browser.ip_address = "2001:db8::7".into();
+        }
+        if let Some(api::payment_method::Method::Card(card)) = request
+            .payment_method
+            .as_mut()
+            .and_then(|m| m.method.as_mut())
+        {
+            card.cvv.clear();
+        }
+        let refused = stack
+            .auth()
+            .await
+            .start_authentication(request)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.code(),
+            Code::InvalidArgument,
+            "{connector}: {refused:?}"
+        );
+        let mut named = support::violated_fields(&refused);
+        named.sort();
+        let mut expected: Vec<String> = expected.iter().map(|f| (*f).to_owned()).collect();
+        expected.sort();
+        assert_eq!(named, expected, "{connector}");
+        assert_eq!(stack.total_calls().await, 0, "{connector}: nothing sent");
+    }
+}
+
+/// A card this route cannot authenticate (a Visa card on RuPay-only connectors) is a normal
+/// FAILED answer with AUTHENTICATION_NOT_AVAILABLE, without any provider order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_the_route_cannot_authenticate_creates_no_provider_order() {
+    let stack = Stack::start(&profile("mpgs")).await;
+    let mut auth = stack.auth().await;
+    let request = flows::start_request("4111111111111111", FlowPreference::Seamless);
+    let failed = auth
+        .start_authentication(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(failed.status(), AS::Failed, "{failed:?}");
+    assert_eq!(
+        failed.failure_reason(),
+        api::FailureReason::AuthenticationNotAvailable
+    );
+    assert_eq!(failed.recommendation(), api::Recommendation::DoNotProceed);
+    assert_eq!(stack.total_calls().await, 0, "no provider order");
+    let read = flows::eventually_status(&mut auth, &failed.id).await;
+    assert_eq!(read, failed);
+}
+
+/// A connector payorch does not know is INVALID_ARGUMENT and one the merchant has not
+/// enabled is FAILED_PRECONDITION; both messages list the merchant's connectors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_connector_lists_the_merchants_connectors() {
+    let stack = Stack::start(&CYBERSOURCE).await;
+    let mut auth = stack.auth().await;
+    for (pinned, code) in [
+        ("stripe", Code::InvalidArgument),
+        ("mpgs", Code::FailedPrecondition),
+    ] {
+        let mut request = flows::start_request(flows::SEAMLESS, FlowPreference::Seamless);
+        request.connector = pinned.into();
+        let refused = auth.start_authentication(request).await.unwrap_err();
+        assert_eq!(refused.code(), code, "{pinned}: {refused:?}");
+        let text = format!(
+            "{} {:?}",
+            refused.message(),
+            refused.get_error_details().bad_request()
+        );
+        assert!(text.contains("cybersource"), "{pinned}: {text}");
+    }
+}

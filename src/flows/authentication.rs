@@ -218,6 +218,7 @@ impl Flows {
         }
         let id = new_resource_id(AUTHENTICATION_ID_PREFIX);
         let now = now_ms();
+        let authenticates = connector.capabilities().authenticates(&input.card);
         let pending = AuthenticationSession {
             id: id.clone(),
             merchant_id: input.merchant_id,
@@ -246,6 +247,21 @@ impl Flows {
             version: 0,
             card: Some(input.card),
         };
+        if !authenticates {
+            // Known without asking: no provider order is created for a card this route
+            // cannot authenticate. The answer is a normal FAILED authentication.
+            let mut refused = pending;
+            refused.status = AuthenticationStatus::Failed;
+            refused.failure_reason = Some(FailureReason::AuthenticationNotAvailable);
+            refused.recommendation = Some(Recommendation::DoNotProceed);
+            refused.card = None;
+            let stored = self
+                .store
+                .create(refused)
+                .await
+                .map_err(|e| from_store(&e))?;
+            return Ok(resources::authentication(&stored));
+        }
         // Written before the provider is called: a crash mid-call leaves a findable record.
         let pending = self
             .store

@@ -36,10 +36,16 @@ impl Authentications {
                 .map(|m| m.connectors.clone())
                 .unwrap_or_default(),
         };
-        routes
-            .choose(Some(pinned))
-            .map(str::to_owned)
-            .map_err(|e| status::with_reason(Code::FailedPrecondition, "NO_ROUTE", e.to_string()))
+        routes.choose(Some(pinned)).map(str::to_owned).map_err(|e| {
+            status::with_reason(
+                Code::FailedPrecondition,
+                "NO_ROUTE",
+                format!(
+                    "{e}; this merchant's connectors: {}",
+                    routes.connectors.join(", ")
+                ),
+            )
+        })
     }
 }
 
@@ -94,25 +100,34 @@ impl AuthenticationService for Authentications {
                 .customer(&req.customer_id, &req.customer_email, &req.customer_phone);
             let card = checks.card(req.payment_method.as_ref());
             let amount = checks.positive_money("amount", req.amount.as_ref());
+            let browser = req.browser.clone().unwrap_or_default();
+            let browser = Browser {
+                ip_address: browser.ip_address,
+                user_agent: browser.user_agent,
+                accept_header: browser.accept_header,
+                language: browser.language,
+            };
+            // What the chosen connector's provider needs is refused now, in the same
+            // BadRequest, before anything is recorded or sent.
+            let route = self.route(&req.merchant_id, &req.connector);
+            if let (Ok(connector), Some(card)) = (&route, &card)
+                && let Ok(connector) = self.0.flows.connector(connector)
+            {
+                checks.provider_requirements(connector.capabilities(), card, &browser);
+            }
             checks.finish()?;
+            let connector = route?;
             let (Some(card), Some(amount)) = (card, amount) else {
                 return Err(Status::internal(
                     "validated request lost its card or amount",
                 ));
             };
-            let connector = self.route(&req.merchant_id, &req.connector)?;
-            let browser = req.browser.clone().unwrap_or_default();
             let input = StartInput {
                 merchant_id: req.merchant_id.clone(),
                 connector,
                 amount,
                 card,
-                browser: Browser {
-                    ip_address: browser.ip_address,
-                    user_agent: browser.user_agent,
-                    accept_header: browser.accept_header,
-                    language: browser.language,
-                },
+                browser,
                 return_url: req.return_url.clone(),
                 order_reference: req.order_reference.clone(),
                 preferred_flow: preferred_flow(req.preferred_flow()),

@@ -76,18 +76,34 @@ impl<'a> Checks<'a> {
         self
     }
 
-    /// A connector the caller pinned must exist and be enabled for the merchant.
+    /// A connector the caller pinned must be one payorch knows; the error lists the
+    /// merchant's own. (One payorch knows but the merchant has not enabled is the
+    /// router's FAILED_PRECONDITION.)
     pub fn pinned_connector(&mut self, merchant_id: &str, connector: &str) -> &mut Self {
-        if connector.is_empty() {
+        if connector.is_empty() || payorch_connector::ConnectorId::parse(connector).is_some() {
             return self;
         }
         let enabled = self
             .settings
             .merchant(merchant_id)
-            .is_some_and(|m| m.connectors.iter().any(|c| c == connector));
-        if !enabled {
-            self.errors
-                .push("connector", "unknown or not enabled for this merchant");
+            .map(|m| m.connectors.join(", "))
+            .unwrap_or_default();
+        self.errors.push(
+            "connector",
+            format!("unknown connector; this merchant's connectors: {enabled}"),
+        );
+        self
+    }
+
+    /// The fields the chosen connector's provider needs that this request lacks.
+    pub fn provider_requirements(
+        &mut self,
+        capabilities: &payorch_connector::Capabilities,
+        card: &Card,
+        browser: &payorch_connector::model::Browser,
+    ) -> &mut Self {
+        for (field, why) in capabilities.refusals(card, browser) {
+            self.errors.push(field, why);
         }
         self
     }

@@ -14,6 +14,7 @@ use payorch_connector::model::{
 };
 use payorch_connector::{CallContext, Connector, ConnectorError, ConnectorId};
 use payorch_core::card::Card;
+use payorch_core::card::CardBrand;
 use payorch_core::money::Money;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
@@ -64,6 +65,10 @@ impl CybersourceConnector {
                 network_tokens: false,
                 mandates: false,
                 authorizes_during_authentication: false,
+                card_brands: vec![CardBrand::RuPay],
+                // Check enrollment refuses a request without the Accept header or the CVV (seed 004).
+                requires: vec![RequestField::BrowserAcceptHeader, RequestField::CardCvv],
+                ipv6_payer_address: true,
             },
         })
     }

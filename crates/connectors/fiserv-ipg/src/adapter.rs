@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use payorch_connector::capabilities::Capabilities;
+use payorch_connector::capabilities::RequestField;
 use payorch_connector::http::{Idempotence, ProviderHttp, ProviderResponse};
 use payorch_connector::model::{
     AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest, PaymentOutcome,
     RedirectParams, StartAuthentication,
 };
 use payorch_connector::{CallContext, Connector, ConnectorError, ConnectorId};
+use payorch_core::card::CardBrand;
 use payorch_core::money::Money;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::{AuthenticationSession, ProviderStatus};
@@ -55,6 +57,13 @@ impl FiservIpgConnector {
                 network_tokens: false,
                 mandates: false,
                 authorizes_during_authentication: false,
+                card_brands: vec![CardBrand::RuPay],
+                // cardHolderBrowserParameters needs the Accept header and language (seed 002).
+                requires: vec![
+                    RequestField::BrowserAcceptHeader,
+                    RequestField::BrowserLanguage,
+                ],
+                ipv6_payer_address: true,
             },
         })
     }

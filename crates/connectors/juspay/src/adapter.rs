@@ -6,12 +6,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use payorch_connector::capabilities::Capabilities;
+use payorch_connector::capabilities::RequestField;
 use payorch_connector::http::{Idempotence, ProviderHttp, ProviderResponse};
 use payorch_connector::model::{
     AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest, PaymentOutcome,
     RedirectParams, StartAuthentication,
 };
 use payorch_connector::{CallContext, Connector, ConnectorError, ConnectorId};
+use payorch_core::card::CardBrand;
 use payorch_core::money::Money;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
@@ -86,6 +88,10 @@ impl JuspayConnector {
                 network_tokens: false,
                 mandates: false,
                 authorizes_during_authentication: true,
+                card_brands: vec![CardBrand::RuPay],
+                // `card_security_code` is required on POST /txns (seed 003).
+                requires: vec![RequestField::CardCvv],
+                ipv6_payer_address: true,
             },
         })
     }

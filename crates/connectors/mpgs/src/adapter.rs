@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use payorch_connector::capabilities::Capabilities;
+use payorch_connector::capabilities::RequestField;
 use payorch_connector::http::{Idempotence, ProviderHttp, ProviderResponse};
 use payorch_connector::model::{
     AuthenticationOutcome, AuthorizeRequest, Browser, Eligibility, EligibilityRequest,
@@ -14,6 +15,7 @@ use payorch_connector::model::{
 };
 use payorch_connector::{CallContext, Connector, ConnectorError, ConnectorId};
 use payorch_core::card::Card;
+use payorch_core::card::CardBrand;
 use payorch_core::money::Money;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
@@ -58,6 +60,10 @@ impl MpgsConnector {
                 network_tokens: true,
                 mandates: false,
                 authorizes_during_authentication: false,
+                card_brands: vec![CardBrand::RuPay],
+                // AUTHENTICATE_PAYER needs device.browserDetails.acceptHeaders; IPv4 only (seed 001).
+                requires: vec![RequestField::BrowserAcceptHeader],
+                ipv6_payer_address: false,
             },
             origin,
         })

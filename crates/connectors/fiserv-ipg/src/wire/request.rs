@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn card_debug_is_redacted_and_year_has_two_digits() {
         let card =
-            Card::parse("5085000000000015", "7", "2031", Some("123"), None, 2026, 1).unwrap();
+            Card::parse("5085000000000015", "07", "2031", Some("123"), None, 2026, 1).unwrap();
         let wire = PaymentCard::of(&card);
         assert_eq!(wire.expiry_date.month, "07");
         assert_eq!(wire.expiry_date.year, "31");
