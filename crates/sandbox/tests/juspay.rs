@@ -87,6 +87,7 @@ impl Juspay {
             .header("authorization", &self.authorization)
             .header("x-merchantid", MERCHANT)
             .header("version", "2019-05-07")
+            .header("x-routing-id", "customer_1122")
     }
 
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
@@ -682,6 +683,7 @@ async fn basic_auth_with_and_without_the_trailing_colon() {
         http()
             .get(format!("http://{addr}/juspay/orders/{order_id}"))
             .basic_auth(KEY, Some(""))
+            .header("x-routing-id", "customer_1122")
             .send()
             .await
             .expect("send"),
@@ -740,6 +742,37 @@ async fn wrong_credentials_are_access_denied() {
     .await
     .1;
     assert_eq!(calls["juspay"]["unauthenticated"], 5);
+}
+
+/// Juspay's API reference marks `x-routing-id` required on every call.
+#[tokio::test]
+async fn requests_without_a_routing_id_are_refused() {
+    let addr = start(SandboxConfig::default()).await;
+    let jp = Juspay::new(addr);
+    for routing in [None, Some(" ")] {
+        let mut request = jp
+            .http
+            .post(format!("http://{addr}/juspay/orders"))
+            .header("authorization", &jp.authorization)
+            .header("x-merchantid", MERCHANT)
+            .header("version", "2019-05-07");
+        if let Some(value) = routing {
+            request = request.header("x-routing-id", value);
+        }
+        let (status, v) = read(
+            request
+                .form(&[("order_id", "o_routing"), ("amount", "1.00")])
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{routing:?}");
+        assert_eq!(error_of(&v), ("invalid_request_error", "invalid_request"));
+        assert!(s(&v["error_message"]).contains("x-routing-id"), "{v}");
+    }
+    let (status, _) = jp.get("/orders/o_routing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no order was created");
 }
 
 #[tokio::test]

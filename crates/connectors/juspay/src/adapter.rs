@@ -97,16 +97,28 @@ impl JuspayConnector {
     }
 
     /// Sends one request to `path` (relative to the base URL), with `form` as its body.
+    /// `routing_id` is the `x-routing-id` Juspay's reference requires on every call: the
+    /// customer id, or for a guest (payorch sends no customer) an id that stays the same
+    /// for all of the payment's calls, the Juspay order id ([`routing_id`]).
+    /// A GET is a read (retried on transport errors and 5xx), anything else a write.
     pub(crate) async fn call(
         &self,
         ctx: &CallContext,
-        kind: Idempotence,
         operation: &'static str,
         method: Method,
         path: &str,
+        routing_id: &str,
         form: Option<&Form>,
     ) -> Result<ProviderResponse, ConnectorError> {
         let url = self.http.url(path);
+        let kind = if method == Method::GET {
+            Idempotence::Read
+        } else {
+            Idempotence::Write
+        };
+        let routing = HeaderValue::from_str(routing_id).map_err(|_| {
+            ConnectorError::InvalidState(format!("{operation}: unusable x-routing-id"))
+        })?;
         self.http
             .send(ctx, kind, operation, |client| {
                 let mut builder = client
@@ -114,6 +126,7 @@ impl JuspayConnector {
                     .header(AUTHORIZATION, self.authorization.clone())
                     .header("x-merchantid", self.merchant_header.clone())
                     .header("version", self.version_header.clone())
+                    .header("x-routing-id", routing.clone())
                     .header(ACCEPT, "application/json");
                 if let Some(form) = form {
                     builder = builder.form(form);
@@ -131,17 +144,11 @@ impl JuspayConnector {
         ctx: &CallContext,
         operation: &'static str,
         path: &str,
+        routing_id: &str,
         form: &Form,
     ) -> Result<T, ConnectorError> {
         let answer = self
-            .call(
-                ctx,
-                Idempotence::Write,
-                operation,
-                Method::POST,
-                path,
-                Some(form),
-            )
+            .call(ctx, operation, Method::POST, path, routing_id, Some(form))
             .await?;
         read(answer, operation)
     }
@@ -157,10 +164,10 @@ impl JuspayConnector {
         let answer = self
             .call(
                 ctx,
-                Idempotence::Read,
                 "order_status",
                 Method::GET,
                 &path,
+                routing_id(order_id),
                 None,
             )
             .await?;
@@ -169,6 +176,12 @@ impl JuspayConnector {
         }
         read(answer, "order_status").map(Some)
     }
+}
+
+/// The `x-routing-id` of an order's calls: the order id itself (payorch checks out as a
+/// guest, without a Juspay customer), so that every call of one payment routes alike.
+pub(crate) fn routing_id(order_id: &str) -> &str {
+    order_id
 }
 
 /// A fully read answer: 2xx parsed (an unreadable 2xx is `OutcomeUnknown`: the provider

@@ -10,7 +10,7 @@ use payorch_core::session::{AuthenticationSession, NextAction, ProviderStatus};
 use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
 use serde_json::{Map, Value};
 
-use crate::adapter::{JuspayConnector, now_ms, rejected};
+use crate::adapter::{JuspayConnector, now_ms, rejected, routing_id};
 use crate::auth::verify_return;
 use crate::mapping::{self, AuthReading};
 use crate::redirect::redirect_action;
@@ -46,7 +46,13 @@ impl JuspayConnector {
             auto_capture: request.capture,
         };
         let _: Value = self
-            .post(ctx, "order_create", "/orders", &order.form())
+            .post(
+                ctx,
+                "order_create",
+                "/orders",
+                routing_id(&order_id),
+                &order.form(),
+            )
             .await?;
         let auth_type = match request.preferred_flow {
             Some(Flow::Redirect) => AuthType::ThreeDs,
@@ -58,7 +64,9 @@ impl JuspayConnector {
             card: request.card,
             auth_type,
         };
-        let answer: TxnResponse = self.post(ctx, "txn", "/txns", &txn.form()).await?;
+        let answer: TxnResponse = self
+            .post(ctx, "txn", "/txns", routing_id(&order_id), &txn.form())
+            .await?;
         let params = answer
             .authentication()
             .and_then(|a| a.params.clone())
@@ -196,6 +204,7 @@ impl JuspayConnector {
                 ctx,
                 "authenticate",
                 &path,
+                routing_id(&state.order_id),
                 &rq::submit_otp(challenge_id, otp),
             )
             .await?;
@@ -261,7 +270,13 @@ impl JuspayConnector {
             urlencoding::encode(challenge_id)
         );
         let answer = self
-            .post::<TxnResponse>(ctx, "resend", &path, &Vec::new())
+            .post::<TxnResponse>(
+                ctx,
+                "resend",
+                &path,
+                routing_id(&state.order_id),
+                &Vec::new(),
+            )
             .await;
         let answer = match answer {
             Ok(answer) => answer,

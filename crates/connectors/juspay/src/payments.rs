@@ -8,7 +8,7 @@ use payorch_core::payment::PaymentRecord;
 use payorch_core::session::ProviderStatus;
 use payorch_core::status::{FailureReason, PaymentStatus};
 
-use crate::adapter::{JuspayConnector, money, rejected};
+use crate::adapter::{JuspayConnector, money, rejected, routing_id};
 use crate::mapping;
 use crate::state::{self, AuthState, PaymentState};
 use crate::wire::request as rq;
@@ -75,7 +75,13 @@ impl JuspayConnector {
         let pstate = payment_state(payment)?;
         let path = format!("/v2/txns/{}/capture", urlencoding::encode(&pstate.txn_uuid));
         let order: OrderStatus = self
-            .post(ctx, "capture", &path, &rq::capture(amount))
+            .post(
+                ctx,
+                "capture",
+                &path,
+                routing_id(&pstate.order_id),
+                &rq::capture(amount),
+            )
             .await?;
         let mut outcome = outcome_of(&order, payment.amount, &pstate);
         let (_, _, amounts) = mapping::payment_result(&order, payment.amount);
@@ -92,7 +98,15 @@ impl JuspayConnector {
     ) -> Result<PaymentOutcome, ConnectorError> {
         let pstate = payment_state(payment)?;
         let path = format!("/v2/txns/{}/void", urlencoding::encode(&pstate.txn_uuid));
-        let order: OrderStatus = self.post(ctx, "void", &path, &Vec::new()).await?;
+        let order: OrderStatus = self
+            .post(
+                ctx,
+                "void",
+                &path,
+                routing_id(&pstate.order_id),
+                &Vec::new(),
+            )
+            .await?;
         Ok(outcome_of(&order, payment.amount, &pstate))
     }
 
@@ -108,7 +122,13 @@ impl JuspayConnector {
         let pstate = payment_state(payment)?;
         let path = format!("/orders/{}/refunds", urlencoding::encode(&pstate.order_id));
         let order: OrderStatus = self
-            .post(ctx, "refund", &path, &rq::refund(refund_id, amount))
+            .post(
+                ctx,
+                "refund",
+                &path,
+                routing_id(&pstate.order_id),
+                &rq::refund(refund_id, amount),
+            )
             .await?;
         let refund = order
             .refunds

@@ -1,7 +1,10 @@
 //! Juspay authentication: HTTP Basic with the API key as user and an empty password.
 //! Both `base64("key:")` (curl `-u key:`) and `base64("key")` (the official Node SDK) are
 //! accepted; a non-empty password is refused. `x-merchantid`, when sent, must name the
-//! configured merchant; `version` and `x-routing-id` are accepted as sent.
+//! configured merchant; `version` is accepted as sent. `x-routing-id` is required on
+//! every API call (Juspay's API reference marks it required and suggests the customer id,
+//! or the order id for a guest): a request without it is refused with 400
+//! `invalid_request` naming it.
 
 use std::sync::Arc;
 
@@ -54,12 +57,28 @@ pub async fn require(
     request: Request,
     next: Next,
 ) -> Response {
-    if authorized(&sandbox, request.headers()) {
-        next.run(request).await
-    } else {
+    if !authorized(&sandbox, request.headers()) {
         sandbox.calls.record(CONNECTOR, "unauthenticated");
-        JpError::AccessDenied.into_response()
+        return JpError::AccessDenied.into_response();
     }
+    if routing_id(request.headers()).is_none() {
+        sandbox.calls.record(CONNECTOR, "missing_routing_id");
+        return JpError::Missing(vec![ROUTING_ID.to_owned()]).into_response();
+    }
+    next.run(request).await
+}
+
+/// The header Juspay routes a customer's calls by.
+pub const ROUTING_ID: &str = "x-routing-id";
+
+/// The request's non-empty `x-routing-id`.
+pub fn routing_id(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(ROUTING_ID)?
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
