@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use payorch_connector::ConnectorId;
-use payorch_store::{CardCipher, Lifetimes, MemoryStore, RedisStore, RedisTopology, SessionStore};
+use payorch_store::{CardCipher, MemoryStore, RedisStore, RedisTopology, SessionStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -90,7 +90,7 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Startu
             );
             Ok(Arc::new(MemoryStore::new(
                 CardCipher::ephemeral(),
-                Lifetimes::default(),
+                settings.retention.lifetimes(),
             )))
         }
         StoreSettings::Redis { url } => {
@@ -103,7 +103,8 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Startu
             )
             .map_err(|e| StartupError::Config(format!("encryption: {e}")))?;
             let topology = RedisTopology::from_urls(url.expose());
-            let store = RedisStore::connect(&topology, cipher, Lifetimes::default()).await?;
+            let store =
+                RedisStore::connect(&topology, cipher, settings.retention.lifetimes()).await?;
             tracing::info!(key_id = keys.active_key_id, "connected to Redis");
             Ok(Arc::new(store))
         }

@@ -32,6 +32,51 @@ pub struct Settings {
     /// Empty: no caller authentication (the embedded default; start-up warns).
     #[serde(default)]
     pub callers: Vec<CallerSettings>,
+    /// How long records live.
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// How long an authentication can be completed and how long records are kept. Production
+/// Redis must persist them (AOF) and be sized for `payment_days` of payments.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RetentionSettings {
+    /// Seconds from StartAuthentication within which the payer must finish; after it the
+    /// authentication reads EXPIRED.
+    pub authentication_window_secs: u64,
+    /// Hours a finished (or expired) authentication stays readable after its window.
+    pub authentication_hours: u64,
+    /// Days a payment is kept after its last change: refunds and disputes come months
+    /// after the sale.
+    pub payment_days: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            authentication_window_secs: 15 * 60,
+            authentication_hours: 24,
+            payment_days: 400,
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// The store's record lifetimes.
+    pub fn lifetimes(&self) -> payorch_store::Lifetimes {
+        let hour = 60 * 60;
+        payorch_store::Lifetimes {
+            grace: std::time::Duration::from_secs(self.authentication_hours * hour),
+            payment: std::time::Duration::from_secs(self.payment_days * 24 * hour),
+            default_session: self.authentication_window(),
+            ..payorch_store::Lifetimes::default()
+        }
+    }
+
+    pub fn authentication_window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.authentication_window_secs)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -236,6 +281,7 @@ impl Settings {
                 ..SandboxSettings::default()
             },
             callers: Vec::new(),
+            retention: RetentionSettings::default(),
             connectors: ConnectorSettings {
                 // The sandbox's sample merchant (the Cybersource SDK's `testrest`).
                 cybersource: Some(CybersourceSettings {

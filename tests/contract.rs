@@ -440,3 +440,56 @@ async fn a_wrong_connector_lists_the_merchants_connectors() {
         assert!(text.contains("cybersource"), "{pinned}: {text}");
     }
 }
+
+/// "After `expires_at` the status becomes EXPIRED": a session whose window passed while it
+/// waited for the payer reads EXPIRED with its reason (OTP_EXPIRED seamless, TIMED_OUT
+/// redirect) on any replica, and accepts no OTP or return any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_past_its_window_reads_expired() {
+    let redis = payorch_store::testing::RedisServer::start();
+    let mut settings = support::redis_settings(&redis.url());
+    settings.merchants[0].connectors = vec!["cybersource".into()];
+    settings.retention.authentication_window_secs = 2;
+    let payorch = support::start(settings).await;
+    let mut auth = support::authentications(payorch.grpc_addr).await;
+    let seamless = auth
+        .start_authentication(flows::start_request(
+            flows::SEAMLESS,
+            FlowPreference::Seamless,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let redirect = auth
+        .start_authentication(flows::start_request(
+            flows::REDIRECT_ONLY,
+            FlowPreference::Redirect,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(seamless.status(), AS::OtpRequired);
+    assert_eq!(redirect.status(), AS::RedirectRequired);
+    let window_end = seamless.expires_at.unwrap();
+    let created = seamless.created_at.unwrap();
+    assert_eq!(window_end.seconds - created.seconds, 2, "{seamless:?}");
+    for (started, reason) in [
+        (&seamless, api::FailureReason::OtpExpired),
+        (&redirect, api::FailureReason::TimedOut),
+    ] {
+        let mut read = flows::eventually_status(&mut auth, &started.id).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while read.status() != AS::Expired && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            read = flows::eventually_status(&mut auth, &started.id).await;
+        }
+        assert_eq!(read.status(), AS::Expired, "{read:?}");
+        assert_eq!(read.failure_reason(), reason);
+        assert!(read.next_action.is_none());
+    }
+    let refused = auth
+        .submit_otp(flows::submit(&seamless, "123456"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+}

@@ -64,7 +64,8 @@ pub fn apply(
     next.resends_remaining = outcome
         .resends_remaining
         .unwrap_or(session.resends_remaining);
-    next.expires_at_ms = outcome.expires_at_ms.or(session.expires_at_ms);
+    // The session's window is payorch's; the OTP's validity travels in `next_action`.
+    next.expires_at_ms = session.expires_at_ms.or(outcome.expires_at_ms);
     next.connector_state = outcome.connector_state.or(next.connector_state);
     next.updated_at_ms = now_ms();
     next
@@ -152,12 +153,51 @@ impl Flows {
     }
 
     async fn load(&self, merchant_id: &str, id: &str) -> Result<AuthenticationSession, Status> {
-        self.store
+        let session = self
+            .store
             .get(id)
             .await
             .map_err(|e| from_store(&e))?
             .filter(|s| s.merchant_id == merchant_id)
-            .ok_or_else(|| not_found("authentication"))
+            .ok_or_else(|| not_found("authentication"))?;
+        self.expire_if_due(session).await
+    }
+
+    /// A session still waiting for the payer after its window is EXPIRED (written with the
+    /// same compare-and-set as every transition, so it is the state every replica reads).
+    async fn expire_if_due(
+        &self,
+        session: AuthenticationSession,
+    ) -> Result<AuthenticationSession, Status> {
+        let waiting = matches!(
+            session.status,
+            AuthenticationStatus::OtpRequired | AuthenticationStatus::RedirectRequired
+        );
+        let due = session.expires_at_ms.is_some_and(|at| now_ms() >= at);
+        if !waiting || !due {
+            return Ok(session);
+        }
+        let mut expired = session.clone();
+        expired.status = AuthenticationStatus::Expired;
+        expired.failure_reason = Some(if session.flow == Some(Flow::Redirect) {
+            FailureReason::TimedOut
+        } else {
+            FailureReason::OtpExpired
+        });
+        expired.recommendation = Some(Recommendation::DoNotProceed);
+        expired.next_action = None;
+        expired.updated_at_ms = now_ms();
+        match self.store.transition(&session, expired).await {
+            Ok(saved) => Ok(saved),
+            // Another call moved it first: what it wrote is the answer.
+            Err(StoreError::Conflict { .. }) => self
+                .store
+                .get(&session.id)
+                .await
+                .map_err(|e| from_store(&e))?
+                .ok_or_else(|| not_found("authentication")),
+            Err(e) => Err(from_store(&e)),
+        }
     }
 
     async fn save(
@@ -234,7 +274,7 @@ impl Flows {
             provider_reference: None,
             attempts_remaining: 0,
             resends_remaining: 0,
-            expires_at_ms: None,
+            expires_at_ms: Some(now.saturating_add(window_ms(&self.settings))),
             next_action: None,
             return_url: input.return_url,
             order_reference: input.order_reference,
@@ -428,12 +468,15 @@ impl Flows {
     ) -> Result<AuthenticationSession, Status> {
         match merchant_id {
             Some(merchant) => self.load(merchant, id).await,
-            None => self
-                .store
-                .get(id)
-                .await
-                .map_err(|e| from_store(&e))?
-                .ok_or_else(|| not_found("authentication")),
+            None => {
+                let session = self
+                    .store
+                    .get(id)
+                    .await
+                    .map_err(|e| from_store(&e))?
+                    .ok_or_else(|| not_found("authentication"))?;
+                self.expire_if_due(session).await
+            }
         }
     }
 
@@ -568,6 +611,11 @@ fn redirect_digest(params: &RedirectParams) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The authentication window, in milliseconds.
+fn window_ms(settings: &crate::config::Settings) -> i64 {
+    i64::try_from(settings.retention.authentication_window().as_millis()).unwrap_or(i64::MAX)
 }
 
 fn in_flight() -> Status {

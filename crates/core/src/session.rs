@@ -69,7 +69,9 @@ pub struct AuthenticationSession {
     pub provider_reference: Option<String>,
     pub attempts_remaining: i32,
     pub resends_remaining: i32,
-    /// When the OTP or the redirect stops being usable (Unix milliseconds).
+    /// When the authentication's window ends (Unix milliseconds): after it a session still
+    /// waiting for the payer is EXPIRED. The current OTP's own validity is in
+    /// `next_action` (a resend renews it; the window is not renewed).
     pub expires_at_ms: Option<i64>,
     pub next_action: Option<NextAction>,
     pub return_url: String,

@@ -7,7 +7,8 @@ use payorch_core::session::AuthenticationSession;
 /// Lifetimes of stored records.
 #[derive(Debug, Clone)]
 pub struct Lifetimes {
-    /// Kept after the session's own expiry, so late callers still get an answer.
+    /// Kept after the session's window ends, so late callers still read how it ended
+    /// (EXPIRED included).
     pub grace: Duration,
     /// Used while a session has no expiry of its own (before the provider answered).
     pub default_session: Duration,
@@ -22,11 +23,11 @@ pub struct Lifetimes {
 impl Default for Lifetimes {
     fn default() -> Self {
         Self {
-            grace: Duration::from_secs(15 * 60),
+            grace: Duration::from_secs(24 * 60 * 60),
             default_session: Duration::from_secs(30 * 60),
             idempotency: Duration::from_secs(24 * 60 * 60),
             idempotency_lease: Duration::from_secs(60),
-            payment: Duration::from_secs(35 * 24 * 60 * 60),
+            payment: Duration::from_secs(400 * 24 * 60 * 60),
         }
     }
 }
