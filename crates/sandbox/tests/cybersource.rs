@@ -50,7 +50,11 @@ async fn seamless_success_then_sale() {
         p["orderInformation"]["amountDetails"]["authorizedAmount"],
         "100.00"
     );
-    assert_eq!(p["paymentAccountInformation"]["card"]["brandName"], "RUPAY");
+    assert_eq!(p["paymentAccountInformation"]["card"]["type"], "061");
+    // A sale's answer is documented without `processingInformation.capture` or links to
+    // follow-ons.
+    assert!(p["processingInformation"]["capture"].is_null(), "{p}");
+    assert_eq!(p["_links"].as_object().map(|l| l.len()), Some(1), "{p}");
     // The same authentication cannot authorize twice.
     let (_, again) = cs
         .authorize(SEAMLESS, json!({"transactionToken": token}), true)
@@ -1353,4 +1357,27 @@ async fn transaction_search_reports_payer_authentication() {
     assert_eq!(cai["transactionId"], xid.as_str());
     assert_eq!(cai["cavv"], v["consumerAuthenticationInformation"]["cavv"]);
     assert_eq!(cai["eciRaw"], "05");
+}
+
+/// RuPay's card type code is `061` (seed 004, FACTS.md): a RuPay card sent as Visa (`001`)
+/// is refused, at enrollment and at authorization.
+#[tokio::test]
+async fn a_rupay_card_under_another_brands_type_is_refused() {
+    let cs = Cybersource::new(start(test_config()).await);
+    let mut body = enrollment_body(SEAMLESS);
+    body["paymentInformation"]["card"]["type"] = json!("001");
+    let (status, v) = cs.post("/risk/v1/authentications", &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["details"][0]["field"], "paymentInformation.card.type");
+    let (_, token) = cs.authenticate(SEAMLESS).await;
+    let payment = json!({
+        "clientReferenceInformation": {"code": "ORD1"},
+        "processingInformation": {"commerceIndicator": "rpy"},
+        "paymentInformation": {"card": {"number": SEAMLESS, "expirationMonth": "12", "expirationYear": "2031", "securityCode": "123", "type": "001"}},
+        "orderInformation": {"amountDetails": {"totalAmount": "100.00", "currency": "INR"}},
+        "consumerAuthenticationInformation": {"transactionToken": token},
+    });
+    let (status, v) = cs.post("/pts/v2/payments", &payment).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["details"][0]["field"], "paymentInformation.card.type");
 }

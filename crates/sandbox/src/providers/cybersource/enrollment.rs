@@ -81,7 +81,23 @@ pub fn read_enrollment_fields(fields: &mut Fields<'_>) -> Result<String, CsError
     if !cards::luhn_valid(&number) {
         return Err(CsError::InvalidField(CARD_NUMBER[0].into()));
     }
+    check_card_type(
+        fields.opt("paymentInformation.card.type").as_deref(),
+        &number,
+    )?;
     Ok(number)
+}
+
+/// A RuPay card must be sent with RuPay's card type code, `061` (seed 004, FACTS.md): a
+/// RuPay number under another brand's code (`001` is Visa) is refused naming the type.
+pub fn check_card_type(given: Option<&str>, number: &str) -> Result<(), CsError> {
+    const TYPE: &str = "paymentInformation.card.type";
+    match given {
+        Some(code) if cards::is_rupay_bin(number) && code.trim() != "061" => {
+            Err(CsError::InvalidField(TYPE.into()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Runs enrollment for a card and answers in Cybersource's shape; `response_id` is the

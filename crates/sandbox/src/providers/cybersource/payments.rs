@@ -90,6 +90,7 @@ pub async fn authorize(
     if !cards::luhn_valid(&number) {
         return Err(CsError::InvalidField(CARD_NUMBER[0].into()));
     }
+    super::enrollment::check_card_type(card_type.as_deref(), &number)?;
     let rupay = card_type.as_deref() == Some("061") || cards::is_rupay_bin(&number);
     let client_ref = client_reference(&body);
     let decision = match &identifier {
@@ -113,8 +114,9 @@ pub async fn authorize(
     let (view, status) = match decision {
         Authorization::Approved { approval_code } => {
             let network_id = random_digits(15);
+            // The seed's links of an authorization (a sale's answer shows none beyond self).
             let extra: &[(&str, &str)] = if capture {
-                &[("voids", "voids"), ("refunds", "refunds")]
+                &[]
             } else {
                 &[("authReversal", "reversals"), ("capture", "captures")]
             };
@@ -127,9 +129,8 @@ pub async fn authorize(
                     "totalAmount": format_amount(total),
                     "currency": currency,
                 }},
-                "paymentAccountInformation": {"card": {"brandName": "RUPAY", "type": "061"}},
+                "paymentAccountInformation": {"card": {"type": "061"}},
                 "paymentInformation": {"tokenizedCard": {"type": "061"}, "card": {"type": "061"}},
-                "processingInformation": {"capture": capture},
                 "processorInformation": {
                     "approvalCode": approval_code,
                     "networkTransactionId": network_id,
@@ -246,7 +247,7 @@ pub async fn capture(
     let id = new_id();
     let currency = currency.unwrap_or(auth.currency.clone());
     let view = json!({
-        "_links": links(&id, "captures", &[("void", "voids"), ("refunds", "refunds")]),
+        "_links": links(&id, "captures", &[("void", "voids"), ("refund", "refunds")]),
         "clientReferenceInformation": client_reference(&body),
         "id": id,
         "orderInformation": {"amountDetails": {"totalAmount": format_amount(total), "currency": currency}},
