@@ -493,3 +493,49 @@ async fn a_session_past_its_window_reads_expired() {
         .unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
 }
+
+/// "With refresh, an unreachable provider leaves the stored state unchanged and is not an
+/// error" (GetPayment; GetAuthentication alike, reported in `provider_status`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_with_the_provider_down_answers_the_stored_state() {
+    let stack = Stack::start(&CYBERSOURCE).await;
+    let mut auth = stack.auth().await;
+    let started = auth
+        .start_authentication(flows::start_request(
+            flows::SEAMLESS,
+            FlowPreference::Seamless,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let otp = stack.otp(&started).await;
+    let done = auth
+        .submit_otp(flows::submit(&started, &otp))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut payments = stack.payments().await;
+    let payment = payments
+        .authorize(flows::authorize(&done, false))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(payment.status(), PS::Authorized);
+    stack.arm_fault("status=503", 20).await;
+    let read = payments
+        .get_payment(GetPaymentRequest {
+            id: payment.id.clone(),
+            refresh: true,
+            merchant_id: "demo".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.status(), PS::Authorized);
+    assert_eq!(
+        read.provider_status.as_ref().map(|p| p.code.as_str()),
+        Some("PROVIDER_UNREACHABLE"),
+        "{read:?}"
+    );
+    assert_eq!(read.updated_at, payment.updated_at, "nothing was written");
+}

@@ -17,7 +17,7 @@ use payorch_store::ttl::now_ms;
 use tonic::{Code, Status};
 
 use crate::api;
-use crate::flows::{Flows, connector_status};
+use crate::flows::{Flows, connector_status, unreachable};
 use crate::grpc::resources;
 use crate::grpc::status::{from_store, not_found, with_reason};
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, new_resource_id};
@@ -534,10 +534,18 @@ impl Flows {
         }
         let connector = self.connector(&session.connector)?;
         let ctx = CallContext::new(id, deadline);
-        let outcome = connector
-            .sync_authentication(&ctx, &session)
-            .await
-            .map_err(|e| connector_status(&e))?;
+        let outcome = match connector.sync_authentication(&ctx, &session).await {
+            Ok(outcome) => outcome,
+            // Documented: an unreachable provider leaves the stored state unchanged and is
+            // reported in `provider_status`, not as an error.
+            Err(err) if unreachable(&err) => {
+                tracing::warn!(authentication_id = %id, error = %err, "refresh could not reach the provider");
+                let mut answer = resources::authentication(&session);
+                answer.provider_status = Some(crate::flows::unreachable_status());
+                return Ok(answer);
+            }
+            Err(err) => return Err(connector_status(&err)),
+        };
         if outcome.status == session.status && outcome.status != AuthenticationStatus::Unknown {
             return Ok(resources::authentication(&session));
         }

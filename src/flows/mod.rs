@@ -4,6 +4,7 @@
 
 pub mod authentication;
 pub mod idempotency;
+pub mod operations;
 pub mod payment;
 
 use std::collections::HashMap;
@@ -43,6 +44,23 @@ impl Flows {
             "{}/v1/callbacks/{authentication_id}",
             self.settings.http.public_base_url().trim_end_matches('/')
         )
+    }
+}
+
+/// Whether a read found the provider unreachable or silent (rather than refusing).
+pub fn unreachable(err: &ConnectorError) -> bool {
+    matches!(
+        err,
+        ConnectorError::NotSent(_) | ConnectorError::OutcomeUnknown(_)
+    )
+}
+
+/// What a refresh that could not reach the provider reports in `provider_status`.
+pub fn unreachable_status() -> crate::api::ProviderStatus {
+    crate::api::ProviderStatus {
+        code: "PROVIDER_UNREACHABLE".into(),
+        message: "the provider could not be asked; this is the stored state".into(),
+        raw_status: String::new(),
     }
 }
 

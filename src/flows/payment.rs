@@ -11,14 +11,14 @@ use std::time::Duration;
 use payorch_connector::model::{AuthorizeRequest, PaymentOutcome};
 use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::money::Money;
-use payorch_core::payment::PaymentRecord;
+use payorch_core::payment::{OperationKind, PaymentRecord};
 use payorch_core::status::{AuthenticationStatus, PaymentStatus};
 use payorch_store::StoreError;
 use payorch_store::ttl::now_ms;
 use tonic::{Code, Status};
 
 use crate::api;
-use crate::flows::{Flows, connector_status};
+use crate::flows::{Flows, connector_status, operations, unreachable};
 use crate::grpc::resources;
 use crate::grpc::status::{from_store, not_found, with_reason};
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, PAYMENT_ID_PREFIX};
@@ -53,6 +53,14 @@ pub enum Operation {
 }
 
 impl Operation {
+    fn kind(self) -> OperationKind {
+        match self {
+            Operation::Capture => OperationKind::Capture,
+            Operation::Void => OperationKind::Void,
+            Operation::Refund => OperationKind::Refund,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Operation::Capture => "capture",
@@ -68,6 +76,9 @@ fn apply(
     operation: Option<Operation>,
 ) -> Result<PaymentRecord, Status> {
     let mut next = payment.clone();
+    if payment.in_flight.is_some() {
+        operations::answered(&mut next, &outcome);
+    }
     next.status = outcome.status;
     if let Some(moved) = outcome.amount {
         let total = match operation {
@@ -250,6 +261,7 @@ impl Flows {
             card_last4: session.card_last4.clone(),
             connector_state: None,
             in_flight: Some("authorize".into()),
+            operations: vec![operations::begin(OperationKind::Authorization, amount, "")],
             created_at_ms: now,
             updated_at_ms: now,
             version: 0,
@@ -275,6 +287,7 @@ impl Flows {
             // Authorize of this authentication may try again.
             let mut unsent = pending.clone();
             unsent.in_flight = None;
+            operations::failed(&mut unsent, err);
             unsent.updated_at_ms = now_ms();
             self.update(&pending, unsent).await?;
             return Err(connector_status(err));
@@ -293,6 +306,8 @@ impl Flows {
                 &authorized,
                 Operation::Capture,
                 &[PaymentStatus::Authorized],
+                amount,
+                "",
             )
             .await?;
         let ctx = CallContext::new(&claimed.id, deadline);
@@ -320,6 +335,11 @@ impl Flows {
         }
         let mut claimed = existing.clone();
         claimed.in_flight = Some("authorize".into());
+        claimed.operations.push(operations::begin(
+            OperationKind::Authorization,
+            existing.amount,
+            "",
+        ));
         claimed.updated_at_ms = now_ms();
         self.update(&existing, claimed).await
     }
@@ -340,6 +360,7 @@ impl Flows {
                 tracing::warn!(payment_id = %claimed.id, error = %err, "provider call failed");
                 let mut next = claimed.clone();
                 next.in_flight = None;
+                operations::failed(&mut next, &err);
                 next.updated_at_ms = now_ms();
                 if err.outcome_unknown() {
                     next.status = PaymentStatus::Unknown;
@@ -366,6 +387,8 @@ impl Flows {
         payment: &PaymentRecord,
         operation: Operation,
         allowed: &[PaymentStatus],
+        amount: Money,
+        reason: &str,
     ) -> Result<PaymentRecord, Status> {
         if payment.in_flight.is_some() {
             return Err(with_reason(
@@ -377,6 +400,9 @@ impl Flows {
         check_state(payment, operation, allowed)?;
         let mut claimed = payment.clone();
         claimed.in_flight = Some(operation.name().into());
+        claimed
+            .operations
+            .push(operations::begin(operation.kind(), amount, reason));
         claimed.updated_at_ms = now_ms();
         self.update(payment, claimed).await
     }
@@ -398,7 +424,7 @@ impl Flows {
         let amount = amount.unwrap_or(capturable);
         check_amount(amount, capturable, "left to capture")?;
         let claimed = self
-            .claim_payment(&payment, Operation::Capture, CAPTURABLE)
+            .claim_payment(&payment, Operation::Capture, CAPTURABLE, amount, "")
             .await?;
         let ctx = CallContext::new(id, deadline);
         let outcome = connector.capture(&ctx, &claimed, amount).await;
@@ -411,12 +437,19 @@ impl Flows {
         &self,
         merchant_id: &str,
         id: &str,
+        reason: &str,
         deadline: Option<Duration>,
     ) -> Result<api::Payment, Status> {
         let payment = self.load_payment(merchant_id, id).await?;
         let connector = self.connector(&payment.connector)?;
         let claimed = self
-            .claim_payment(&payment, Operation::Void, &[PaymentStatus::Authorized])
+            .claim_payment(
+                &payment,
+                Operation::Void,
+                &[PaymentStatus::Authorized],
+                Money::zero(payment.amount.currency()),
+                reason,
+            )
             .await?;
         let ctx = CallContext::new(id, deadline);
         let outcome = connector.void(&ctx, &claimed).await;
@@ -431,6 +464,7 @@ impl Flows {
         id: &str,
         amount: Option<Money>,
         refund_id: &str,
+        reason: &str,
         deadline: Option<Duration>,
     ) -> Result<api::Payment, Status> {
         let payment = self.load_payment(merchant_id, id).await?;
@@ -445,7 +479,7 @@ impl Flows {
         let amount = amount.unwrap_or(refundable);
         check_amount(amount, refundable, "left to refund")?;
         let claimed = self
-            .claim_payment(&payment, Operation::Refund, REFUNDABLE)
+            .claim_payment(&payment, Operation::Refund, REFUNDABLE, amount, reason)
             .await?;
         let ctx = CallContext::new(id, deadline);
         let outcome = connector.refund(&ctx, &claimed, amount, refund_id).await;
@@ -468,10 +502,18 @@ impl Flows {
         }
         let connector = self.connector(&payment.connector)?;
         let ctx = CallContext::new(id, deadline);
-        let outcome = connector
-            .sync_payment(&ctx, &payment)
-            .await
-            .map_err(|e| connector_status(&e))?;
+        let outcome = match connector.sync_payment(&ctx, &payment).await {
+            Ok(outcome) => outcome,
+            // Documented: an unreachable provider leaves the stored state unchanged and is
+            // not an error; `provider_status` says the provider was not reached.
+            Err(err) if unreachable(&err) => {
+                tracing::warn!(payment_id = %id, error = %err, "refresh could not reach the provider");
+                let mut answer = resources::payment(&payment);
+                answer.provider_status = Some(crate::flows::unreachable_status());
+                return Ok(answer);
+            }
+            Err(err) => return Err(connector_status(&err)),
+        };
         let mut next = apply(&payment, outcome, None)?;
         if payment.in_flight.is_some() && now_ms() - payment.updated_at_ms < STALE_CLAIM_MS {
             // An operation is running: show the provider's view, but leave the record to it.
@@ -481,6 +523,7 @@ impl Flows {
         if next.status != PaymentStatus::Captured {
             next.captured = payment.captured;
         }
+        operations::resolved(&mut next);
         if next.status == payment.status
             && next.captured == payment.captured
             && payment.in_flight.is_none()

@@ -130,7 +130,7 @@ impl PaymentService for Payments {
                 .idempotent("Void", &req, &merchant_id, &key, async move {
                     let req = owned;
                     flows
-                        .void(&req.merchant_id, &req.payment_id, deadline)
+                        .void(&req.merchant_id, &req.payment_id, &req.reason, deadline)
                         .await
                 })
                 .await
@@ -166,6 +166,7 @@ impl PaymentService for Payments {
                             &req.payment_id,
                             amount,
                             &refund_id,
+                            &req.reason,
                             deadline,
                         )
                         .await

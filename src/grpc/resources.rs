@@ -218,7 +218,42 @@ pub fn payment(payment: &PaymentRecord) -> api::Payment {
         card_bin: payment.card_bin.clone(),
         card_last4: payment.card_last4.clone(),
         card_brand: card_brand(payorch_core::card::CardBrand::from_bin(&payment.card_bin)).into(),
+        operations: payment.operations.iter().map(operation).collect(),
         ..Default::default()
+    }
+}
+
+fn operation(op: &payorch_core::payment::Operation) -> api::PaymentOperation {
+    use api::PaymentOperationKind as K;
+    use api::PaymentOperationStatus as S;
+    use payorch_core::payment::{OperationKind, OperationStatus};
+    api::PaymentOperation {
+        id: op.id.clone(),
+        kind: match op.kind {
+            OperationKind::Authorization => K::Authorization,
+            OperationKind::Capture => K::Capture,
+            OperationKind::Void => K::Void,
+            OperationKind::Refund => K::Refund,
+        }
+        .into(),
+        status: match op.status {
+            OperationStatus::Pending => S::Pending,
+            OperationStatus::Succeeded => S::Succeeded,
+            OperationStatus::Failed => S::Failed,
+            OperationStatus::Unknown => S::Unknown,
+        }
+        .into(),
+        amount: Some(money(&op.amount)),
+        failure_reason: op
+            .failure_reason
+            .map(failure_reason)
+            .unwrap_or(api::FailureReason::Unspecified)
+            .into(),
+        provider_status: op.provider_status.as_ref().map(provider_status),
+        provider_reference: op.provider_reference.clone().unwrap_or_default(),
+        reason: op.reason.clone().unwrap_or_default(),
+        created_at: Some(timestamp(op.created_at_ms)),
+        updated_at: Some(timestamp(op.updated_at_ms)),
     }
 }
 

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use api::{PaymentOperationKind as OK, PaymentOperationStatus as OS};
 use payorch::api::{
     self, AuthenticationStatus as AS, CancelAuthenticationRequest, CaptureRequest,
     CompleteRedirectRequest, FailureReason as FR, FlowPreference, GetAuthenticationRequest,
@@ -477,6 +478,10 @@ pub async fn provider_timeout_leaves_unknown_and_refresh_resolves_it(profile: &P
         .into_inner();
     assert_eq!(payment.status(), PS::Unknown, "{payment:?}");
     assert_eq!(
+        operation_log(&payment),
+        vec![(OK::Authorization, OS::Unknown)]
+    );
+    assert_eq!(
         stack.calls(profile.authorize_op).await,
         1,
         "never repeated blindly"
@@ -493,7 +498,21 @@ pub async fn provider_timeout_leaves_unknown_and_refresh_resolves_it(profile: &P
         .unwrap()
         .into_inner();
     assert_eq!(resolved.status(), PS::Captured, "{resolved:?}");
+    assert_eq!(
+        operation_log(&resolved),
+        vec![(OK::Authorization, OS::Succeeded)],
+        "the refresh settles the operation too"
+    );
     assert_eq!(stack.calls(profile.authorize_op).await, 1);
+}
+
+/// A payment's operations as (kind, status), oldest first.
+fn operation_log(payment: &api::Payment) -> Vec<(OK, OS)> {
+    payment
+        .operations
+        .iter()
+        .map(|op| (op.kind(), op.status()))
+        .collect()
 }
 
 pub async fn idempotency_replays_and_refuses_a_changed_request(profile: &Profile) {
@@ -846,6 +865,12 @@ pub async fn authorize_with_capture_after_an_authentication_without_it(profile: 
         .await
         .unwrap()
         .into_inner();
+    let last = refunded.operations.last().unwrap();
+    assert_eq!(
+        (last.kind(), last.reason.as_str()),
+        (OK::Refund, "customer returned the goods"),
+        "the call's operation is the last entry, with the caller's reason"
+    );
     if refunded.status() == PS::Refunded {
         let calls = stack.total_calls().await;
         let after = payments.get_payment(read(true)).await.unwrap().into_inner();

@@ -215,6 +215,7 @@ pub fn new_payment(connector: &str, id: &str, session: &AuthenticationSession) -
         card_last4: session.card_last4.clone(),
         connector_state: None,
         in_flight: None,
+        operations: Vec::new(),
         created_at_ms: 0,
         updated_at_ms: 0,
         version: 0,

@@ -6,6 +6,45 @@ use crate::money::Money;
 use crate::session::{ConnectorState, ProviderStatus};
 use crate::status::{FailureReason, PaymentStatus};
 
+/// What one operation on a payment was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OperationKind {
+    Authorization,
+    Capture,
+    Void,
+    Refund,
+}
+
+/// Where one operation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OperationStatus {
+    /// Claimed and sent (or being sent); no answer yet.
+    Pending,
+    Succeeded,
+    Failed,
+    /// The provider's answer was lost; a refresh resolves it.
+    Unknown,
+}
+
+/// One operation on a payment (an authorization, a capture, a void or a refund).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    pub id: String,
+    pub kind: OperationKind,
+    pub status: OperationStatus,
+    /// Zero for a void.
+    pub amount: Money,
+    pub failure_reason: Option<FailureReason>,
+    pub provider_status: Option<ProviderStatus>,
+    pub provider_reference: Option<String>,
+    /// The caller's reason (voids and refunds).
+    pub reason: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
 /// One payment (an authorization, with its captures, voids and refunds folded in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentRecord {
@@ -30,6 +69,9 @@ pub struct PaymentRecord {
     /// replicas never send the same operation twice. Cleared when the answer is stored.
     #[serde(default)]
     pub in_flight: Option<String>,
+    /// Every operation on the payment, oldest first; the last is the latest call's.
+    #[serde(default)]
+    pub operations: Vec<Operation>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     /// Optimistic-concurrency version, owned by the store.

@@ -352,6 +352,7 @@ pub fn payment() -> PaymentRecord {
         card_last4: "0014".into(),
         connector_state: None,
         in_flight: None,
+        operations: Vec::new(),
         created_at_ms: now,
         updated_at_ms: now,
         version: 0,
