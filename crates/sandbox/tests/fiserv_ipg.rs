@@ -304,3 +304,188 @@ async fn missing_fields_are_named() {
     let (status, _) = ipg.call("GET", "/payments/999", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Every operation's `Content-Type` is a required `application/json` header (the spec's
+/// `ContentTypeParam`, with 415 `UnsupportedMediaType` among each operation's answers).
+#[tokio::test]
+async fn a_body_needs_content_type_json() {
+    let ipg = Fiserv::new(start(test_config()).await);
+    let body =
+        serde_json::to_vec(&json!({"requestType": "PaymentCardSaleTransaction"})).expect("json");
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let (status, v) = read(
+            ipg.signed("POST", "/payments", Some(body.clone()), content_type, None)
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}: {v}"
+        );
+        assert_eq!(v["responseType"], "UnsupportedMediaType");
+        assert!(
+            v["error"]["code"].is_string() && v["clientRequestId"].is_string(),
+            "{v}"
+        );
+    }
+    let (status, v) = read(
+        ipg.signed(
+            "POST",
+            "/payments",
+            Some(body),
+            Some("application/json; charset=utf-8"),
+            None,
+        )
+        .send()
+        .await
+        .expect("send"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "JSON with a charset is JSON: {v}"
+    );
+    // A GET has no body to describe.
+    let (status, _) = ipg.call("GET", "/payments/999", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// `Expiration`: month `MM`, year `YY` (`^([0-9]{2})$`); four digits are refused.
+#[tokio::test]
+async fn expiry_year_has_two_digits() {
+    let ipg = Fiserv::new(start(test_config()).await);
+    let four = json!({"paymentCard": {"number": SEAMLESS, "securityCode": "123", "expiryDate": {"month": "12", "year": "2031"}}});
+    let field = |v: &serde_json::Value| {
+        v["error"]["details"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut payer_auth = json!({
+        "requestType": "PaymentCardPayerAuthTransaction",
+        "transactionAmount": {"total": "123.50", "currency": "INR"},
+        "paymentMethod": four,
+        "authenticationRequest": {
+            "authenticationType": "RupayAuthenticationRequest",
+            "termURL": "https://merchant.example/fiserv/return",
+            "cardHolderBrowserParams": {
+                "browserAcceptHeaders": "text/html", "browserIP": "189.6.239.59",
+                "browserLanguage": "en", "browserUserAgent": "Mozilla/5.0"
+            }
+        }
+    });
+    let (status, v) = ipg.call("POST", "/payments", Some(&payer_auth)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(field(&v), "paymentMethod.paymentCard.expiryDate.year");
+    payer_auth["paymentMethod"]["paymentCard"]["expiryDate"] = json!({"month": "7", "year": "31"});
+    let (status, v) = ipg.call("POST", "/payments", Some(&payer_auth)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(field(&v), "paymentMethod.paymentCard.expiryDate.month");
+
+    let id = ipg.authenticate(SEAMLESS).await;
+    let sale = json!({
+        "requestType": "PaymentCardSaleTransaction",
+        "transactionAmount": {"total": "123.50", "currency": "INR"},
+        "paymentMethod": four,
+        "ipgTransactionId": id,
+    });
+    let (status, v) = ipg.call("POST", "/payments", Some(&sale)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(field(&v), "paymentMethod.paymentCard.expiryDate.year");
+    let update = json!({
+        "authenticationType": "RupayAuthenticationUpdateRequest",
+        "paymentMethod": four,
+        "regenerateOtp": "true",
+    });
+    let (status, v) = ipg
+        .call("PATCH", &format!("/payments/{id}"), Some(&update))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(field(&v), "paymentMethod.paymentCard.expiryDate.year");
+    // Answers print the year as seed 002's answers do.
+    let (status, s) = ipg
+        .sale(Some(&id), Some(SEAMLESS), "PaymentCardSaleTransaction")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert_eq!(
+        s["paymentMethodDetails"]["paymentCard"]["expiryDate"],
+        json!({"month": "12", "year": "2031"})
+    );
+}
+
+/// Where a transaction stands is the spec's `transactionState` (VOIDED among its values);
+/// `transactionStatus` only takes its own enum's values, and a transaction inside an
+/// order inquiry (`TransactionResponse`) carries no `error`.
+#[tokio::test]
+async fn void_is_a_transaction_state_and_orders_carry_no_errors() {
+    let ipg = Fiserv::new(start(test_config()).await);
+    let statuses = [
+        "APPROVED",
+        "WAITING",
+        "PARTIAL",
+        "VALIDATION_FAILED",
+        "PROCESSING_FAILED",
+        "DECLINED",
+    ];
+    let id = ipg.authenticate(SEAMLESS).await;
+    let (status, a) = ipg
+        .sale(Some(&id), None, "PaymentCardPreAuthTransaction")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(a["transactionState"], "AUTHORIZED");
+    let aid = a["ipgTransactionId"].as_str().expect("id").to_owned();
+    let (status, v) = ipg
+        .call(
+            "POST",
+            &format!("/payments/{aid}"),
+            Some(&json!({"requestType": "VoidTransaction"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (_, inquiry) = ipg.call("GET", &format!("/payments/{aid}"), None).await;
+    assert_eq!(inquiry["transactionState"], "VOIDED", "{inquiry}");
+    assert_eq!(inquiry["transactionStatus"], "APPROVED", "{inquiry}");
+
+    let id = ipg.authenticate(DECLINE_51).await;
+    let (status, d) = ipg
+        .sale(Some(&id), Some(DECLINE_51), "PaymentCardSaleTransaction")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{d}");
+    assert!(
+        d["error"].is_object(),
+        "the 422 answer is a TransactionErrorResponse: {d}"
+    );
+    assert_eq!(d["transactionState"], "DECLINED");
+    let did = d["ipgTransactionId"].as_str().expect("id").to_owned();
+    let (status, inquiry) = ipg.call("GET", &format!("/payments/{did}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(inquiry.get("error").is_none(), "{inquiry}");
+    for answer in [&a, &inquiry] {
+        assert!(statuses.contains(&answer["transactionStatus"].as_str().unwrap_or_default()));
+    }
+    for order in [&a, &d] {
+        let order = order["orderId"].as_str().expect("order");
+        let (status, o) = ipg.call("GET", &format!("/orders/{order}"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let transactions = o["transactions"].as_array().expect("transactions");
+        assert!(!transactions.is_empty());
+        for t in transactions {
+            assert!(
+                t.get("error").is_none() && t.get("responseType").is_none(),
+                "{t}"
+            );
+            assert!(
+                statuses.contains(&t["transactionStatus"].as_str().unwrap_or_default()),
+                "{t}"
+            );
+        }
+    }
+}

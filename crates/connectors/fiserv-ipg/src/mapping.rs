@@ -109,7 +109,7 @@ pub fn authentication_status(body: &Response) -> ProviderStatus {
         .as_ref()
         .filter(|a| a.verdict == 'Y' || a.verdict == 'N');
     let error = body.error.as_ref();
-    let raw_status = body.transaction_status.clone().unwrap_or_default();
+    let raw_status = body.status().to_owned();
     let code = otp
         .and_then(|o| o.response_code.clone())
         .or_else(|| decided.map(|a| a.code.to_owned()))
@@ -180,7 +180,7 @@ pub fn authentication_result(
 
 /// The provider status of a payment answer.
 pub fn payment_status(body: &Response) -> ProviderStatus {
-    let raw_status = body.transaction_status.clone().unwrap_or_default();
+    let raw_status = body.status().to_owned();
     let processor = body.processor.as_ref();
     let response_code = processor.and_then(|p| p.response_code.clone());
     let error = body.error.as_ref();

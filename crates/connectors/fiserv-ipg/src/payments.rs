@@ -228,12 +228,7 @@ impl FiservIpgConnector {
                     )
                 })?;
             let answer = self.inquiry(ctx, "inquiry", &id).await?;
-            let mut outcome = primary_outcome(&answer, answer.kind() == "SALE");
-            if answer.status() == "VOIDED" || answer.transaction_state.as_deref() == Some("VOIDED")
-            {
-                outcome.status = PaymentStatus::Voided;
-            }
-            return Ok(outcome);
+            return Ok(primary_outcome(&answer, answer.kind() == "SALE"));
         };
         let Some(order) = self.order(ctx, &order_id).await? else {
             return Ok(unchanged(payment));
@@ -298,16 +293,13 @@ impl FiservIpgConnector {
                 pstate.captures.iter().map(|c| c.amount_minor).sum()
             };
             let refunded: i64 = pstate.returns.iter().map(|r| r.amount_minor).sum();
-            let voided = primary.status() == "VOIDED"
-                || primary.transaction_state.as_deref() == Some("VOIDED")
+            let voided = primary.voided()
                 || (pstate.void_id.is_some() && refunded == 0 && (sale || captured == 0));
             outcome.status = if voided {
                 PaymentStatus::Voided
             } else {
                 mapping::status_from_amounts(authorized, captured, refunded)
             };
-        } else if primary.status() == "VOIDED" {
-            outcome.status = PaymentStatus::Voided;
         }
         outcome.connector_state = Some(state::encode(&pstate));
         Ok(outcome)
@@ -317,9 +309,9 @@ impl FiservIpgConnector {
 /// A sale's or pre-auth's answer (also a 422 decline).
 fn primary_outcome(answer: &Response, sale: bool) -> PaymentOutcome {
     let (status, failure_reason) = match answer.status() {
+        _ if answer.voided() => (PaymentStatus::Voided, None),
         "APPROVED" if sale => (PaymentStatus::Captured, None),
         "APPROVED" => (PaymentStatus::Authorized, None),
-        "VOIDED" => (PaymentStatus::Voided, None),
         "WAITING" => (PaymentStatus::Pending, None),
         _ => mapping::decline(answer),
     };
@@ -388,5 +380,54 @@ fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError
                 ..PaymentState::default()
             })
             .ok_or(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use payorch_core::status::PaymentStatus;
+
+    use super::primary_outcome;
+    use crate::wire::response::Response;
+
+    fn answer(json: &str) -> Response {
+        serde_json::from_str(json).unwrap()
+    }
+
+    /// The spec's fields decide: `transactionState` says VOIDED (`transactionStatus` and
+    /// `transactionResult` have no such value), `transactionResult` replaces the
+    /// deprecated `transactionStatus`.
+    #[test]
+    fn voided_and_results_come_from_the_spec_fields() {
+        let voided = answer(
+            r#"{"ipgTransactionId":"84","transactionType":"SALE","transactionStatus":"APPROVED","transactionState":"VOIDED"}"#,
+        );
+        assert_eq!(primary_outcome(&voided, true).status, PaymentStatus::Voided);
+        assert_eq!(
+            primary_outcome(&voided, false).status,
+            PaymentStatus::Voided
+        );
+        let captured = answer(
+            r#"{"transactionType":"SALE","transactionStatus":"APPROVED","transactionState":"CAPTURED"}"#,
+        );
+        assert_eq!(
+            primary_outcome(&captured, true).status,
+            PaymentStatus::Captured
+        );
+        let result_only = answer(r#"{"transactionType":"PREAUTH","transactionResult":"APPROVED"}"#);
+        assert_eq!(
+            primary_outcome(&result_only, false).status,
+            PaymentStatus::Authorized
+        );
+        let declined = answer(
+            r#"{"transactionResult":"DECLINED","transactionStatus":"APPROVED","processor":{"responseCode":"05"}}"#,
+        );
+        assert_eq!(
+            primary_outcome(&declined, true).status,
+            PaymentStatus::Declined
+        );
+        // An undocumented status value is not a void.
+        let odd = answer(r#"{"transactionStatus":"VOIDED","transactionState":"CAPTURED"}"#);
+        assert_ne!(primary_outcome(&odd, true).status, PaymentStatus::Voided);
     }
 }

@@ -274,10 +274,22 @@ impl Fiserv {
         body: Option<&Value>,
         request_id: Option<&str>,
     ) -> reqwest::RequestBuilder {
+        let bytes = body.map(|b| serde_json::to_vec(b).expect("json"));
+        let content_type = bytes.as_ref().map(|_| "application/json");
+        self.signed(method, path, bytes, content_type, request_id)
+    }
+
+    /// A signed request with these exact body bytes and `Content-Type` (or none).
+    pub fn signed(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        content_type: Option<&str>,
+        request_id: Option<&str>,
+    ) -> reqwest::RequestBuilder {
         use payorch_sandbox::providers::fiserv_ipg::signature::sign;
-        let bytes = body
-            .map(|b| serde_json::to_vec(b).expect("json"))
-            .unwrap_or_default();
+        let bytes = body.clone().unwrap_or_default();
         let id = request_id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
         let ts = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -293,8 +305,11 @@ impl Fiserv {
             .header("Client-Request-Id", id)
             .header("Timestamp", ts)
             .header("Message-Signature", sig);
+        if let Some(content_type) = content_type {
+            rb = rb.header("Content-Type", content_type);
+        }
         if body.is_some() {
-            rb = rb.header("Content-Type", "application/json").body(bytes);
+            rb = rb.body(bytes);
         }
         rb
     }

@@ -86,7 +86,10 @@ pub struct Response {
     pub ipg_transaction_id: Option<String>,
     pub order_id: Option<String>,
     pub transaction_type: Option<String>,
+    /// Deprecated in the spec in favour of `transactionResult`; seed 002's answers carry it.
     pub transaction_status: Option<String>,
+    pub transaction_result: Option<String>,
+    /// Where the transaction stands (`AUTHORIZED`, `CAPTURED`, `VOIDED`, ...).
     pub transaction_state: Option<String>,
     pub approval_code: Option<String>,
     pub approved_amount: Option<AmountView>,
@@ -100,7 +103,9 @@ pub struct Response {
 impl Response {
     /// Whether this is a transaction (possibly declined) rather than a bare error.
     pub fn is_transaction(&self) -> bool {
-        self.ipg_transaction_id.is_some() || self.transaction_status.is_some()
+        self.ipg_transaction_id.is_some()
+            || self.transaction_status.is_some()
+            || self.transaction_result.is_some()
     }
 
     pub fn otp(&self) -> Option<&OtpVerification> {
@@ -117,8 +122,19 @@ impl Response {
             .filter(|u| !u.trim().is_empty())
     }
 
+    /// The result of the request (`APPROVED`, `WAITING`, `DECLINED`, `FAILED`, ...):
+    /// `transactionResult`, else the deprecated `transactionStatus` it replaces.
     pub fn status(&self) -> &str {
-        self.transaction_status.as_deref().unwrap_or_default()
+        self.transaction_result
+            .as_deref()
+            .or(self.transaction_status.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// Whether the transaction was voided since (`transactionState: VOIDED`; neither
+    /// result field has a VOIDED value).
+    pub fn voided(&self) -> bool {
+        self.transaction_state.as_deref() == Some("VOIDED")
     }
 
     pub fn kind(&self) -> &str {
