@@ -13,7 +13,10 @@ pub async fn observed<T>(
 ) -> Result<Response<T>, Status> {
     let started = Instant::now();
     let span = tracing::info_span!("rpc", rpc.method = method, rpc.code = tracing::field::Empty);
-    let result = call.instrument(span.clone()).await;
+    let result = call
+        .instrument(span.clone())
+        .await
+        .map_err(|status| with_incident(method, status));
     let code = match &result {
         Ok(_) => Code::Ok,
         Err(status) => status.code(),
@@ -24,4 +27,59 @@ pub async fn observed<T>(
     metrics::histogram!("payorch_grpc_request_duration_seconds", "method" => method)
         .record(started.elapsed().as_secs_f64());
     result
+}
+
+/// INTERNAL is payorch's own bug: the caller gets an `incident_id` in the ErrorInfo, and the
+/// log line with the cause carries the same id, so support can find one from the other.
+fn with_incident(method: &'static str, status: Status) -> Status {
+    if status.code() != Code::Internal {
+        return status;
+    }
+    let incident = uuid::Uuid::new_v4().simple().to_string();
+    tracing::error!(rpc.method = method, incident_id = %incident, cause = %status.message(), "internal error");
+    let details = tonic_types::ErrorDetails::with_error_info(
+        "INTERNAL",
+        "payorch.dev",
+        [("incident_id".to_owned(), incident)],
+    );
+    use tonic_types::StatusExt;
+    Status::with_error_details(
+        Code::Internal,
+        "payorch failed to process the call; quote the incident_id to support",
+        details,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic_types::StatusExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn internal_errors_carry_an_incident_id_and_no_cause() {
+        let answer: Result<Response<()>, Status> = observed("Test", async {
+            Err(Status::internal("validated request lost its card"))
+        })
+        .await;
+        let Err(status) = answer else {
+            panic!("expected an error");
+        };
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("card"), "{}", status.message());
+        let info = status.get_error_details().error_info().cloned();
+        let incident = info.and_then(|i| i.metadata.get("incident_id").cloned());
+        assert_eq!(incident.map(|id| id.len()), Some(32));
+    }
+
+    #[tokio::test]
+    async fn other_errors_pass_unchanged() {
+        let answer: Result<Response<()>, Status> =
+            observed("Test", async { Err(Status::not_found("authentication not found")) }).await;
+        let Err(status) = answer else {
+            panic!("expected an error");
+        };
+        assert_eq!(status.code(), Code::NotFound);
+        assert_eq!(status.message(), "authentication not found");
+    }
 }

@@ -24,7 +24,7 @@ use sha2::Sha256;
 
 use super::payments::base_view;
 use super::store::{Kind, Transaction};
-use super::{CONNECTOR, IpgError, new_ipg_id, parse, request_id, stored};
+use super::{CONNECTOR, IpgError, new_ipg_id, parse, request_id};
 use crate::acs::{AcsChallenge, AcsResult, acs_url};
 use crate::npci::{Enrollment, Flow, NpciCode, Outcome, Resend, Verify, cards};
 use crate::providers::json::{Fields, at, parse_amount};
@@ -47,8 +47,8 @@ pub fn create(
     let total = f.req("transactionAmount.total");
     let currency = f.req("transactionAmount.currency");
     let card = f.req("paymentMethod.paymentCard.number");
-    f.req("paymentMethod.paymentCard.expiryDate.month");
-    f.req("paymentMethod.paymentCard.expiryDate.year");
+    let month = f.req("paymentMethod.paymentCard.expiryDate.month");
+    let year = f.req("paymentMethod.paymentCard.expiryDate.year");
     let auth_type = f.req("authenticationRequest.authenticationType");
     let term_url = f.req("authenticationRequest.termURL");
     // The seed's text says cardHolderBrowserParameters, its example cardHolderBrowserParams.
@@ -67,7 +67,6 @@ pub fn create(
     }
     let order_id = f.opt("order.orderId");
     IpgError::check(&f)?;
-    let expiry = super::expiry(body)?;
     if auth_type != AUTH_TYPE {
         return Err(IpgError::field(
             "authenticationRequest.authenticationType",
@@ -90,7 +89,7 @@ pub fn create(
         &order_id,
         Kind::PayerAuth,
         &card,
-        expiry.as_ref(),
+        (&month, &year),
         amount,
         &currency,
     );
@@ -136,14 +135,13 @@ pub fn create(
             kind: Kind::PayerAuth,
             order_id,
             card_number: card,
-            expiry,
             amount,
             currency,
             captured: 0,
             returned: 0,
             voided: false,
             parent: None,
-            view: stored(&view),
+            view: view.clone(),
         },
     );
     Ok((status, Json(view)).into_response())
@@ -181,7 +179,6 @@ fn update_inner(
     let otp = f.opt(VERIFY);
     let regenerate = f.opt_bool(REGENERATE).unwrap_or(false);
     IpgError::check(&f)?;
-    super::expiry(&body)?;
     if auth_type != UPDATE_TYPE {
         return Err(IpgError::field(
             "authenticationType",
@@ -249,7 +246,7 @@ fn update_inner(
     if let Some(stored) =
         super::store::lock(&sandbox.fiserv_ipg.transactions).get_mut(&id.to_owned())
     {
-        stored.view = super::stored(&view);
+        stored.view = view.clone();
     }
     Ok((status, Json(view)).into_response())
 }
