@@ -1,5 +1,6 @@
 //! Fiserv IPG error answers: `{"clientRequestId","apiTraceId","responseType","error":{"code","message","details"}}`
-//! with 400 BadRequest, 401 Unauthenticated, 404 NotFound, 409 GatewayDeclined.
+//! with 400 BadRequest, 401 Unauthenticated, 404 NotFound, 409 GatewayDeclined,
+//! 415 UnsupportedMediaType.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -48,6 +49,16 @@ impl IpgError {
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "Unauthenticated", "401", message)
+    }
+
+    /// 415: a body sent without `Content-Type: application/json`.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "415",
+            "Content-Type must be application/json",
+        )
     }
 
     pub fn not_found() -> Self {

@@ -69,6 +69,14 @@ async fn authenticate(
             .into_response();
     };
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    // Every operation's `Content-Type` parameter is required and `application/json` (the
+    // spec's `ContentTypeParam`); a body in any other or no media type is a 415.
+    if !bytes.is_empty() && !is_json(header("content-type")) {
+        sandbox.calls.record(CONNECTOR, "unsupported_media_type");
+        return IpgError::unsupported_media_type()
+            .with_request_id(&rid)
+            .into_response();
+    }
     let cfg = &sandbox.config.fiserv_ipg;
     let signed = signature::Signed {
         api_key: header("api-key"),
@@ -97,6 +105,60 @@ async fn authenticate(
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// `application/json`, optionally with parameters (`; charset=utf-8`).
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The card's `expiryDate`, checked against the spec's `Expiration` (month `MM`, year
+/// `YY`: `^(0[1-9]|1[012])$` and `^([0-9]{2})$`). `Ok(None)` when the request sends no
+/// `expiryDate`; a month or year in another form is refused naming the field.
+pub(crate) fn expiry(body: &Value) -> Result<Option<(String, String)>, IpgError> {
+    const AT: &str = "paymentMethod.paymentCard.expiryDate";
+    let Some(date) = crate::providers::json::at(body, AT) else {
+        return Ok(None);
+    };
+    let part = |name: &str, ok: fn(&str) -> bool| {
+        let value = date.get(name).and_then(Value::as_str).unwrap_or_default();
+        if ok(value) {
+            Ok(value.to_owned())
+        } else {
+            Err(IpgError::field(
+                &format!("{AT}.{name}"),
+                if name == "month" {
+                    "must match ^(0[1-9]|1[012])$"
+                } else {
+                    "must match ^([0-9]{2})$"
+                },
+            ))
+        }
+    };
+    let month = part("month", |v| {
+        two_digits(v) && matches!(v.parse::<u8>(), Ok(1..=12))
+    })?;
+    let year = part("year", two_digits)?;
+    Ok(Some((month, year)))
+}
+
+fn two_digits(v: &str) -> bool {
+    v.len() == 2 && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A transaction as stored (and answered by inquiries): a transaction response carries
+/// `error` and a `responseType` only as the direct answer to a declined request (the
+/// spec's `TransactionErrorResponse`); `TransactionResponse`, which inquiries and order
+/// inquiries answer, has no `error`.
+pub(crate) fn stored(view: &Value) -> Value {
+    let mut view = view.clone();
+    if let Some(map) = view.as_object_mut() {
+        map.remove("error");
+        map.remove("responseType");
+    }
+    view
 }
 
 pub(crate) fn parse(bytes: &Bytes) -> Result<Value, IpgError> {

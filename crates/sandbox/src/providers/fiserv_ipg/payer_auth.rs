@@ -24,7 +24,7 @@ use sha2::Sha256;
 
 use super::payments::base_view;
 use super::store::{Kind, Transaction};
-use super::{CONNECTOR, IpgError, new_ipg_id, parse, request_id};
+use super::{CONNECTOR, IpgError, new_ipg_id, parse, request_id, stored};
 use crate::acs::{AcsChallenge, AcsResult, acs_url};
 use crate::npci::{Enrollment, Flow, NpciCode, Outcome, Resend, Verify, cards};
 use crate::providers::json::{Fields, at, parse_amount};
@@ -47,8 +47,8 @@ pub fn create(
     let total = f.req("transactionAmount.total");
     let currency = f.req("transactionAmount.currency");
     let card = f.req("paymentMethod.paymentCard.number");
-    let month = f.req("paymentMethod.paymentCard.expiryDate.month");
-    let year = f.req("paymentMethod.paymentCard.expiryDate.year");
+    f.req("paymentMethod.paymentCard.expiryDate.month");
+    f.req("paymentMethod.paymentCard.expiryDate.year");
     let auth_type = f.req("authenticationRequest.authenticationType");
     let term_url = f.req("authenticationRequest.termURL");
     // The seed's text says cardHolderBrowserParameters, its example cardHolderBrowserParams.
@@ -67,6 +67,7 @@ pub fn create(
     }
     let order_id = f.opt("order.orderId");
     IpgError::check(&f)?;
+    let expiry = super::expiry(body)?;
     if auth_type != AUTH_TYPE {
         return Err(IpgError::field(
             "authenticationRequest.authenticationType",
@@ -89,7 +90,7 @@ pub fn create(
         &order_id,
         Kind::PayerAuth,
         &card,
-        (&month, &year),
+        expiry.as_ref(),
         amount,
         &currency,
     );
@@ -135,13 +136,14 @@ pub fn create(
             kind: Kind::PayerAuth,
             order_id,
             card_number: card,
+            expiry,
             amount,
             currency,
             captured: 0,
             returned: 0,
             voided: false,
             parent: None,
-            view: view.clone(),
+            view: stored(&view),
         },
     );
     Ok((status, Json(view)).into_response())
@@ -179,6 +181,7 @@ fn update_inner(
     let otp = f.opt(VERIFY);
     let regenerate = f.opt_bool(REGENERATE).unwrap_or(false);
     IpgError::check(&f)?;
+    super::expiry(&body)?;
     if auth_type != UPDATE_TYPE {
         return Err(IpgError::field(
             "authenticationType",
@@ -246,7 +249,7 @@ fn update_inner(
     if let Some(stored) =
         super::store::lock(&sandbox.fiserv_ipg.transactions).get_mut(&id.to_owned())
     {
-        stored.view = view.clone();
+        stored.view = super::stored(&view);
     }
     Ok((status, Json(view)).into_response())
 }

@@ -16,14 +16,16 @@ use serde_json::{Value, json};
 
 use super::store::{Kind, Transaction, lock};
 use super::{
-    CONNECTOR, IpgError, amount_json, new_ipg_id, now_secs, parse, payer_auth, request_id,
+    CONNECTOR, IpgError, amount_json, new_ipg_id, now_secs, parse, payer_auth, request_id, stored,
 };
 use crate::npci::issuer::random_digits;
 use crate::npci::{Authorization, cards};
 use crate::providers::json::{Fields, parse_amount};
 use crate::state::Sandbox;
 
-/// The fields every IPG transaction response shares.
+/// The fields every IPG transaction response shares. The expiry year is printed with four
+/// digits, as every answer in seed 002 shows it (`"year": "2026"`), though requests must
+/// send two.
 #[allow(clippy::too_many_arguments)]
 pub fn base_view(
     rid: &str,
@@ -31,13 +33,13 @@ pub fn base_view(
     order_id: &str,
     kind: Kind,
     card: &str,
-    expiry: (&str, &str),
+    expiry: Option<&(String, String)>,
     amount: i64,
     currency: &str,
 ) -> Value {
     let bin = card.get(..6).unwrap_or_default();
     let last4 = card.get(card.len().saturating_sub(4)..).unwrap_or_default();
-    json!({
+    let mut view = json!({
         "clientRequestId": rid,
         "apiTraceId": super::errors::trace_id(),
         "ipgTransactionId": id,
@@ -47,7 +49,6 @@ pub fn base_view(
         "transactionOrigin": "ECOM",
         "paymentMethodDetails": {
             "paymentCard": {
-                "expiryDate": {"month": expiry.0, "year": expiry.1},
                 "bin": bin,
                 "last4": last4,
                 "brand": "RUPAY",
@@ -58,7 +59,26 @@ pub fn base_view(
         "country": "India",
         "transactionTime": now_secs(),
         "transactionAmount": amount_json(amount, currency),
-    })
+    });
+    if let Some((month, year)) = expiry {
+        view["paymentMethodDetails"]["paymentCard"]["expiryDate"] =
+            json!({"month": month, "year": format!("20{year}")});
+    }
+    view
+}
+
+/// `transactionState` of a sale or pre-auth (the spec's field for where a transaction
+/// stands; `transactionStatus` keeps the result of the request that created it).
+pub fn primary_state(txn: &Transaction) -> &'static str {
+    if txn.view["transactionStatus"] == "DECLINED" {
+        "DECLINED"
+    } else if txn.voided {
+        "VOIDED"
+    } else if txn.captured > 0 {
+        "CAPTURED"
+    } else {
+        "AUTHORIZED"
+    }
 }
 
 /// `POST /payments`.
@@ -101,11 +121,10 @@ fn authorize(sandbox: &Sandbox, body: &Value, rid: &str, kind: Kind) -> Result<R
     let total = f.req("transactionAmount.total");
     let currency = f.req("transactionAmount.currency");
     let card = f.opt("paymentMethod.paymentCard.number");
-    let month = f.opt("paymentMethod.paymentCard.expiryDate.month");
-    let year = f.opt("paymentMethod.paymentCard.expiryDate.year");
     let payer_auth_id = f.opt("ipgTransactionId");
     let order_id = f.opt("order.orderId");
     IpgError::check(&f)?;
+    let expiry = super::expiry(body)?;
     let amount = parse_amount(&total)
         .filter(|a| *a > 0)
         .ok_or_else(|| IpgError::field("transactionAmount.total", "invalid amount"))?;
@@ -136,11 +155,17 @@ fn authorize(sandbox: &Sandbox, body: &Value, rid: &str, kind: Kind) -> Result<R
     let proofs: Vec<&str> = payer_auth_id.iter().map(String::as_str).collect();
     let decision = sandbox.issuer.authorize(&card, &proofs);
     let id = new_ipg_id();
-    let expiry = (
-        month.as_deref().unwrap_or("12"),
-        year.as_deref().unwrap_or("2031"),
+    let expiry = expiry.or_else(|| payer_auth.as_ref().and_then(|p| p.expiry.clone()));
+    let mut view = base_view(
+        rid,
+        &id,
+        &order_id,
+        kind,
+        &card,
+        expiry.as_ref(),
+        amount,
+        &currency,
     );
-    let mut view = base_view(rid, &id, &order_id, kind, &card, expiry, amount, &currency);
     let status = match decision {
         Authorization::Approved { approval_code } => {
             let reference = random_digits(12);
@@ -167,25 +192,26 @@ fn authorize(sandbox: &Sandbox, body: &Value, rid: &str, kind: Kind) -> Result<R
         }
     };
     let approved = status == StatusCode::OK;
-    sandbox.fiserv_ipg.insert(
-        &id,
-        Transaction {
-            kind,
-            order_id,
-            card_number: card,
-            amount,
-            currency,
-            captured: if kind == Kind::Sale && approved {
-                amount
-            } else {
-                0
-            },
-            returned: 0,
-            voided: !approved,
-            parent: None,
-            view: view.clone(),
+    let mut txn = Transaction {
+        kind,
+        order_id,
+        card_number: card,
+        expiry,
+        amount,
+        currency,
+        captured: if kind == Kind::Sale && approved {
+            amount
+        } else {
+            0
         },
-    );
+        returned: 0,
+        voided: !approved,
+        parent: None,
+        view: stored(&view),
+    };
+    view["transactionState"] = json!(primary_state(&txn));
+    txn.view = stored(&view);
+    sandbox.fiserv_ipg.insert(&id, txn);
     Ok((status, Json(view)).into_response())
 }
 
@@ -272,10 +298,7 @@ fn secondary_inner(
             root.returned += amount;
         }
         Kind::Void => match parent.kind {
-            Kind::Sale | Kind::PreAuth if root.returned == 0 => {
-                root.voided = true;
-                root.view["transactionStatus"] = json!("VOIDED");
-            }
+            Kind::Sale | Kind::PreAuth if root.returned == 0 => root.voided = true,
             Kind::PostAuth => root.captured -= parent.amount,
             Kind::Return => root.returned -= parent.amount,
             _ => {
@@ -286,6 +309,7 @@ fn secondary_inner(
         },
         _ => {}
     }
+    root.view["transactionState"] = json!(primary_state(root));
     let currency = root.currency.clone();
     let id = new_ipg_id();
     let mut view = base_view(
@@ -294,7 +318,7 @@ fn secondary_inner(
         &parent.order_id,
         kind,
         &parent.card_number,
-        ("12", "2031"),
+        parent.expiry.as_ref(),
         amount,
         &currency,
     );
@@ -308,6 +332,7 @@ fn secondary_inner(
             kind,
             order_id: parent.order_id.clone(),
             card_number: parent.card_number.clone(),
+            expiry: parent.expiry.clone(),
             amount,
             currency,
             captured: 0,

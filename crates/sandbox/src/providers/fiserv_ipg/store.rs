@@ -36,6 +36,8 @@ pub struct Transaction {
     pub kind: Kind,
     pub order_id: String,
     pub card_number: String,
+    /// The card's `expiryDate` as sent (`MM`, `YY`), when it was.
+    pub expiry: Option<(String, String)>,
     pub amount: i64,
     pub currency: String,
     /// For sales/pre-auths: amounts captured and returned so far; voided flag.
