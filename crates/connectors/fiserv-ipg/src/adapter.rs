@@ -33,6 +33,9 @@ pub struct FiservIpgConnector {
     pub(crate) credentials: Credentials,
     pub(crate) config: FiservIpgConfig,
     capabilities: Capabilities,
+    /// Every answer this adapter received, for the OpenAPI oracle (`crate::openapi`).
+    #[cfg(test)]
+    pub(crate) answers: std::sync::Mutex<Vec<crate::openapi::Answer>>,
 }
 
 impl FiservIpgConnector {
@@ -65,6 +68,8 @@ impl FiservIpgConnector {
                 ],
                 ipv6_payer_address: true,
             },
+            #[cfg(test)]
+            answers: Default::default(),
         })
     }
 
@@ -81,7 +86,8 @@ impl FiservIpgConnector {
         body: Option<Vec<u8>>,
     ) -> Result<ProviderResponse, ConnectorError> {
         let url = self.http.url(path);
-        self.http
+        let answer = self
+            .http
             .send(ctx, kind, operation, |client| {
                 let signed = self
                     .credentials
@@ -102,7 +108,21 @@ impl FiservIpgConnector {
                     .build()
                     .map_err(|e| ConnectorError::NotSent(format!("{operation}: {e}")))
             })
-            .await
+            .await;
+        #[cfg(test)]
+        if let Ok(answer) = &answer {
+            self.answers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(crate::openapi::Answer {
+                    operation,
+                    method: method.clone(),
+                    path: path.to_owned(),
+                    status: answer.status.as_u16(),
+                    body: answer.body.clone(),
+                });
+        }
+        answer
     }
 
     /// Sends `body` (serialized once: the bytes signed are the bytes sent).

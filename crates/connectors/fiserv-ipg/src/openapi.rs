@@ -5,9 +5,18 @@
 //!
 //! A small checker of the OpenAPI 3.0 subset those schemas use: `$ref`, `allOf`,
 //! `oneOf`/`anyOf`, `type`, `nullable`, `enum`, `required`, `properties`, `items`,
-//! `pattern`, `minLength`/`maxLength`, `minimum`. Requests are checked strictly (every
-//! property sent must be declared, which catches misspelt field names); answers leniently
-//! (providers add fields).
+//! `pattern`, `minLength`/`maxLength`, `minimum`. Requests and the sandbox's answers are
+//! both checked strictly: every property must be declared by the schema (following `$ref`
+//! and `allOf`), which catches misspelt request fields and answer fields the provider never
+//! documented (an adapter that read one would depend on our sandbox, not on IPG). The one
+//! addition is what seed 002 documents and the spec lacks: RuPay's
+//! `authenticationResponse.otpVerificationResponse` (see [`Checker::with_seed_rupay`]).
+//!
+//! The oracle (`tests::every_answer_the_adapter_receives_is_documented`) drives the
+//! adapter through every operation it has (payer authentication, `verifyOtp` /
+//! `regenerateOtp`, sale, pre-auth, post-auth, void, return, transaction and order
+//! inquiries, and their refusals); the adapter records each answer it receives and each is
+//! checked against the response schema the spec gives for its operation and HTTP status.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -57,11 +66,54 @@ fn to_json(value: serde_norway::Value) -> Value {
     }
 }
 
+/// One answer the adapter received (recorded by `FiservIpgConnector::call` in tests).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub operation: &'static str,
+    pub method: reqwest::Method,
+    pub path: String,
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The schema the spec gives this answer: per path and status, `OrderResponse` for an
+    /// order inquiry, `TransactionResponse` for any other 200, `TransactionErrorResponse`
+    /// for 409 (`TransactionGatewayDeclined`) and 422 (`TransactionEndpointDeclined`),
+    /// `ErrorResponse` for the other refusals (400, 401, 403, 404, 415, 500, 502).
+    pub fn schema(&self) -> &'static str {
+        match self.status {
+            200..=299 if self.path.starts_with("/orders/") => "OrderResponse",
+            200..=299 => "TransactionResponse",
+            409 | 422 => "TransactionErrorResponse",
+            _ => "ErrorResponse",
+        }
+    }
+}
+
 pub struct Checker {
     schemas: Map<String, Value>,
 }
 
 impl Checker {
+    /// Adds what seed 002 documents in IPG's RuPay answers and the spec does not:
+    /// `authenticationResponse.otpVerificationResponse` with `otpValidityInMinutes` (an
+    /// integer, `1` in the seed), `responseCode` and `responseDescription` (`"00"`,
+    /// `"OTP verified successfully."`).
+    pub fn with_seed_rupay(mut self) -> Self {
+        let otp = serde_json::json!({
+            "type": "object",
+            "properties": {
+                "otpValidityInMinutes": {"type": "integer"},
+                "responseCode": {"type": "string"},
+                "responseDescription": {"type": "string"},
+            },
+        });
+        self.schemas["Secure3DAuthenticationResponse"]["properties"]["otpVerificationResponse"] =
+            otp;
+        self
+    }
+
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
         let mut schema = schema;
         while let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
@@ -268,16 +320,19 @@ mod tests {
     /// schema in answers: IPG never returns the card number in `paymentMethodDetails`
     /// (the schema's `PaymentCard` requires it, being written for requests), and prints
     /// four-digit expiry years there (the seed shows `"year": "2026"`).
+    /// (Matched anywhere in a path, so also inside an order's `transactions[i]`.) Neither
+    /// is an undocumented field: both are value rules of a field the schema declares.
     const KNOWN_ANSWER_DEVIATIONS: &[&str] = &[
-        "$.paymentMethodDetails.paymentCard.number: required",
-        "$.paymentMethodDetails.paymentCard.expiryDate.year: ",
+        ".paymentMethodDetails.paymentCard.number: required",
+        ".paymentMethodDetails.paymentCard.expiryDate.year: ",
     ];
 
-    fn answer_errors(checker: &Checker, schema: &str, value: &Value) -> Vec<String> {
+    /// Violations of an answer, strictly: an undeclared field is one.
+    pub(super) fn answer_errors(checker: &Checker, schema: &str, value: &Value) -> Vec<String> {
         checker
-            .check(schema, value, false)
+            .check(schema, value, true)
             .into_iter()
-            .filter(|e| !KNOWN_ANSWER_DEVIATIONS.iter().any(|d| e.starts_with(d)))
+            .filter(|e| !KNOWN_ANSWER_DEVIATIONS.iter().any(|d| e.contains(d)))
             .collect()
     }
 
@@ -390,7 +445,7 @@ mod tests {
 
     #[tokio::test]
     async fn requests_and_answers_follow_the_openapi_schemas() {
-        let checker = checker().expect("the OpenAPI spec loads");
+        let checker = checker().expect("the OpenAPI spec loads").with_seed_rupay();
         let addr = payorch_sandbox::spawn(
             "127.0.0.1:0".parse().unwrap(),
             payorch_sandbox::SandboxConfig::default(),
@@ -573,6 +628,53 @@ mod tests {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
+    /// What the sandbox used to answer, each undocumented: a VOIDED `transactionStatus`
+    /// (not in its enum), an `error` inside an order's transactions, an invented field.
+    #[test]
+    fn undocumented_answer_fields_fail() {
+        let checker = checker().expect("the OpenAPI spec loads").with_seed_rupay();
+        let voided = json!({"ipgTransactionId": "84", "transactionStatus": "VOIDED"});
+        let errors = answer_errors(&checker, "TransactionResponse", &voided);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("$.transactionStatus: \"VOIDED\" not in enum")),
+            "{errors:?}"
+        );
+        let spec_void = json!({"ipgTransactionId": "84", "transactionStatus": "APPROVED", "transactionState": "VOIDED"});
+        assert_eq!(
+            answer_errors(&checker, "TransactionResponse", &spec_void),
+            Vec::<String>::new()
+        );
+        let order = json!({"orderId": "o", "transactions": [
+            {"ipgTransactionId": "84", "transactionStatus": "DECLINED", "error": {"code": "51", "message": "x"}}
+        ]});
+        let errors = answer_errors(&checker, "OrderResponse", &order);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("$.transactions[0].error: not declared")),
+            "{errors:?}"
+        );
+        // The direct answer to a decline may carry it (TransactionErrorResponse).
+        let declined = json!({"ipgTransactionId": "84", "transactionStatus": "DECLINED", "error": {"code": "51", "message": "x"}});
+        assert_eq!(
+            answer_errors(&checker, "TransactionErrorResponse", &declined),
+            Vec::<String>::new()
+        );
+        let otp = json!({"authenticationResponse": {"otpVerificationResponse": {
+            "otpValidityInMinutes": 1, "responseCode": "00", "responseDescription": "OTP verified successfully.", "attemptsLeft": 2
+        }}, "rupayStatus": "Y"});
+        let errors = answer_errors(&checker, "TransactionResponse", &otp);
+        assert_eq!(
+            errors,
+            vec![
+                "$.rupayStatus: not declared by the schema".to_owned(),
+                "$.authenticationResponse.otpVerificationResponse.attemptsLeft: not declared by the schema".to_owned(),
+            ]
+        );
+    }
+
     #[test]
     fn the_checker_catches_what_it_should() {
         let checker = checker().expect("the OpenAPI spec loads");
@@ -604,5 +706,237 @@ mod tests {
                 .any(|e| e.starts_with("$.error.code: expected string")),
             "{missing:?}"
         );
+    }
+}
+
+/// The shape oracle: every answer the adapter receives, in every operation, is documented.
+mod oracle {
+    use payorch_connector::model::RedirectParams;
+    use payorch_connector::testing::*;
+    use payorch_connector::{Connector, ConnectorError};
+    use payorch_core::session::AuthenticationSession;
+    use payorch_core::status::{AuthenticationStatus, PaymentStatus};
+    use payorch_sandbox::testing::cards::*;
+    use payorch_sandbox::testing::{SandboxClient, fields, sandbox_config, wrong};
+    use serde_json::Value;
+
+    use super::{Answer, checker, tests::answer_errors};
+    use crate::adapter::FiservIpgConnector;
+    use crate::config::FiservIpgConfig;
+
+    const CONNECTOR: &str = "fiserv-ipg";
+
+    fn adapter(sandbox: &SandboxClient, secret: &str) -> FiservIpgConnector {
+        FiservIpgConnector::new(FiservIpgConfig::new(
+            format!("http://{}/fiserv-ipg", sandbox.addr),
+            "payorch-sandbox-fiserv-key",
+            secret,
+        ))
+        .unwrap()
+    }
+
+    async fn start(ipg: &FiservIpgConnector, id: &str, number: &str) -> AuthenticationSession {
+        let session = new_session(CONNECTOR, id, card(number), inr(12_350));
+        start_session(ipg, &session, None, false).await.unwrap()
+    }
+
+    async fn authenticated(
+        ipg: &FiservIpgConnector,
+        sandbox: &SandboxClient,
+        id: &str,
+        number: &str,
+    ) -> AuthenticationSession {
+        let session = start(ipg, id, number).await;
+        let code = sandbox.otp(otp_reference(&session)).await;
+        submit_right_otp(ipg, &session, &code).await
+    }
+
+    #[tokio::test]
+    async fn every_answer_the_adapter_receives_is_documented() {
+        let checker = checker().expect("the OpenAPI spec loads").with_seed_rupay();
+        let sandbox = SandboxClient::spawn(CONNECTOR, sandbox_config()).await;
+        let ipg = adapter(&sandbox, "payorch-sandbox-fiserv-secret");
+        let ctx = ctx();
+
+        // Seamless: payer auth, a wrong OTP (450), regenerateOtp, the right OTP, inquiry.
+        let session = start(&ipg, "auth_or1", SEAMLESS).await;
+        let code = sandbox.otp(otp_reference(&session)).await;
+        let o = ipg.submit_otp(&ctx, &session, &wrong(&code)).await.unwrap();
+        let session = apply(&session, o);
+        let o = ipg.resend_otp(&ctx, &session).await.unwrap();
+        let session = apply(&session, o);
+        let code = sandbox.otp(otp_reference(&session)).await;
+        let session = submit_right_otp(&ipg, &session, &code).await;
+        ipg.sync_authentication(&ctx, &session).await.unwrap();
+
+        // Pre-auth, a partial post-auth, order inquiry, void; a capture after it (409).
+        let p = authorize_payment(
+            &ipg,
+            &session,
+            new_payment(CONNECTOR, "pay_or1", &session),
+            false,
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.status, PaymentStatus::Authorized);
+        let o = ipg.capture(&ctx, &p, inr(2_350)).await.unwrap();
+        let p = apply_payment(&p, o, Some("capture"));
+        ipg.sync_payment(&ctx, &p).await.unwrap();
+        let o = ipg.void(&ctx, &p).await.unwrap();
+        let p = apply_payment(&p, o, Some("void"));
+        ipg.sync_payment(&ctx, &p).await.unwrap();
+        let voided = authenticated(&ipg, &sandbox, "auth_or2", SEAMLESS).await;
+        let v = authorize_payment(
+            &ipg,
+            &voided,
+            new_payment(CONNECTOR, "pay_or2", &voided),
+            false,
+        )
+        .await
+        .unwrap();
+        let o = ipg.void(&ctx, &v).await.unwrap();
+        let v = apply_payment(&v, o, Some("void"));
+        assert_eq!(v.status, PaymentStatus::Voided);
+        let synced = ipg.sync_payment(&ctx, &v).await.unwrap();
+        assert_eq!(synced.status, PaymentStatus::Voided);
+        assert!(matches!(
+            ipg.capture(&ctx, &v, inr(100)).await,
+            Err(ConnectorError::Rejected { .. })
+        ));
+
+        // Sale, a partial return, order inquiry.
+        let session = authenticated(&ipg, &sandbox, "auth_or3", SEAMLESS).await;
+        let p = authorize_payment(
+            &ipg,
+            &session,
+            new_payment(CONNECTOR, "pay_or3", &session),
+            true,
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.status, PaymentStatus::Captured);
+        let o = ipg.refund(&ctx, &p, inr(2_350), "ref_or3").await.unwrap();
+        let p = apply_payment(&p, o, Some("refund"));
+        ipg.sync_payment(&ctx, &p).await.unwrap();
+
+        // A decline (422) and the order holding it.
+        let session = authenticated(&ipg, &sandbox, "auth_or4", DECLINE_51).await;
+        let p = authorize_payment(
+            &ipg,
+            &session,
+            new_payment(CONNECTOR, "pay_or4", &session),
+            true,
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.status, PaymentStatus::Declined);
+        ipg.sync_payment(&ctx, &p).await.unwrap();
+
+        // Redirect: payer auth with acsURL, back before the ACS (inquiry), through it.
+        let session = start(&ipg, "auth_or5", REDIRECT).await;
+        let o = ipg
+            .complete_redirect(&ctx, &session, &RedirectParams::new())
+            .await
+            .unwrap();
+        assert_eq!(o.status, AuthenticationStatus::RedirectRequired);
+        let code = sandbox
+            .otp(session.provider_reference.as_deref().unwrap())
+            .await;
+        let redirect = redirect_of(&session);
+        sandbox
+            .open_acs_post(redirect.url, redirect.form_fields)
+            .await;
+        let back = sandbox
+            .submit_acs(redirect.url, &[("otp", code.as_str())])
+            .await;
+        let o = ipg
+            .complete_redirect(&ctx, &session, &fields(&back["fields"]))
+            .await
+            .unwrap();
+        assert_eq!(o.status, AuthenticationStatus::Succeeded, "{o:?}");
+
+        // Failures: not enrolled (422 payer auth), issuer unavailable, OTP attempts
+        // exhausted (422 PATCH), unknown order (404), a refused card (400), bad secret (401).
+        let failed = start(&ipg, "auth_or6", NOT_ENROLLED).await;
+        assert_eq!(failed.status, AuthenticationStatus::Failed);
+        let failed = start(&ipg, "auth_or7", UNAVAILABLE).await;
+        assert_eq!(failed.status, AuthenticationStatus::Failed);
+        let mut session = start(&ipg, "auth_or8", SEAMLESS).await;
+        let code = sandbox.otp(otp_reference(&session)).await;
+        while session.status == AuthenticationStatus::OtpRequired {
+            let o = ipg.submit_otp(&ctx, &session, &wrong(&code)).await.unwrap();
+            session = apply(&session, o);
+        }
+        assert_eq!(session.status, AuthenticationStatus::Failed);
+        ipg.sync_authentication(&ctx, &session).await.unwrap();
+        let never = new_session(CONNECTOR, "auth_or9", card(SEAMLESS), inr(12_350));
+        let mut unknown = new_payment(CONNECTOR, "pay_or9", &never);
+        unknown.status = PaymentStatus::Authorized;
+        ipg.sync_payment(&ctx, &unknown).await.unwrap();
+        let session = new_session(CONNECTOR, "auth_or10", card(SEAMLESS), inr(12_350));
+        let mut no_ip = browser();
+        no_ip.ip_address = String::new();
+        let number = session.card.clone().unwrap();
+        let request = start_request(&session, &number, &no_ip, None, false);
+        assert!(matches!(
+            ipg.start_authentication(&ctx, &request).await,
+            Err(ConnectorError::Rejected { .. })
+        ));
+        let wrong_secret = adapter(&sandbox, "not-the-secret");
+        let session = new_session(CONNECTOR, "auth_or11", card(SEAMLESS), inr(12_350));
+        assert!(matches!(
+            start_session(&wrong_secret, &session, None, false).await,
+            Err(ConnectorError::Unauthorized(_))
+        ));
+
+        let mut answers: Vec<Answer> = ipg.answers.lock().unwrap().clone();
+        answers.extend(wrong_secret.answers.lock().unwrap().iter().cloned());
+        let mut failures = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for answer in &answers {
+            seen.insert((answer.operation, answer.status));
+            let body: Value = serde_json::from_slice(&answer.body)
+                .unwrap_or_else(|e| panic!("{} {}: not JSON ({e})", answer.method, answer.path));
+            let errors = answer_errors(&checker, answer.schema(), &body);
+            if !errors.is_empty() {
+                failures.push(format!(
+                    "{} {} {} ({}, HTTP {}) as {}:\n  {}\n  {body}",
+                    answer.operation,
+                    answer.method,
+                    answer.path,
+                    answer.schema(),
+                    answer.status,
+                    answer.schema(),
+                    errors.join("\n  ")
+                ));
+            }
+        }
+        // Every operation the adapter has, and each refusal, was seen.
+        for expected in [
+            ("payer_auth", 200),
+            ("payer_auth", 422),
+            ("payer_auth", 400),
+            ("payer_auth", 401),
+            ("verify_otp", 200),
+            ("verify_otp", 422),
+            ("regenerate_otp", 200),
+            ("authorize", 200),
+            ("authorize", 422),
+            ("capture", 200),
+            ("capture", 409),
+            ("void", 200),
+            ("refund", 200),
+            ("order_inquiry", 200),
+            ("order_inquiry", 404),
+        ] {
+            assert!(seen.contains(&expected), "{expected:?} not among {seen:?}");
+        }
+        assert!(
+            seen.iter().any(|(op, status)| op.contains("inquiry")
+                && *status == 200
+                && *op != "order_inquiry"),
+            "no transaction inquiry among {seen:?}"
+        );
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     }
 }
