@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use payorch_sandbox::SandboxConfig;
+use payorch_sandbox::providers::mpgs::html::{ACTION_FIELD, OTP_FIELD, RESEND, SUBMIT};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -433,10 +434,10 @@ async fn seamless_success_then_authorize_capture_refund() {
         )),
         "{callback}"
     );
-    assert!(html.contains("value='resend'"));
+    assert!(html.contains(&format!("name='{ACTION_FIELD}' value='{RESEND}'")));
 
     let code = otp(addr, "mpgs", &reference).await;
-    let (status, done) = post_form(&callback, &[("otp", &code), ("action", "submit")]).await;
+    let (status, done) = post_form(&callback, &[(OTP_FIELD, &code), (ACTION_FIELD, SUBMIT)]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(done["status"], "complete", "{done}");
     assert_eq!(done["action"], RETURN_URL);
@@ -559,7 +560,7 @@ async fn wrong_otp_then_right_one() {
     let m = Mpgs::new(addr);
     let (_, reference, callback) = m.start_authentication("o1", "t1", SEAMLESS).await;
     let code = otp(addr, "mpgs", &reference).await;
-    let (_, v) = post_form(&callback, &[("otp", &wrong(&code))]).await;
+    let (_, v) = post_form(&callback, &[(OTP_FIELD, &wrong(&code))]).await;
     assert_eq!(v["status"], "pending", "{v}");
     assert_eq!(
         auth_status(&v),
@@ -585,7 +586,7 @@ async fn wrong_otp_then_right_one() {
         )
     );
     assert_eq!(r["order"]["status"], "AUTHENTICATION_INITIATED");
-    let (_, v) = post_form(&callback, &[("otp", &code)]).await;
+    let (_, v) = post_form(&callback, &[(OTP_FIELD, &code)]).await;
     assert_eq!(v["status"], "complete");
     assert_eq!(v["result"], "SUCCESS");
     let (_, r) = m.get("o1", Some("t1")).await;
@@ -603,7 +604,7 @@ async fn seamless_callback_html_redisplays_the_form_then_returns_to_the_merchant
     let code = otp(addr, "mpgs", &reference).await;
     let page = http()
         .post(&callback)
-        .form(&[("otp", wrong(&code).as_str())])
+        .form(&[(OTP_FIELD, wrong(&code).as_str())])
         .send()
         .await
         .expect("post");
@@ -618,7 +619,7 @@ async fn seamless_callback_html_redisplays_the_form_then_returns_to_the_merchant
     );
     let page = http()
         .post(&callback)
-        .form(&[("otp", code.as_str())])
+        .form(&[(OTP_FIELD, code.as_str())])
         .send()
         .await
         .expect("post");
@@ -633,10 +634,10 @@ async fn attempts_exhausted_after_the_configured_limit() {
     let m = Mpgs::new(addr);
     let (_, reference, callback) = m.start_authentication("o1", "t1", SEAMLESS).await;
     let code = otp(addr, "mpgs", &reference).await;
-    let (_, v) = post_form(&callback, &[("otp", &wrong(&code))]).await;
+    let (_, v) = post_form(&callback, &[(OTP_FIELD, &wrong(&code))]).await;
     assert_eq!(status_code(&v), "450");
     assert_eq!(v["attemptsRemaining"], 1);
-    let (_, v) = post_form(&callback, &[("otp", &wrong(&code))]).await;
+    let (_, v) = post_form(&callback, &[(OTP_FIELD, &wrong(&code))]).await;
     assert_eq!(v["status"], "complete", "{v}");
     assert_eq!(
         auth_status(&v),
@@ -649,7 +650,7 @@ async fn attempts_exhausted_after_the_configured_limit() {
     );
     assert_eq!(status_code(&v), "452");
     assert_eq!(v["fields"]["result"], "FAILURE");
-    let (_, v) = post_form(&callback, &[("otp", &code)]).await;
+    let (_, v) = post_form(&callback, &[(OTP_FIELD, &code)]).await;
     assert_eq!(status_code(&v), "452", "the right code no longer helps");
     // Seed 001, case 4.
     let (_, r) = m.get("o1", Some("t1")).await;
@@ -679,7 +680,7 @@ async fn resend_invalidates_the_old_otp_and_is_limited() {
     let (_, reference, callback) = m.start_authentication("o1", "t1", SEAMLESS).await;
     let mut old = otp(addr, "mpgs", &reference).await;
     for left in [1, 0] {
-        let (_, v) = post_form(&callback, &[("action", "resend")]).await;
+        let (_, v) = post_form(&callback, &[(ACTION_FIELD, RESEND)]).await;
         assert_eq!(v["status"], "pending", "{v}");
         assert_eq!(
             auth_status(&v),
@@ -697,7 +698,7 @@ async fn resend_invalidates_the_old_otp_and_is_limited() {
         );
         let new = otp(addr, "mpgs", &reference).await;
         if new != old {
-            let (_, v) = post_form(&callback, &[("otp", &old)]).await;
+            let (_, v) = post_form(&callback, &[(OTP_FIELD, &old)]).await;
             assert_eq!(status_code(&v), "450", "the old OTP stops working");
         }
         old = new;
@@ -713,7 +714,7 @@ async fn resend_invalidates_the_old_otp_and_is_limited() {
             "PENDING"
         )
     );
-    let (_, v) = post_form(&callback, &[("action", "resend")]).await;
+    let (_, v) = post_form(&callback, &[(ACTION_FIELD, RESEND)]).await;
     assert_eq!(v["status"], "complete");
     assert_eq!(
         auth_status(&v),
@@ -749,14 +750,14 @@ async fn expired_otp_answers_451_and_a_resend_recovers() {
     let (_, reference, callback) = m.start_authentication("o1", "t1", SEAMLESS).await;
     let code = otp(addr, "mpgs", &reference).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (_, v) = post_form(&callback, &[("otp", &code)]).await;
+    let (_, v) = post_form(&callback, &[(OTP_FIELD, &code)]).await;
     assert_eq!(v["status"], "pending", "{v}");
     assert_eq!(status_code(&v), "451");
     assert_eq!(v["authentication"]["status"]["description"], "Expired OTP");
-    let (_, v) = post_form(&callback, &[("action", "resend")]).await;
+    let (_, v) = post_form(&callback, &[(ACTION_FIELD, RESEND)]).await;
     assert_eq!(v["status"], "pending");
     let fresh = otp(addr, "mpgs", &reference).await;
-    let (_, v) = post_form(&callback, &[("otp", &fresh)]).await;
+    let (_, v) = post_form(&callback, &[(OTP_FIELD, &fresh)]).await;
     assert_eq!(v["result"], "SUCCESS", "{v}");
 }
 
@@ -935,7 +936,7 @@ async fn authenticated_decline_cards_answer_the_acquirer_codes() {
         let order = format!("o-{acquirer}");
         let (_, reference, callback) = m.start_authentication(&order, "t1", card).await;
         let code = otp(addr, "mpgs", &reference).await;
-        let (_, v) = post_form(&callback, &[("otp", &code)]).await;
+        let (_, v) = post_form(&callback, &[(OTP_FIELD, &code)]).await;
         assert_eq!(v["result"], "SUCCESS");
         let p = m
             .authorize(&order, "p1", card, Some("t1"), "AUTHORIZE")
@@ -974,7 +975,7 @@ async fn scheme_token_with_cryptogram_pays_and_voids() {
     )
     .expect("action");
     let code = otp(addr, "mpgs", &reference).await;
-    post_form(&callback, &[("otp", &code)]).await;
+    post_form(&callback, &[(OTP_FIELD, &code)]).await;
     let mut pay = json!({
         "apiOperation": "AUTHORIZE",
         "order": {"amount": "8.00", "currency": "INR"},

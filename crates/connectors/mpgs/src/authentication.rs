@@ -17,7 +17,7 @@ use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommenda
 use serde_json::Value;
 
 use crate::adapter::{self, MpgsConnector, now_ms};
-use crate::html::{self, Challenge};
+use crate::html::{self, Challenge, OtpForm};
 use crate::ids;
 use crate::mapping::{self, Standing};
 use crate::state::{self, AuthFlow, AuthState};
@@ -27,12 +27,6 @@ use crate::wire::response::TransactionResponse;
 const PURPOSE: &str = "PAYMENT_TRANSACTION";
 const CHANNEL: &str = "PAYER_BROWSER";
 const OTP_LENGTH: u32 = 6;
-/// Form fields of the seamless OTP form (the seed's "submit the OTP through the callback
-/// URL"; the names are the form's own).
-const OTP_FIELD: &str = "otp";
-const ACTION_FIELD: &str = "action";
-const SUBMIT: &str = "submit";
-const RESEND: &str = "resend";
 
 impl MpgsConnector {
     /// INITIATE_AUTHENTICATION: the card (number only) and the order's currency.
@@ -218,9 +212,17 @@ impl MpgsConnector {
                 o.recommendation = Some(Recommendation::Proceed);
                 o
             }
-            Challenge::Seamless { callback_url } => {
+            Challenge::Seamless(form) => {
+                // Seed 001: "submit the OTP to the gateway through the callback URL" of
+                // the form; its fields are the form's own, whatever they are called.
+                if form.otp_field.is_none() {
+                    return Err(ConnectorError::OutcomeUnknown(
+                        "authenticate_payer: the seamless form has no OTP input".into(),
+                    ));
+                }
                 state.flow = Some(AuthFlow::Seamless);
-                state.callback_url = Some(callback_url);
+                state.callback_url = Some(form.action.clone());
+                state.otp_form = Some(form);
                 let mut o = self.collect_otp();
                 o.attempts_remaining = Some(self.config.otp_attempts);
                 o.resends_remaining = Some(self.config.otp_resends);
@@ -248,10 +250,13 @@ impl MpgsConnector {
 
     fn seamless_state(
         session: &AuthenticationSession,
-    ) -> Result<(AuthState, String), ConnectorError> {
+    ) -> Result<(AuthState, OtpForm), ConnectorError> {
         let state: AuthState = state::decode(session.connector_state.as_ref())?;
-        match (&state.flow, state.callback_url.clone()) {
-            (Some(AuthFlow::Seamless), Some(url)) => Ok((state, url)),
+        match (&state.flow, state.otp_form.clone()) {
+            (Some(AuthFlow::Seamless), Some(form)) => Ok((state, form)),
+            (Some(AuthFlow::Seamless), None) => Err(ConnectorError::InvalidState(
+                "this seamless authentication predates the stored OTP form: start it again".into(),
+            )),
             _ => Err(ConnectorError::InvalidState(
                 "OTP submission and resend need a seamless authentication".into(),
             )),
@@ -281,14 +286,12 @@ impl MpgsConnector {
         session: &AuthenticationSession,
         otp: &str,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let (state, url) = Self::seamless_state(session)?;
+        let (state, form) = Self::seamless_state(session)?;
+        let fields = form.submission(otp.trim()).ok_or_else(|| {
+            ConnectorError::InvalidState("the seamless form has no OTP input".into())
+        })?;
         let page = self
-            .post_callback(
-                ctx,
-                "callback_otp",
-                &url,
-                &[(OTP_FIELD, otp.trim()), (ACTION_FIELD, SUBMIT)],
-            )
+            .post_callback(ctx, "callback_otp", &form.action, &pairs(&fields))
             .await?;
         let hint = callback_code(&page);
         let answer = self.settle(ctx, &state).await?;
@@ -327,8 +330,11 @@ impl MpgsConnector {
         ctx: &CallContext,
         session: &AuthenticationSession,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let (state, url) = Self::seamless_state(session)?;
-        self.post_callback(ctx, "callback_resend", &url, &[(ACTION_FIELD, RESEND)])
+        let (state, form) = Self::seamless_state(session)?;
+        let fields = form.resend_request().ok_or(ConnectorError::Unsupported(
+            "the gateway's OTP form offers no resend",
+        ))?;
+        self.post_callback(ctx, "callback_resend", &form.action, &pairs(&fields))
             .await?;
         let answer = self.settle(ctx, &state).await?;
         let mut outcome = match mapping::standing(&answer) {
@@ -483,6 +489,14 @@ fn exhausted_counters(mut o: AuthenticationOutcome) -> AuthenticationOutcome {
         _ => {}
     }
     o
+}
+
+/// Form fields as `post_callback` takes them.
+fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
 }
 
 fn with_state(mut o: AuthenticationOutcome, state: &AuthState) -> AuthenticationOutcome {

@@ -36,6 +36,10 @@ pub struct AuthState {
     /// Seamless: the form's action, where OTPs and resends are posted.
     #[serde(default)]
     pub callback_url: Option<String>,
+    /// Seamless: the OTP form as the gateway sent it (its OTP input, hidden inputs and
+    /// controls), which every OTP submission and resend reproduces.
+    #[serde(default)]
+    pub otp_form: Option<crate::html::OtpForm>,
     /// The card was a network token (SCHEME_TOKEN).
     #[serde(default)]
     pub scheme_token: bool,

@@ -1,7 +1,7 @@
 //! The gateway callback `POST /api/callbackInterface/gateway/{hash}`.
 //!
-//! - Seamless: the OTP form posts `otp` (and `action=submit`), or `action=resend` for a new
-//!   OTP. Wrong OTP → 450 with attempts left, expired → 451 (a resend is still possible),
+//! - Seamless: the OTP form posts the OTP in [`OTP_FIELD`] (with [`ACTION_FIELD`] =
+//!   `VERIFY`), or [`ACTION_FIELD`] = [`RESEND`] for a new OTP. Wrong OTP → 450 with attempts left, expired → 451 (a resend is still possible),
 //!   last wrong attempt → 452, resend beyond the limit → 453 (seed 001 table).
 //! - Redirect: the ACS returns the payer here (`AccuReturnURL`) with `AccuResponseCode`,
 //!   `AccuRequestId`, `session` and `AccuGuid`; the result itself is the issuer's.

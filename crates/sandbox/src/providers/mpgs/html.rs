@@ -3,17 +3,21 @@
 //!
 //! Redirect: a form auto-posting `AccuCardholderId`, `AccuGuid`, `AccuReturnURL`, `session`
 //! and `AccuRequestId` to the issuer's ACS. Seamless: an OTP form whose `action` is the
-//! gateway callback URL, with the fields [`OTP_FIELD`] and [`ACTION_FIELD`] (`submit` or
-//! [`RESEND`]).
+//! gateway callback URL, with the fields [`OTP_FIELD`] and [`ACTION_FIELD`] ([`SUBMIT`] or
+//! [`RESEND`]). Seed 001 shows that form only up to its logo: the field names are this
+//! simulator's own (deliberately unlike any an adapter might guess), so an adapter must read
+//! them from the form it is sent.
 
 use crate::acs::escape;
 
-/// The form field carrying the OTP in a seamless callback.
-pub const OTP_FIELD: &str = "otp";
-/// The form field naming the payer's action (`submit`, `resend`).
-pub const ACTION_FIELD: &str = "action";
+/// The form field carrying the OTP in a seamless callback (a password input).
+pub const OTP_FIELD: &str = "npciOtpValue";
+/// The form field naming the payer's action ([`SUBMIT`], [`RESEND`]).
+pub const ACTION_FIELD: &str = "otpAction";
+/// The value of [`ACTION_FIELD`] that submits the OTP.
+pub const SUBMIT: &str = "VERIFY";
 /// The value of [`ACTION_FIELD`] that asks for a new OTP.
-pub const RESEND: &str = "resend";
+pub const RESEND: &str = "REGENERATE";
 
 /// INITIATE_AUTHENTICATION's (empty) script.
 pub const INITIATE_SCRIPT: &str = "<script id=\"initiate-authentication-script\"></script>";
@@ -57,9 +61,9 @@ pub fn seamless(callback_url: &str, message: Option<&str>) -> String {
         "<div id='redirectToNpciAcsSimple' xmlns='http://www.w3.org/1999/html'> \
          <form id='redirectToNpciForm' onsubmit='clickedSubmit(event)' name='redirectToNpciForm' method='POST' target='my_iframe' action='{}'> \
          <fieldset id='rupayOTP'> <div align ='left'> <img class='RupayLogo' alt='RuPay'/> </div> {note}\
-         <label for='otp'>Enter the OTP sent to your mobile number</label> \
-         <input type='text' id='otp' name='{OTP_FIELD}' inputmode='numeric' maxlength='6' autocomplete='one-time-code'/> \
-         <button type='submit' name='{ACTION_FIELD}' value='submit'>Submit</button> \
+         <label for='npciOtp'>Enter the OTP sent to your mobile number</label> \
+         <input type='password' id='npciOtp' name='{OTP_FIELD}' inputmode='numeric' maxlength='6' autocomplete='one-time-code'/> \
+         <button type='submit' name='{ACTION_FIELD}' value='{SUBMIT}'>Submit</button> \
          <button type='submit' name='{ACTION_FIELD}' value='{RESEND}'>Resend OTP</button> \
          </fieldset> </form> <iframe name='my_iframe' style='display:none'></iframe> \
          <script>function clickedSubmit(e) {{ return true; }}</script> </div>",
