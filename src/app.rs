@@ -10,7 +10,6 @@ use payorch_store::{CardCipher, MemoryStore, RedisStore, RedisTopology, SessionS
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::config::{Settings, StoreSettings};
 use crate::grpc;
@@ -157,7 +156,7 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
     let grpc_stop = stopped(shutdown_rx.clone());
     let grpc_task = tokio::spawn(async move {
         grpc_server
-            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), grpc_stop)
+            .serve_with_incoming_shutdown(crate::sockets::grpc_incoming(grpc_listener), grpc_stop)
             .await
             .map_err(|e| StartupError::Serve(format!("gRPC: {e}")))
     });
@@ -167,12 +166,19 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
         metrics: telemetry::metrics_handle(),
         flows,
     };
-    let http_stop = stopped(shutdown_rx.clone());
+    // The HTTP listener outlives the gRPC drain, so probes read 503 (not a refused
+    // connection) while in-flight calls finish.
+    let (http_stop_tx, http_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
-        axum::serve(http_listener, http::router(http_state))
-            .with_graceful_shutdown(http_stop)
-            .await
-            .map_err(|e| StartupError::Serve(format!("HTTP: {e}")))
+        axum::serve(
+            crate::sockets::http_incoming(http_listener),
+            http::router(http_state),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = http_stop_rx.await;
+        })
+        .await
+        .map_err(|e| StartupError::Serve(format!("HTTP: {e}")))
     });
 
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
@@ -182,17 +188,16 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
         // Not ready any more: load balancers stop sending while in-flight calls finish.
         ready.store(false, Ordering::Relaxed);
         grpc::health::set_not_serving(&health_reporter).await;
-        let drained = tokio::time::timeout(grace, async {
-            let grpc = grpc_task.await;
-            let http = http_task.await;
-            (grpc, http)
-        })
-        .await;
+        let drained = tokio::time::timeout(grace, grpc_task).await;
+        let _ = http_stop_tx.send(());
+        let http = tokio::time::timeout(Duration::from_secs(5), http_task).await;
         readiness.abort();
         match drained {
-            Ok((grpc, http)) => {
+            Ok(grpc) => {
                 grpc.map_err(|e| StartupError::Serve(e.to_string()))??;
-                http.map_err(|e| StartupError::Serve(e.to_string()))??;
+                if let Ok(http) = http {
+                    http.map_err(|e| StartupError::Serve(e.to_string()))??;
+                }
                 tracing::info!("drained; stopped");
                 Ok(())
             }
@@ -201,7 +206,10 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
                     grace_secs = grace.as_secs(),
                     "in-flight calls outlived the grace period"
                 );
-                Ok(())
+                Err(StartupError::Serve(format!(
+                    "in-flight calls outlived the {} s grace period",
+                    grace.as_secs()
+                )))
             }
         }
     });

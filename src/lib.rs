@@ -11,4 +11,5 @@ pub mod demo;
 pub mod flows;
 pub mod grpc;
 pub mod http;
+pub mod sockets;
 pub mod telemetry;

@@ -12,6 +12,7 @@ pub async fn observed<T>(
     call: impl Future<Output = Result<Response<T>, Status>>,
 ) -> Result<Response<T>, Status> {
     let started = Instant::now();
+    let _in_flight = InFlight::enter(method);
     let span = tracing::info_span!("rpc", rpc.method = method, rpc.code = tracing::field::Empty);
     let result = call
         .instrument(span.clone())
@@ -27,6 +28,23 @@ pub async fn observed<T>(
     metrics::histogram!("payorch_grpc_request_duration_seconds", "method" => method)
         .record(started.elapsed().as_secs_f64());
     result
+}
+
+/// Counts an RPC in `payorch_grpc_requests_in_flight` while it runs (also when the caller
+/// goes away and the call's future is dropped).
+struct InFlight(&'static str);
+
+impl InFlight {
+    fn enter(method: &'static str) -> Self {
+        metrics::gauge!("payorch_grpc_requests_in_flight", "method" => method).increment(1.0);
+        InFlight(method)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("payorch_grpc_requests_in_flight", "method" => self.0).decrement(1.0);
+    }
 }
 
 /// INTERNAL is payorch's own bug: the caller gets an `incident_id` in the ErrorInfo, and the
@@ -74,8 +92,10 @@ mod tests {
 
     #[tokio::test]
     async fn other_errors_pass_unchanged() {
-        let answer: Result<Response<()>, Status> =
-            observed("Test", async { Err(Status::not_found("authentication not found")) }).await;
+        let answer: Result<Response<()>, Status> = observed("Test", async {
+            Err(Status::not_found("authentication not found"))
+        })
+        .await;
         let Err(status) = answer else {
             panic!("expected an error");
         };

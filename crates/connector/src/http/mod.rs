@@ -66,6 +66,9 @@ impl ProviderHttp {
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.total)
             .pool_idle_timeout(Duration::from_secs(90))
+            // A small request must not wait for the provider's delayed ACK (Nagle).
+            .tcp_nodelay(true)
+            .tcp_keepalive(Duration::from_secs(60))
             .user_agent(concat!("payorch/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {

@@ -1,0 +1,105 @@
+//! Draining: after a shutdown request readiness answers 503 (the HTTP listener stays up) while
+//! in-flight calls finish; calls that outlive the grace period make the stop an error (the
+//! process exits non-zero) instead of a silent success.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use payorch::api::{AuthenticationStatus as AS, FlowPreference};
+use support::flows::{self, Stack};
+use support::matrix::Profile;
+
+const CYBERSOURCE: Profile = Profile {
+    connector: "cybersource",
+    start_op: "enrollment",
+    validate_op: "validation",
+    authorize_op: "authorization",
+    reports_otp_expiry: true,
+};
+
+async fn in_flight_start(stack: &Stack) -> tokio::task::JoinHandle<Result<AS, tonic::Status>> {
+    let mut auth = stack.auth().await;
+    let call = tokio::spawn(async move {
+        auth.start_authentication(flows::start_request(
+            flows::SEAMLESS,
+            FlowPreference::Seamless,
+        ))
+        .await
+        .map(|a| a.into_inner().status())
+    });
+    let metrics = format!("http://{}/metrics", stack.payorch.http_addr);
+    let arrived = support::eventually(Duration::from_secs(5), || async {
+        let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+        text.lines().any(|l| {
+            l.starts_with("payorch_grpc_requests_in_flight{method=\"StartAuthentication\"}")
+                && l.ends_with(" 1")
+        })
+    })
+    .await;
+    assert!(arrived, "the call is in flight");
+    call
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_answers_503_while_draining_and_a_cut_drain_is_an_error() {
+    let stack = Stack::start(&CYBERSOURCE).await;
+    stack.arm_fault("latency=2s", 1).await;
+    let call = in_flight_start(&stack).await;
+    let http = stack.payorch.http_addr;
+    let trigger = stack.payorch.shutdown_trigger();
+    trigger.send(true).unwrap();
+    let readyz = format!("http://{http}/readyz");
+    let draining = support::eventually(Duration::from_secs(2), || async {
+        matches!(reqwest::get(&readyz).await, Ok(answer) if answer.status() == 503)
+    })
+    .await;
+    assert!(draining, "readiness must answer 503 while calls drain");
+    assert_eq!(
+        call.await.unwrap().unwrap(),
+        AS::OtpRequired,
+        "the call finished"
+    );
+    // In the same test: the in-flight gauge is process-wide.
+    calls_outliving_the_grace_period_make_the_stop_an_error().await;
+}
+
+async fn calls_outliving_the_grace_period_make_the_stop_an_error() {
+    let redis = payorch_store::testing::RedisServer::start();
+    let mut settings = support::redis_settings(&redis.url());
+    settings.merchants[0].connectors = vec!["cybersource".into()];
+    settings.shutdown_grace_secs = 1;
+    let payorch = support::start(settings).await;
+    let sandbox = payorch.sandbox_addr.unwrap();
+    let http = reqwest::Client::new();
+    http.put(format!("http://{sandbox}/_sandbox/faults"))
+        .json(&serde_json::json!({"connector": "cybersource", "fault": "latency=4s", "count": 1}))
+        .send()
+        .await
+        .unwrap();
+    let mut auth = support::authentications(payorch.grpc_addr).await;
+    let _call = tokio::spawn(async move {
+        auth.start_authentication(flows::start_request(
+            flows::SEAMLESS,
+            FlowPreference::Seamless,
+        ))
+        .await
+    });
+    let metrics = format!("http://{}/metrics", payorch.http_addr);
+    let in_flight = support::eventually(Duration::from_secs(5), || async {
+        let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+        text.lines().any(|l| {
+            l.starts_with("payorch_grpc_requests_in_flight{method=\"StartAuthentication\"}")
+                && l.ends_with(" 1")
+        })
+    })
+    .await;
+    assert!(in_flight, "the call is in flight");
+    let stopped = payorch.shutdown().await;
+    assert!(
+        stopped.is_err(),
+        "a drain cut short must not report success"
+    );
+}
