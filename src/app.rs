@@ -89,7 +89,7 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Startu
             );
             Ok(Arc::new(MemoryStore::new(
                 CardCipher::ephemeral(),
-                settings.retention.lifetimes(),
+                settings.lifetimes(),
             )))
         }
         StoreSettings::Redis { url } => {
@@ -102,8 +102,7 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Startu
             )
             .map_err(|e| StartupError::Config(format!("encryption: {e}")))?;
             let topology = RedisTopology::from_urls(url.expose());
-            let store =
-                RedisStore::connect(&topology, cipher, settings.retention.lifetimes()).await?;
+            let store = RedisStore::connect(&topology, cipher, settings.lifetimes()).await?;
             tracing::info!(key_id = keys.active_key_id, "connected to Redis");
             Ok(Arc::new(store))
         }
@@ -152,6 +151,12 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
     let connectors = Arc::new(crate::connectors::build(&settings, sandbox_addr)?);
     let services = grpc::Services::new(Arc::new(settings.clone()), store, connectors);
     let flows = services.flows();
+    let resolver = settings.resolver.enabled.then(|| {
+        tokio::spawn(crate::flows::resolver::run(
+            flows.clone(),
+            shutdown_rx.clone(),
+        ))
+    });
     let grpc_server = grpc::server(services, health_service)?;
     let grpc_stop = stopped(shutdown_rx.clone());
     let grpc_task = tokio::spawn(async move {
@@ -192,6 +197,9 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
         let _ = http_stop_tx.send(());
         let http = tokio::time::timeout(Duration::from_secs(5), http_task).await;
         readiness.abort();
+        if let Some(resolver) = resolver {
+            resolver.abort();
+        }
         match drained {
             Ok(grpc) => {
                 grpc.map_err(|e| StartupError::Serve(e.to_string()))??;

@@ -35,6 +35,48 @@ pub struct Settings {
     /// How long records live.
     #[serde(default)]
     pub retention: RetentionSettings,
+    /// The background task that settles records left short of a final state.
+    #[serde(default)]
+    pub resolver: ResolverSettings,
+}
+
+/// The resolver: every replica runs it; Redis leases keep one replica on one record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResolverSettings {
+    pub enabled: bool,
+    /// How often a replica looks for due records, in milliseconds.
+    pub tick_ms: u64,
+    /// Seconds after a write leaves a record in doubt before the resolver first reads it.
+    pub first_check_secs: u64,
+    /// Seconds after which a claim (PENDING, VERIFYING, a payment's call) counts as
+    /// abandoned by its replica: far above any connector's total timeout.
+    pub stale_claim_secs: u64,
+    /// Seconds after which a record the provider still does not know settles as not
+    /// processed (FAILED, TIMED_OUT).
+    pub horizon_secs: u64,
+}
+
+impl Default for ResolverSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            tick_ms: 1_000,
+            first_check_secs: 30,
+            stale_claim_secs: 60,
+            horizon_secs: 24 * 60 * 60,
+        }
+    }
+}
+
+impl ResolverSettings {
+    pub fn stale_claim_ms(&self) -> i64 {
+        i64::try_from(self.stale_claim_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+
+    pub fn horizon_ms(&self) -> i64 {
+        i64::try_from(self.horizon_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
 }
 
 /// How long an authentication can be completed and how long records are kept. Production
@@ -63,17 +105,6 @@ impl Default for RetentionSettings {
 }
 
 impl RetentionSettings {
-    /// The store's record lifetimes.
-    pub fn lifetimes(&self) -> payorch_store::Lifetimes {
-        let hour = 60 * 60;
-        payorch_store::Lifetimes {
-            grace: std::time::Duration::from_secs(self.authentication_hours * hour),
-            payment: std::time::Duration::from_secs(self.payment_days * 24 * hour),
-            default_session: self.authentication_window(),
-            ..payorch_store::Lifetimes::default()
-        }
-    }
-
     pub fn authentication_window(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.authentication_window_secs)
     }
@@ -111,6 +142,11 @@ impl std::fmt::Debug for Secret {
 pub struct SandboxSettings {
     pub embedded: bool,
     pub listen: SocketAddr,
+    /// Every OTP the embedded sandbox sends is this code instead of a random one, so a load
+    /// run can submit OTPs without reading them back (`PAYORCH_SANDBOX__FIXED_OTP=123456`).
+    /// Off by default; start-up warns when it is on.
+    #[serde(default, deserialize_with = "fixed_otp")]
+    pub fixed_otp: Option<String>,
 }
 
 impl Default for SandboxSettings {
@@ -118,8 +154,24 @@ impl Default for SandboxSettings {
         Self {
             embedded: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 8090)),
+            fixed_otp: None,
         }
     }
+}
+
+/// A fixed OTP from TOML (a string) or the environment, where figment reads `123456` as a
+/// number: numbers are written as the sandbox's six digits (`012345` arrives as 12345).
+fn fixed_otp<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Code {
+        Text(String),
+        Number(u32),
+    }
+    Ok(Option::<Code>::deserialize(de)?.map(|code| match code {
+        Code::Text(text) => text,
+        Code::Number(n) => format!("{n:06}"),
+    }))
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -244,6 +296,19 @@ pub struct LogSettings {
 }
 
 impl Settings {
+    /// The store's record lifetimes, from the retention and resolver settings.
+    pub fn lifetimes(&self) -> payorch_store::Lifetimes {
+        let hour = 60 * 60;
+        let retention = &self.retention;
+        payorch_store::Lifetimes {
+            grace: std::time::Duration::from_secs(retention.authentication_hours * hour),
+            payment: std::time::Duration::from_secs(retention.payment_days * 24 * hour),
+            default_session: retention.authentication_window(),
+            resolver_first_check: std::time::Duration::from_secs(self.resolver.first_check_secs),
+            ..payorch_store::Lifetimes::default()
+        }
+    }
+
     /// What `payorch` with no arguments runs: in-memory store, one merchant `demo`.
     pub fn embedded() -> Self {
         Self {
@@ -282,6 +347,7 @@ impl Settings {
             },
             callers: Vec::new(),
             retention: RetentionSettings::default(),
+            resolver: ResolverSettings::default(),
             connectors: ConnectorSettings {
                 // The sandbox's sample merchant (the Cybersource SDK's `testrest`).
                 cybersource: Some(CybersourceSettings {

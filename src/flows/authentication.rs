@@ -22,10 +22,6 @@ use crate::grpc::resources;
 use crate::grpc::status::{from_store, not_found, with_reason};
 use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, new_resource_id};
 
-/// A claim older than this was abandoned (its replica died mid-call). Far above any
-/// connector's total timeout.
-const STALE_CLAIM_MS: i64 = 60_000;
-
 /// How long a payer's second return waits for the first one's verification.
 const MAX_SETTLE_WAIT: Duration = Duration::from_secs(15);
 const SETTLE_POLL: Duration = Duration::from_millis(50);
@@ -165,7 +161,7 @@ impl Flows {
 
     /// A session still waiting for the payer after its window is EXPIRED (written with the
     /// same compare-and-set as every transition, so it is the state every replica reads).
-    async fn expire_if_due(
+    pub(crate) async fn expire_if_due(
         &self,
         session: AuthenticationSession,
     ) -> Result<AuthenticationSession, Status> {
@@ -209,6 +205,11 @@ impl Flows {
             .transition(from, next)
             .await
             .map_err(|e| from_store(&e))
+    }
+
+    /// Whether a claimed (PENDING, VERIFYING) session's claim was abandoned by its replica.
+    pub fn stale(&self, session: &AuthenticationSession) -> bool {
+        now_ms() - session.updated_at_ms > self.settings.resolver.stale_claim_ms()
     }
 
     /// Claims a session for one provider call: `expected -> VERIFYING`, compare-and-set.
@@ -529,7 +530,7 @@ impl Flows {
             session.status,
             AuthenticationStatus::Verifying | AuthenticationStatus::Pending
         );
-        if !refresh || session.is_terminal() || (claimed && !stale(&session)) {
+        if !refresh || session.is_terminal() || (claimed && !self.stale(&session)) {
             return Ok(resources::authentication(&session));
         }
         let connector = self.connector(&session.connector)?;
@@ -567,7 +568,7 @@ impl Flows {
         match session.status {
             AuthenticationStatus::Cancelled => return Ok(resources::authentication(&session)),
             AuthenticationStatus::Verifying => return Err(in_flight()),
-            AuthenticationStatus::Pending if !stale(&session) => {
+            AuthenticationStatus::Pending if !self.stale(&session) => {
                 return Err(with_reason(
                     Code::Aborted,
                     "START_IN_FLIGHT",
@@ -597,11 +598,6 @@ impl Flows {
         tracing::info!(authentication_id = %id, reason = %reason, "authentication cancelled by the merchant");
         Ok(resources::authentication(&saved))
     }
-}
-
-/// Whether a claimed (PENDING, VERIFYING) session's claim was abandoned by its replica.
-fn stale(session: &AuthenticationSession) -> bool {
-    now_ms() - session.updated_at_ms > STALE_CLAIM_MS
 }
 
 /// A stable digest of a redirect return's parameters (names and values, in order).

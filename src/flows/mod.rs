@@ -6,6 +6,7 @@ pub mod authentication;
 pub mod idempotency;
 pub mod operations;
 pub mod payment;
+pub mod resolver;
 
 use std::collections::HashMap;
 use std::sync::Arc;

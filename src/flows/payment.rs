@@ -151,10 +151,6 @@ impl CapturePlan {
     }
 }
 
-/// A claim older than this was abandoned (its replica died mid-call): a refresh may take the
-/// provider's word and release it. Far above any connector's total timeout.
-const STALE_CLAIM_MS: i64 = 60_000;
-
 fn precondition(reason: &str, message: impl Into<String>) -> Status {
     with_reason(Code::FailedPrecondition, reason, message)
 }
@@ -515,7 +511,8 @@ impl Flows {
             Err(err) => return Err(connector_status(&err)),
         };
         let mut next = apply(&payment, outcome, None)?;
-        if payment.in_flight.is_some() && now_ms() - payment.updated_at_ms < STALE_CLAIM_MS {
+        let stale_claim_ms = self.settings.resolver.stale_claim_ms();
+        if payment.in_flight.is_some() && now_ms() - payment.updated_at_ms < stale_claim_ms {
             // An operation is running: show the provider's view, but leave the record to it.
             next.in_flight = payment.in_flight.clone();
             return Ok(resources::payment(&next));

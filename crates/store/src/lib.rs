@@ -13,6 +13,7 @@ pub mod redis;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod ttl;
+pub mod unsettled;
 
 use async_trait::async_trait;
 use payorch_core::payment::PaymentRecord;
@@ -24,6 +25,7 @@ pub use idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope};
 pub use memory::MemoryStore;
 pub use redis::{RedisStore, RedisTopology};
 pub use ttl::Lifetimes;
+pub use unsettled::Unsettled;
 
 /// Persistence of authentication sessions and idempotency records.
 ///
@@ -92,6 +94,23 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Succeeds when the store can serve requests (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Claims up to `limit` records of the resolver's list that are due at `now_ms`,
+    /// pushing each one's due time to `now_ms + lease_ms`, so another replica does not take
+    /// it meanwhile. Every write keeps the list: a record short of a final state is on it
+    /// (see [`unsettled`]), a final one is not.
+    async fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Unsettled>, StoreError>;
+
+    /// Sets when the resolver looks at a record next.
+    async fn schedule(&self, record: &Unsettled, due_ms: i64) -> Result<(), StoreError>;
+
+    /// Takes a record off the resolver's list.
+    async fn settled(&self, record: &Unsettled) -> Result<(), StoreError>;
 }
 
 /// Checks a transition against the state machine and the caller's view; shared by every store.

@@ -13,6 +13,7 @@ use payorch_core::session::AuthenticationSession;
 use crate::codec::{self, EncodedSession};
 use crate::idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope};
 use crate::ttl::{Lifetimes, now_ms};
+use crate::unsettled::{self, Unsettled};
 use crate::{CardCipher, SessionStore, StoreError, check_transition};
 
 /// Expired records are swept after this many writes.
@@ -50,6 +51,21 @@ struct Tables {
     sessions: HashMap<String, Expiring<EncodedSession>>,
     payments: HashMap<String, Expiring<(u64, String)>>,
     idempotency: HashMap<IdempotencyScope, Expiring<IdemRecord>>,
+    /// The resolver's list: member -> due (Unix ms).
+    unsettled: HashMap<Unsettled, i64>,
+}
+
+impl Tables {
+    fn track(&mut self, record: Unsettled, due: Option<i64>) {
+        match due {
+            Some(due) => {
+                self.unsettled.insert(record, due);
+            }
+            None => {
+                self.unsettled.remove(&record);
+            }
+        }
+    }
 }
 
 pub struct MemoryStore {
@@ -93,11 +109,13 @@ impl SessionStore for MemoryStore {
         session.version = 1;
         let encoded = codec::encode(&self.cipher, &session)?;
         let ttl = self.lifetimes.session_ttl(&session, now_ms());
+        let due = unsettled::session_due(&session, &self.lifetimes, now_ms());
         self.with_tables(|t, now| match t.sessions.get(&session.id) {
             Some(existing) if existing.live(now) => Err(StoreError::AlreadyExists),
             _ => {
                 t.sessions
                     .insert(session.id.clone(), Expiring::new(encoded, ttl));
+                t.track(Unsettled::Authentication(session.id.clone()), due);
                 Ok(())
             }
         })??;
@@ -135,6 +153,7 @@ impl SessionStore for MemoryStore {
         next.version = from.version + 1;
         let encoded = codec::encode(&self.cipher, &next)?;
         let ttl = self.lifetimes.session_ttl(&next, now_ms());
+        let due = unsettled::session_due(&next, &self.lifetimes, now_ms());
         self.with_tables(|t, now| {
             let entry = t
                 .sessions
@@ -147,6 +166,7 @@ impl SessionStore for MemoryStore {
                 });
             }
             *entry = Expiring::new(encoded, ttl);
+            t.track(Unsettled::Authentication(from.id.clone()), due);
             Ok(())
         })??;
         if !codec::keeps_card(&next) {
@@ -170,11 +190,13 @@ impl SessionStore for MemoryStore {
         payment.version = 1;
         let document = codec::encode_payment(&payment)?;
         let ttl = self.lifetimes.payment;
+        let due = unsettled::payment_due(&payment, &self.lifetimes, now_ms());
         self.with_tables(|t, now| match t.payments.get(&payment.id) {
             Some(existing) if existing.live(now) => Err(StoreError::AlreadyExists),
             _ => {
                 t.payments
                     .insert(payment.id.clone(), Expiring::new((1, document), ttl));
+                t.track(Unsettled::Payment(payment.id.clone()), due);
                 Ok(())
             }
         })??;
@@ -204,6 +226,7 @@ impl SessionStore for MemoryStore {
         next.version = from.version + 1;
         let document = codec::encode_payment(&next)?;
         let ttl = self.lifetimes.payment;
+        let due = unsettled::payment_due(&next, &self.lifetimes, now_ms());
         self.with_tables(|t, now| {
             let entry = t
                 .payments
@@ -216,6 +239,7 @@ impl SessionStore for MemoryStore {
                 });
             }
             *entry = Expiring::new((next.version, document), ttl);
+            t.track(Unsettled::Payment(from.id.clone()), due);
             Ok(())
         })??;
         Ok(next)
@@ -289,5 +313,36 @@ impl SessionStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.with_tables(|_, _| ())
+    }
+
+    async fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Unsettled>, StoreError> {
+        self.with_tables(|t, _| {
+            let mut due: Vec<(i64, Unsettled)> = t
+                .unsettled
+                .iter()
+                .filter(|(_, at)| **at <= now_ms)
+                .map(|(record, at)| (*at, record.clone()))
+                .collect();
+            due.sort();
+            due.truncate(limit);
+            for (_, record) in &due {
+                t.unsettled
+                    .insert(record.clone(), now_ms.saturating_add(lease_ms));
+            }
+            due.into_iter().map(|(_, record)| record).collect()
+        })
+    }
+
+    async fn schedule(&self, record: &Unsettled, due_ms: i64) -> Result<(), StoreError> {
+        self.with_tables(|t, _| t.track(record.clone(), Some(due_ms)))
+    }
+
+    async fn settled(&self, record: &Unsettled) -> Result<(), StoreError> {
+        self.with_tables(|t, _| t.track(record.clone(), None))
     }
 }

@@ -18,6 +18,8 @@ pub struct Lifetimes {
     pub idempotency_lease: Duration,
     /// Payments, refreshed on every update (captures and refunds come days later).
     pub payment: Duration,
+    /// How long after a write leaves a record in doubt the resolver first looks at it.
+    pub resolver_first_check: Duration,
 }
 
 impl Default for Lifetimes {
@@ -28,6 +30,7 @@ impl Default for Lifetimes {
             idempotency: Duration::from_secs(24 * 60 * 60),
             idempotency_lease: Duration::from_secs(60),
             payment: Duration::from_secs(400 * 24 * 60 * 60),
+            resolver_first_check: Duration::from_secs(30),
         }
     }
 }

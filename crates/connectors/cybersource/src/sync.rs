@@ -64,8 +64,9 @@ impl CybersourceConnector {
     ///
     /// When nothing unread is found: nothing at all means the index lags (stored status
     /// kept); only calls payorch already read means the lost call never took effect, so
-    /// an UNKNOWN session goes back to waiting for the payer (a VERIFYING one, whose call
-    /// may still be in flight, is kept as it is).
+    /// the session goes back to waiting for the payer. (A VERIFYING session reaches this
+    /// read only once its claim is stale: the replica that claimed it died before its call
+    /// reached Cybersource.)
     fn resolve(
         &self,
         session: &AuthenticationSession,
@@ -99,7 +100,14 @@ impl CybersourceConnector {
                 self.found_resend(session, found, state)
             }
             (Some(found), None) => Self::found_enrollment(found),
-            (_, Some(state)) if session.status == AuthenticationStatus::Unknown => awaiting(&state),
+            (_, Some(state))
+                if matches!(
+                    session.status,
+                    AuthenticationStatus::Unknown | AuthenticationStatus::Verifying
+                ) =>
+            {
+                awaiting(&state)
+            }
             _ => stored(session),
         }
     }

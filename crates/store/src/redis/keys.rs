@@ -13,3 +13,9 @@ pub fn payment(id: &str) -> String {
 pub fn idempotency(scope: &IdempotencyScope) -> String {
     format!("payorch:{{idem:{}:{}}}", scope.merchant_id, scope.key)
 }
+
+/// The resolver's list (a sorted set: member `a:<id>` / `p:<id>`, score = due, Unix ms). One
+/// key, so in a cluster it lives on one node; records keep their own slots.
+pub fn unsettled() -> &'static str {
+    "payorch:unsettled"
+}

@@ -20,6 +20,7 @@ use redis::{FromRedisValue, Script, ScriptInvocation, Value};
 use crate::codec;
 use crate::idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope};
 use crate::ttl::{Lifetimes, now_ms};
+use crate::unsettled::{self, Unsettled};
 use crate::{CardCipher, SessionStore, StoreError, check_transition};
 
 /// How payorch reaches Redis.
@@ -59,6 +60,7 @@ struct Scripts {
     begin_idempotent: Script,
     complete_idempotent: Script,
     abandon_idempotent: Script,
+    claim_due: Script,
 }
 
 pub struct RedisStore {
@@ -109,6 +111,7 @@ impl RedisStore {
                 begin_idempotent: scripts::begin_idempotent(),
                 complete_idempotent: scripts::complete_idempotent(),
                 abandon_idempotent: scripts::abandon_idempotent(),
+                claim_due: scripts::claim_due(),
             },
             cipher,
             lifetimes,
@@ -123,6 +126,25 @@ impl RedisStore {
             Connection::Single(mut c) => invocation.invoke_async(&mut c).await?,
             Connection::Cluster(mut c) => invocation.invoke_async(&mut c).await?,
         })
+    }
+
+    /// Puts a record on the resolver's list before a write that leaves it in doubt (so a
+    /// crash between the two leaves it listed, never lost), or takes it off after a write
+    /// that settled it (a crash in between only makes the resolver look once more).
+    async fn list_before(&self, record: &Unsettled, due: Option<i64>) -> Result<(), StoreError> {
+        if let Some(due) = due {
+            self.schedule(record, due).await?;
+        }
+        Ok(())
+    }
+
+    async fn unlist_after(&self, record: &Unsettled, due: Option<i64>) {
+        if due.is_none()
+            && let Err(err) = self.settled(record).await
+        {
+            // The resolver finds the record final and takes it off itself.
+            tracing::debug!(error = %err, "resolver list not updated");
+        }
     }
 
     async fn command<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
@@ -143,6 +165,9 @@ impl SessionStore for RedisStore {
         session.version = 1;
         let encoded = codec::encode(&self.cipher, &session)?;
         let ttl = self.lifetimes.session_ttl(&session, now_ms());
+        let listed = Unsettled::Authentication(session.id.clone());
+        let due = unsettled::session_due(&session, &self.lifetimes, now_ms());
+        self.list_before(&listed, due).await?;
         let mut invocation = self.scripts.create.key(keys::session(&session.id));
         invocation
             .arg(&encoded.document)
@@ -152,6 +177,7 @@ impl SessionStore for RedisStore {
         if created != 1 {
             return Err(StoreError::AlreadyExists);
         }
+        self.unlist_after(&listed, due).await;
         if !codec::keeps_card(&session) {
             session.card = None;
         }
@@ -188,6 +214,9 @@ impl SessionStore for RedisStore {
         next.version = from.version + 1;
         let encoded = codec::encode(&self.cipher, &next)?;
         let ttl = self.lifetimes.session_ttl(&next, now_ms());
+        let listed = Unsettled::Authentication(from.id.clone());
+        let due = unsettled::session_due(&next, &self.lifetimes, now_ms());
+        self.list_before(&listed, due).await?;
         let mut invocation = self.scripts.transition.key(keys::session(&from.id));
         invocation
             .arg(from.version)
@@ -202,6 +231,7 @@ impl SessionStore for RedisStore {
         let (outcome, version): (i64, u64) = self.run(invocation).await?;
         match outcome {
             1 => {
+                self.unlist_after(&listed, due).await;
                 if !codec::keeps_card(&next) {
                     next.card = None;
                 }
@@ -227,6 +257,9 @@ impl SessionStore for RedisStore {
     ) -> Result<PaymentRecord, StoreError> {
         payment.version = 1;
         let document = codec::encode_payment(&payment)?;
+        let listed = Unsettled::Payment(payment.id.clone());
+        let due = unsettled::payment_due(&payment, &self.lifetimes, now_ms());
+        self.list_before(&listed, due).await?;
         let mut invocation = self.scripts.create.key(keys::payment(&payment.id));
         invocation
             .arg(&document)
@@ -236,6 +269,7 @@ impl SessionStore for RedisStore {
         if created != 1 {
             return Err(StoreError::AlreadyExists);
         }
+        self.unlist_after(&listed, due).await;
         Ok(payment)
     }
 
@@ -269,6 +303,9 @@ impl SessionStore for RedisStore {
         }
         next.version = from.version + 1;
         let document = codec::encode_payment(&next)?;
+        let listed = Unsettled::Payment(from.id.clone());
+        let due = unsettled::payment_due(&next, &self.lifetimes, now_ms());
+        self.list_before(&listed, due).await?;
         let mut invocation = self.scripts.transition.key(keys::payment(&from.id));
         invocation
             .arg(from.version)
@@ -278,7 +315,10 @@ impl SessionStore for RedisStore {
             .arg(millis(self.lifetimes.payment));
         let (outcome, version): (i64, u64) = self.run(invocation).await?;
         match outcome {
-            1 => Ok(next),
+            1 => {
+                self.unlist_after(&listed, due).await;
+                Ok(next)
+            }
             0 => Err(StoreError::Conflict {
                 current_version: version,
             }),
@@ -360,5 +400,43 @@ impl SessionStore for RedisStore {
         } else {
             Err(StoreError::Unavailable(format!("PING answered {pong:?}")))
         }
+    }
+
+    async fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Unsettled>, StoreError> {
+        let mut invocation = self.scripts.claim_due.key(keys::unsettled());
+        invocation.arg(now_ms).arg(lease_ms).arg(limit);
+        let members: Vec<String> = self.run(invocation).await?;
+        Ok(members
+            .iter()
+            .filter_map(|m| Unsettled::from_member(m))
+            .collect())
+    }
+
+    async fn schedule(&self, record: &Unsettled, due_ms: i64) -> Result<(), StoreError> {
+        let _added: i64 = self
+            .command(
+                redis::cmd("ZADD")
+                    .arg(keys::unsettled())
+                    .arg(due_ms)
+                    .arg(record.member()),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn settled(&self, record: &Unsettled) -> Result<(), StoreError> {
+        let _removed: i64 = self
+            .command(
+                redis::cmd("ZREM")
+                    .arg(keys::unsettled())
+                    .arg(record.member()),
+            )
+            .await?;
+        Ok(())
     }
 }

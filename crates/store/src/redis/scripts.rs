@@ -79,3 +79,18 @@ return 0
 ",
     )
 }
+
+/// KEYS[1] the resolver's list; ARGV: now ms, lease ms, limit. Returns the members due at
+/// `now`, each pushed to `now + lease` so another replica does not claim it meanwhile.
+pub fn claim_due() -> Script {
+    Script::new(
+        r"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local leased = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for _, member in ipairs(due) do
+  redis.call('ZADD', KEYS[1], leased, member)
+end
+return due
+",
+    )
+}

@@ -421,6 +421,7 @@ pub fn short_lifetimes() -> Lifetimes {
         idempotency: Duration::from_secs(60),
         idempotency_lease: Duration::from_millis(300),
         payment: Duration::from_secs(60),
+        resolver_first_check: Duration::from_secs(30),
     }
 }
 
@@ -441,6 +442,82 @@ pub async fn session_expires_after_its_ttl(store: Arc<dyn SessionStore>) {
     assert!(store.get(&created.id).await.unwrap().is_some());
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(store.get(&created.id).await.unwrap().is_none());
+}
+
+/// Every write keeps the resolver's list: a record left in doubt is on it (due after the
+/// first-check delay, leased to one claimer at a time), a settled one is not.
+pub async fn records_in_doubt_are_listed_for_the_resolver(store: Arc<dyn SessionStore>) {
+    use payorch_store::Unsettled;
+    let pending = store
+        .create(session(AuthenticationStatus::Pending))
+        .await
+        .unwrap();
+    let listed = Unsettled::Authentication(pending.id.clone());
+    assert!(
+        store
+            .claim_due(now_ms(), 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due before the first-check delay"
+    );
+    let later = now_ms() + 3_600_000;
+    assert_eq!(
+        store.claim_due(later, 60_000, 10).await.unwrap(),
+        vec![listed.clone()]
+    );
+    assert!(
+        store.claim_due(later, 60_000, 10).await.unwrap().is_empty(),
+        "leased to the first claimer"
+    );
+    let mut failed = pending.clone();
+    failed.status = AuthenticationStatus::Failed;
+    store.transition(&pending, failed).await.unwrap();
+    assert!(
+        store
+            .claim_due(later + 120_000, 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a final session is off the list"
+    );
+
+    let authorized = store.create_payment(payment()).await.unwrap();
+    assert!(
+        store
+            .claim_due(later + 240_000, 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "an authorized payment with no call on it is not in doubt"
+    );
+    let mut claimed = authorized.clone();
+    claimed.in_flight = Some("capture".into());
+    let claimed = store.update_payment(&authorized, claimed).await.unwrap();
+    assert_eq!(
+        store.claim_due(later + 360_000, 60_000, 10).await.unwrap(),
+        vec![Unsettled::Payment(claimed.id.clone())]
+    );
+    store
+        .schedule(&Unsettled::Payment(claimed.id.clone()), 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_due(10, 60_000, 10).await.unwrap().len(),
+        1,
+        "rescheduled"
+    );
+    store
+        .settled(&Unsettled::Payment(claimed.id.clone()))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_due(i64::MAX / 2, 1, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn ping_answers(store: Arc<dyn SessionStore>) {
@@ -470,6 +547,7 @@ macro_rules! conformance_suite {
             completed_record_survives_abandon,
             payment_roundtrips_and_updates_by_version,
             fifty_concurrent_payment_updates_exactly_one_wins,
+            records_in_doubt_are_listed_for_the_resolver,
             ping_answers);
         $crate::conformance_suite!(@cases $factory, conformance::short_lifetimes(),
             lapsed_reservation_is_released,

@@ -1,0 +1,199 @@
+//! The resolver: settles, without a caller asking, every record a crash, an outage or a lost
+//! answer left short of a final state. Every replica runs it; the store's list hands each
+//! due record to one replica at a time (a lease), and each record is moved only through the
+//! same compare-and-set transitions as every call, by reading the provider (never by
+//! repeating a state-changing call).
+//!
+//! What it does with a due record:
+//! - an authentication waiting for the payer past its window: EXPIRED;
+//! - a claim (PENDING, VERIFYING, a payment's call) abandoned by its replica, or an UNKNOWN
+//!   answer: the refresh the caller would make (`refresh = true`);
+//! - still not known to the provider after the horizon: settled as not processed (an
+//!   authentication FAILED with TIMED_OUT); a payment stays UNKNOWN and keeps being read,
+//!   since money is never declared gone on a guess.
+//!
+//! Records still in doubt are looked at again later: sooner for young records, at most
+//! hourly for old ones.
+
+use std::time::Duration;
+
+use payorch_core::payment::PaymentRecord;
+use payorch_core::session::{AuthenticationSession, ProviderStatus};
+use payorch_core::status::{AuthenticationStatus, FailureReason, PaymentStatus, Recommendation};
+use payorch_store::ttl::now_ms;
+use payorch_store::{StoreError, Unsettled};
+use tokio::sync::watch;
+
+use crate::flows::Flows;
+
+/// How long one replica holds a claimed record before another may take it.
+const LEASE_MS: i64 = 60_000;
+/// Records claimed per tick.
+const BATCH: usize = 50;
+/// Bound on one settle's provider read.
+const READ_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Runs until `shutdown` turns true.
+pub async fn run(flows: Flows, mut shutdown: watch::Receiver<bool>) {
+    let tick = Duration::from_millis(flows.settings.resolver.tick_ms.max(10));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        let due = match flows.store.claim_due(now_ms(), LEASE_MS, BATCH).await {
+            Ok(due) => due,
+            Err(err) => {
+                tracing::warn!(error = %err, "resolver could not read its list");
+                continue;
+            }
+        };
+        for record in due {
+            if let Err(err) = flows.settle(&record).await {
+                tracing::warn!(record = %record.member(), error = %err, "resolver could not settle a record; it stays listed");
+            }
+        }
+    }
+}
+
+/// When to look again at a record still in doubt, `age_ms` after it was created.
+fn next_look(age_ms: i64) -> i64 {
+    let backoff = (age_ms / 4).clamp(1_000, 3_600_000);
+    now_ms().saturating_add(backoff)
+}
+
+impl Flows {
+    /// Settles one record of the resolver's list (or schedules another look).
+    pub async fn settle(&self, record: &Unsettled) -> Result<(), StoreError> {
+        match record {
+            Unsettled::Authentication(id) => {
+                let Some(session) = self.store.get(id).await? else {
+                    return self.store.settled(record).await;
+                };
+                let after = self.resolve_authentication(session).await;
+                match after {
+                    Some(s) if !s.is_terminal() => {
+                        let due = match s.status {
+                            AuthenticationStatus::OtpRequired
+                            | AuthenticationStatus::RedirectRequired => {
+                                s.expires_at_ms.unwrap_or_else(|| next_look(0))
+                            }
+                            _ => next_look(now_ms() - s.created_at_ms),
+                        };
+                        self.store.schedule(record, due).await
+                    }
+                    Some(_) => self.store.settled(record).await,
+                    None => self.store.schedule(record, next_look(0)).await,
+                }
+            }
+            Unsettled::Payment(id) => {
+                let Some(payment) = self.store.get_payment(id).await? else {
+                    return self.store.settled(record).await;
+                };
+                match self.resolve_payment(payment).await {
+                    Some(p) if in_doubt(&p) => {
+                        self.store
+                            .schedule(record, next_look(now_ms() - p.created_at_ms))
+                            .await
+                    }
+                    Some(_) => self.store.settled(record).await,
+                    None => self.store.schedule(record, next_look(0)).await,
+                }
+            }
+        }
+    }
+
+    /// The session after the resolver's look at it; `None` when the look failed.
+    async fn resolve_authentication(
+        &self,
+        session: AuthenticationSession,
+    ) -> Option<AuthenticationSession> {
+        let id = session.id.clone();
+        let waiting = matches!(
+            session.status,
+            AuthenticationStatus::OtpRequired | AuthenticationStatus::RedirectRequired
+        );
+        if session.is_terminal() || waiting {
+            // Expires when its window passed; otherwise the payer still may act.
+            return self.expire_if_due(session).await.ok();
+        }
+        let claimed = matches!(
+            session.status,
+            AuthenticationStatus::Pending | AuthenticationStatus::Verifying
+        );
+        if claimed && !self.stale(&session) {
+            return Some(session);
+        }
+        if let Err(status) = self
+            .get_authentication(&session.merchant_id, &id, true, Some(READ_DEADLINE))
+            .await
+        {
+            tracing::info!(authentication_id = %id, code = ?status.code(), "resolver's read did not settle the authentication");
+        }
+        let now = self.store.get(&id).await.ok().flatten()?;
+        let age = now_ms() - now.created_at_ms;
+        let undecided = matches!(
+            now.status,
+            AuthenticationStatus::Pending
+                | AuthenticationStatus::Verifying
+                | AuthenticationStatus::Unknown
+        );
+        if undecided && age > self.settings.resolver.horizon_ms() {
+            return self.give_up(now).await;
+        }
+        Some(now)
+    }
+
+    /// Past the horizon, an authentication the provider never settled did not happen.
+    async fn give_up(&self, session: AuthenticationSession) -> Option<AuthenticationSession> {
+        let mut failed = session.clone();
+        failed.status = AuthenticationStatus::Failed;
+        failed.failure_reason = Some(FailureReason::TimedOut);
+        failed.recommendation = Some(Recommendation::DoNotProceed);
+        failed.next_action = None;
+        failed.provider_status = Some(ProviderStatus {
+            code: "NOT_PROCESSED".into(),
+            message:
+                "the provider did not settle this authentication within the resolver's horizon"
+                    .into(),
+            raw_status: String::new(),
+        });
+        failed.updated_at_ms = now_ms();
+        match self.store.transition(&session, failed).await {
+            Ok(saved) => {
+                tracing::warn!(authentication_id = %saved.id, "resolver settled an authentication as not processed");
+                Some(saved)
+            }
+            Err(_) => self.store.get(&session.id).await.ok().flatten(),
+        }
+    }
+
+    /// The payment after the resolver's look at it; `None` when the look failed.
+    async fn resolve_payment(&self, payment: PaymentRecord) -> Option<PaymentRecord> {
+        if !in_doubt(&payment) {
+            return Some(payment);
+        }
+        let claimed = payment.in_flight.is_some() || payment.status == PaymentStatus::Pending;
+        let stale = now_ms() - payment.updated_at_ms > self.settings.resolver.stale_claim_ms();
+        if claimed && !stale {
+            return Some(payment);
+        }
+        if let Err(status) = self
+            .get_payment(&payment.merchant_id, &payment.id, true, Some(READ_DEADLINE))
+            .await
+        {
+            tracing::info!(payment_id = %payment.id, code = ?status.code(), "resolver's read did not settle the payment");
+        }
+        self.store.get_payment(&payment.id).await.ok().flatten()
+    }
+}
+
+/// Whether money may be in doubt: a call claimed on the payment, a lost answer, or an
+/// authorization that never left.
+fn in_doubt(payment: &PaymentRecord) -> bool {
+    payment.in_flight.is_some()
+        || matches!(
+            payment.status,
+            PaymentStatus::Pending | PaymentStatus::Unknown
+        )
+}
