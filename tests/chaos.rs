@@ -1,0 +1,182 @@
+//! Real processes killed mid-call: a `payorch` replica (the real binary, on the same Redis
+//! and the same provider sandbox as an in-process replica) is SIGKILLed while its
+//! StartAuthentication waits for the provider. The surviving replica's resolver settles the
+//! record it left PENDING within the horizon, and the provider is never called twice.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use payorch::api::FlowPreference;
+use payorch_core::status::{AuthenticationStatus, FailureReason};
+use payorch_store::testing::RedisServer;
+use payorch_store::{CardCipher, Lifetimes, RedisStore, RedisTopology, SessionStore};
+use support::flows;
+
+struct Killable(Child);
+
+impl Drop for Killable {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The real binary as a second replica: Redis, no sandbox of its own, every connector
+/// pointed at `sandbox`.
+fn replica(
+    redis: &RedisServer,
+    sandbox: std::net::SocketAddr,
+) -> (Killable, std::net::SocketAddr, std::net::SocketAddr) {
+    let (grpc, http) = (support::free_addr(), support::free_addr());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_payorch"));
+    command
+        .env("REDIS_URL", redis.url())
+        .env("PAYORCH_GRPC__LISTEN", grpc.to_string())
+        .env("PAYORCH_HTTP__LISTEN", http.to_string())
+        .env("PAYORCH_SANDBOX__EMBEDDED", "false")
+        .env("PAYORCH_ENCRYPTION__ACTIVE_KEY_ID", "k1")
+        .env("PAYORCH_ENCRYPTION__KEYS__K1", support::ENCRYPTION_KEY)
+        .env("PAYORCH_RESOLVER__ENABLED", "false")
+        .env("PAYORCH_RESOLVER__FIRST_CHECK_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (connector, path) in [
+        ("CYBERSOURCE", "cybersource"),
+        ("FISERV-IPG", "fiserv-ipg"),
+        ("JUSPAY", "juspay"),
+        ("MPGS", "mpgs"),
+    ] {
+        command.env(
+            format!("PAYORCH_CONNECTORS__{connector}__BASE_URL"),
+            format!("http://{sandbox}/{path}"),
+        );
+    }
+    (
+        Killable(command.spawn().expect("spawn payorch")),
+        grpc,
+        http,
+    )
+}
+
+async fn in_flight(http: std::net::SocketAddr, method: &str) -> bool {
+    let Ok(answer) = reqwest::get(format!("http://{http}/metrics")).await else {
+        return false;
+    };
+    let text = answer.text().await.unwrap_or_default();
+    let prefix = format!("payorch_grpc_requests_in_flight{{method=\"{method}\"}}");
+    text.lines()
+        .any(|l| l.starts_with(&prefix) && l.ends_with(" 1"))
+}
+
+fn sessions_in(redis: &RedisServer) -> Vec<String> {
+    let out = Command::new("redis-cli")
+        .args([
+            "-p",
+            &redis.port().to_string(),
+            "--scan",
+            "--pattern",
+            "payorch:{auth:*",
+        ])
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|key| {
+            key.strip_prefix("payorch:{auth:")
+                .and_then(|k| k.strip_suffix('}'))
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_start_leaves_nothing_stuck() {
+    let redis = RedisServer::start();
+    let mut settings = support::redis_settings(&redis.url());
+    settings.resolver.tick_ms = 100;
+    settings.resolver.first_check_secs = 1;
+    settings.resolver.stale_claim_secs = 2;
+    settings.resolver.horizon_secs = 6;
+    let survivor = support::start(settings).await;
+    let sandbox = survivor.sandbox_addr.unwrap();
+    let (mut doomed, grpc, http) = replica(&redis, sandbox);
+    let up = support::eventually(Duration::from_secs(20), || async {
+        reqwest::get(format!("http://{http}/readyz"))
+            .await
+            .is_ok_and(|a| a.status().is_success())
+    })
+    .await;
+    assert!(up, "the replica binary started");
+
+    reqwest::Client::new()
+        .put(format!("http://{sandbox}/_sandbox/faults"))
+        .json(&serde_json::json!({"connector": "cybersource", "fault": "latency=10s", "count": 1}))
+        .send()
+        .await
+        .unwrap();
+    let call = tokio::spawn(async move {
+        let mut auth = support::authentications(grpc).await;
+        auth.start_authentication(flows::start_request(
+            flows::SEAMLESS,
+            FlowPreference::Seamless,
+        ))
+        .await
+    });
+    let waiting = support::eventually(Duration::from_secs(10), || {
+        in_flight(http, "StartAuthentication")
+    })
+    .await;
+    assert!(waiting, "the call is with the provider");
+    doomed.0.kill().unwrap();
+    doomed.0.wait().unwrap();
+    assert!(
+        call.await.unwrap().is_err(),
+        "the caller saw the replica die"
+    );
+
+    let ids = sessions_in(&redis);
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let cipher = CardCipher::from_base64_keys("k1", [("k1", support::ENCRYPTION_KEY)]).unwrap();
+    let store = RedisStore::connect(
+        &RedisTopology::Single(redis.url()),
+        cipher,
+        Lifetimes::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        store.get(&ids[0]).await.unwrap().unwrap().status,
+        AuthenticationStatus::Pending,
+        "the dead replica left its session PENDING"
+    );
+    let settled = support::eventually(Duration::from_secs(30), || async {
+        store
+            .get(&ids[0])
+            .await
+            .unwrap()
+            .is_some_and(|s| s.is_terminal())
+    })
+    .await;
+    assert!(
+        settled,
+        "the survivor's resolver settled it within the horizon"
+    );
+    let session = store.get(&ids[0]).await.unwrap().unwrap();
+    assert_eq!(session.status, AuthenticationStatus::Failed);
+    assert_eq!(session.failure_reason, Some(FailureReason::TimedOut));
+    assert!(session.card.is_none(), "its card data is gone");
+    let calls: serde_json::Value = reqwest::get(format!("http://{sandbox}/_sandbox/calls"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        calls["cybersource"]["enrollment"].as_u64().unwrap_or(0) <= 1,
+        "the provider was never called twice: {calls}"
+    );
+}
