@@ -1,19 +1,30 @@
-//! `payorch`: with no arguments, serve with embedded defaults; `payorch serve --config FILE`
-//! for production.
+//! `payorch`: with no arguments, serve with embedded defaults (in-memory store, provider
+//! sandbox, merchant `demo`); `payorch serve --config FILE` for production; `payorch demo` to
+//! watch one whole flow.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
-use payorch::app;
-use payorch::config::Settings;
+use payorch::app::{self, Running};
+use payorch::config::{SandboxSettings, Settings};
 use payorch::telemetry;
+use payorch_connector::ConnectorId;
+
+/// Kept in step with `ConnectorId::ALL` by `tests/startup.rs`.
+const CONNECTORS_HELP: &str = "Connectors: cybersource, fiserv-ipg, mpgs, juspay \
+(Cybersource, Fiserv IPG, Mastercard Gateway, Juspay).\n\n\
+With no command, payorch serves with embedded defaults: gRPC on 127.0.0.1:50051, HTTP on \
+127.0.0.1:8080, the provider sandbox on 127.0.0.1:8090 and one merchant, `demo`.";
 
 #[derive(Parser)]
 #[command(
     name = "payorch",
     version,
-    about = "RuPay payment orchestration over gRPC"
+    about = "RuPay payment orchestration over gRPC",
+    after_help = CONNECTORS_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -24,22 +35,37 @@ struct Cli {
 enum Command {
     /// Serve with a configuration file (plus PAYORCH_* and REDIS_URL from the environment).
     Serve {
+        /// The TOML configuration (see deploy/payorch.example.toml). Required.
         #[arg(long, env = "PAYORCH_CONFIG")]
         config: Option<PathBuf>,
     },
     /// Walk a whole RuPay OTP flow (start, OTP, authorize) against the embedded sandbox.
     Demo {
-        /// cybersource, fiserv-ipg, mpgs or juspay.
-        #[arg(long, default_value = "cybersource")]
+        /// The connector to route the flow to.
+        #[arg(
+            long,
+            default_value = "cybersource",
+            value_parser = PossibleValuesParser::new(ConnectorId::ALL.map(ConnectorId::as_str))
+        )]
         connector: String,
     },
 }
+
+/// What `payorch serve` without a configuration answers.
+const SERVE_NEEDS_CONFIG: &str = "payorch serve: --config FILE (or PAYORCH_CONFIG) is required: \
+it starts from production defaults (no sandbox, no connectors) and needs the file that \
+configures them; see deploy/payorch.example.toml. To try payorch locally, run `payorch` with \
+no command (embedded sandbox, merchant `demo`) or `payorch demo`.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match cli.command {
-        Some(Command::Serve { config }) => config,
+        Some(Command::Serve { config: Some(file) }) => Some(file),
+        Some(Command::Serve { config: None }) => {
+            eprintln!("{SERVE_NEEDS_CONFIG}");
+            return ExitCode::from(2);
+        }
         Some(Command::Demo { connector }) => {
             return match payorch::demo::run(&connector).await {
                 Ok(()) => ExitCode::SUCCESS,
@@ -51,7 +77,7 @@ async fn main() -> ExitCode {
         }
         None => None,
     };
-    let settings = match Settings::load(config.as_deref()) {
+    let mut settings = match Settings::load(config.as_deref()) {
         Ok(settings) => settings,
         Err(err) => {
             eprintln!("payorch: {err}");
@@ -59,6 +85,14 @@ async fn main() -> ExitCode {
         }
     };
     let _telemetry = telemetry::init(&settings.log);
+    let fixed_otp_sandbox = match start_fixed_otp_sandbox(&mut settings).await {
+        Ok(addr) => addr,
+        Err(err) => {
+            tracing::error!(error = %err, "payorch could not start");
+            return ExitCode::FAILURE;
+        }
+    };
+    let merchants: Vec<String> = settings.merchants.iter().map(|m| m.id.clone()).collect();
     let running = match app::start(settings).await {
         Ok(running) => running,
         Err(err) => {
@@ -67,8 +101,12 @@ async fn main() -> ExitCode {
         }
     };
     eprintln!(
-        "payorch: gRPC on {} (try: grpcurl -plaintext {} list), HTTP on http://{}/readyz",
-        running.grpc_addr, running.grpc_addr, running.http_addr
+        "{}",
+        banner(
+            &running,
+            running.sandbox_addr.or(fixed_otp_sandbox),
+            &merchants
+        )
     );
     let trigger = running.shutdown_trigger();
     tokio::spawn(async move {
@@ -83,6 +121,68 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// With `sandbox.fixed_otp`, serves the embedded sandbox here (every OTP that code) and points
+/// the connectors at it, instead of letting `app::start` embed one with random OTPs.
+async fn start_fixed_otp_sandbox(settings: &mut Settings) -> Result<Option<SocketAddr>, String> {
+    let Some(code) = settings.sandbox.fixed_otp.clone() else {
+        return Ok(None);
+    };
+    if !settings.sandbox.embedded {
+        return Err(
+            "sandbox.fixed_otp is set but the sandbox is not embedded (only `payorch` with no \
+             command embeds it)"
+                .into(),
+        );
+    }
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("sandbox.fixed_otp must be six digits, like the sandbox's OTPs".into());
+    }
+    let addr = payorch_sandbox::spawn(settings.sandbox.listen, sandbox_config(&settings.sandbox))
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.sandbox.listen))?;
+    tracing::warn!(
+        %addr,
+        "FIXED OTP: the embedded sandbox sends the same OTP for every authentication \
+         (sandbox.fixed_otp / PAYORCH_SANDBOX__FIXED_OTP); for load runs only"
+    );
+    tracing::warn!(%addr, "embedded provider sandbox serving: every connector talks to simulators");
+    settings.sandbox.embedded = false;
+    settings.connectors.point_at_sandbox(addr);
+    Ok(Some(addr))
+}
+
+fn sandbox_config(settings: &SandboxSettings) -> payorch_sandbox::SandboxConfig {
+    payorch_sandbox::SandboxConfig {
+        fixed_otp: settings.fixed_otp.clone(),
+        ..payorch_sandbox::SandboxConfig::default()
+    }
+}
+
+/// How to try the server that just started.
+fn banner(running: &Running, sandbox: Option<SocketAddr>, merchants: &[String]) -> String {
+    let grpc = running.grpc_addr;
+    let http = running.http_addr;
+    let mut lines = vec![
+        format!("payorch: gRPC on {grpc} (try: grpcurl -plaintext {grpc} list)"),
+        format!("payorch: HTTP on http://{http} (/healthz, /readyz, /metrics)"),
+        format!("payorch: merchants: {}", merchants.join(", ")),
+    ];
+    if let Some(sandbox) = sandbox {
+        lines.push(format!(
+            "payorch: provider sandbox on http://{sandbox}; test cards: curl -s http://{sandbox}/_sandbox/cards"
+        ));
+        lines.push(format!(
+            "payorch: the OTP a payer would receive: curl -s http://{sandbox}/_sandbox/otp/<connector>/<provider_reference>"
+        ));
+        let connectors = ConnectorId::ALL.map(ConnectorId::as_str).join("|");
+        lines.push(format!(
+            "payorch: a whole RuPay OTP flow, narrated: payorch demo --connector <{connectors}>; \
+             the grpcurl walk-through is in README.md"
+        ));
+    }
+    lines.join("\n")
 }
 
 /// SIGTERM (Kubernetes) or Ctrl-C.

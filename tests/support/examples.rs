@@ -476,3 +476,91 @@ pub fn authorize(json: &Value) -> Result<api::AuthorizeRequest, String> {
     f.done()?;
     Ok(request)
 }
+
+/// The real `payorch` binary on free loopback ports, its stdout (JSON logs) and stderr
+/// (start-up lines) collected line by line; killed when dropped.
+pub struct Binary {
+    child: std::process::Child,
+    pub grpc: std::net::SocketAddr,
+    pub http: std::net::SocketAddr,
+    pub sandbox: std::net::SocketAddr,
+    output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Binary {
+    /// `payorch` with no command and these extra environment variables.
+    pub fn spawn(env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let (grpc, http, sandbox) = (super::free_addr(), super::free_addr(), super::free_addr());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_payorch"));
+        command
+            .env("PAYORCH_GRPC__LISTEN", grpc.to_string())
+            .env("PAYORCH_HTTP__LISTEN", http.to_string())
+            .env("PAYORCH_SANDBOX__LISTEN", sandbox.to_string())
+            .env_remove("REDIS_URL")
+            .env_remove("PAYORCH_CONFIG")
+            .env_remove("PAYORCH_SANDBOX__FIXED_OTP")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("spawn payorch");
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stdout = child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
+        let stderr = child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
+        for stream in [stdout, stderr].into_iter().flatten() {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    output.lock().unwrap().push(line);
+                }
+            });
+        }
+        Self {
+            child,
+            grpc,
+            http,
+            sandbox,
+            output,
+        }
+    }
+
+    /// Every line printed so far, stdout and stderr interleaved as they arrived.
+    pub fn output(&self) -> Vec<String> {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Waits (polling, up to 60 s) until the start-up banner naming the gRPC address is out.
+    pub async fn wait_until_serving(&mut self) {
+        let banner = format!("gRPC on {}", self.grpc);
+        let up = super::eventually(std::time::Duration::from_secs(60), || {
+            let printed = self.output().iter().any(|l| l.contains(&banner));
+            async move { printed }
+        })
+        .await;
+        assert!(
+            up,
+            "payorch did not print {banner:?} (exit: {:?}):\n{}",
+            self.child.try_wait(),
+            self.output().join("\n")
+        );
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
