@@ -426,3 +426,34 @@ fn the_template_renderer_refuses_what_it_does_not_implement() {
     assert!(template.render("{{randomString 8}}").is_err());
     assert!(template.render("{{.id}}").is_err());
 }
+
+/// The configurations the tests above run; a new one needs its test (and its recipe).
+const COVERED: [&str; 3] = [
+    "start-authentication.json",
+    "get-authentication.json",
+    "submit-otp.json",
+];
+
+#[test]
+fn every_ghz_configuration_is_run_by_a_test_and_documented() {
+    let readme = ghz_readme();
+    let mut found: Vec<String> = std::fs::read_dir(ghz_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json") || name.ends_with(".toml"))
+        .collect();
+    found.sort();
+    let mut covered: Vec<String> = COVERED.iter().map(|s| (*s).to_owned()).collect();
+    covered.sort();
+    assert_eq!(
+        found, covered,
+        "deploy/ghz holds a configuration no test runs"
+    );
+    for name in COVERED {
+        GhzConfig::load(name);
+        assert!(
+            readme.contains(&format!("deploy/ghz/{name}")),
+            "deploy/ghz/README.md does not say how to run {name}"
+        );
+    }
+}

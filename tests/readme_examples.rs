@@ -365,6 +365,16 @@ async fn list_services(channel: tonic::transport::Channel) -> Vec<String> {
 
 /// Runs every request example of the README for `connector` on a fresh embedded server.
 async fn walk_through(connector: &str) -> Walk {
+    let payorch = support::start(support::settings()).await;
+    let order = format!("order-{}", uuid::Uuid::new_v4().simple());
+    let walk = walk_on(&payorch, connector, &order).await;
+    payorch.shutdown().await.unwrap();
+    walk
+}
+
+/// Runs every request example of the README for `connector` against `payorch`, with `ORDER`
+/// standing for `order`.
+async fn walk_on(payorch: &payorch::app::Running, connector: &str, order: &str) -> Walk {
     let readme = readme();
     for placeholder in PLACEHOLDERS {
         assert!(
@@ -373,12 +383,11 @@ async fn walk_through(connector: &str) -> Walk {
         );
     }
     let commands = request_examples(&readme);
-    let payorch = support::start(support::settings()).await;
     let mut walk = Walk {
         grpc: payorch.grpc_addr,
         sandbox: payorch.sandbox_addr.expect("embedded sandbox"),
         connector: connector.to_owned(),
-        order: format!("order-{}", uuid::Uuid::new_v4().simple()),
+        order: order.to_owned(),
         values: HashMap::new(),
         http: reqwest::Client::new(),
         ran: Vec::new(),
@@ -410,13 +419,38 @@ async fn walk_through(connector: &str) -> Walk {
     }
     let payment = walk.final_payment.as_ref().unwrap();
     assert_eq!(payment.connector, connector, "{payment:?}");
-    payorch.shutdown().await.unwrap();
     walk
 }
 
+/// The first time through, nothing needs substituting in the keys: `ORDER` stays `ORDER`.
 #[tokio::test]
 async fn the_walk_through_runs_as_written_on_cybersource() {
-    walk_through("cybersource").await;
+    let payorch = support::start(support::settings()).await;
+    walk_on(&payorch, README_CONNECTOR, "ORDER").await;
+    payorch.shutdown().await.unwrap();
+}
+
+/// What the README warns about: another connector under the same keys is ALREADY_EXISTS, and
+/// a new order number makes the same steps work.
+#[tokio::test]
+async fn another_attempt_needs_a_new_order_number() {
+    let payorch = support::start(support::settings()).await;
+    walk_on(&payorch, README_CONNECTOR, "ORDER").await;
+    let readme = readme();
+    let start = request_examples(&readme)
+        .into_iter()
+        .find(|c| c.words.iter().any(|w| w.ends_with("/StartAuthentication")))
+        .expect("a StartAuthentication example");
+    let mut data = examples::parse_grpcurl(&start.words).unwrap().data.unwrap();
+    data["connector"] = Value::String("mpgs".into());
+    let refused = support::authentications(payorch.grpc_addr)
+        .await
+        .start_authentication(examples::start_authentication(&data).unwrap())
+        .await
+        .expect_err("the same key for another request");
+    assert_eq!(refused.code(), tonic::Code::AlreadyExists, "{refused:?}");
+    walk_on(&payorch, "mpgs", "order-43").await;
+    payorch.shutdown().await.unwrap();
 }
 
 #[tokio::test]
