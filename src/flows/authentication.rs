@@ -207,6 +207,33 @@ impl Flows {
             .map_err(|e| from_store(&e))
     }
 
+    /// Stores the session a provider's answer produced. When the store fails, the answer is
+    /// kept and written (with the call's idempotent response) once the store returns.
+    async fn save_answer(
+        &self,
+        from: &AuthenticationSession,
+        next: AuthenticationSession,
+    ) -> Result<AuthenticationSession, Status> {
+        match self.store.transition(from, next.clone()).await {
+            Ok(saved) => Ok(saved),
+            Err(StoreError::Unavailable(err)) => {
+                tracing::warn!(authentication_id = %from.id, error = %err, "store unreachable after the provider answered; keeping the answer");
+                let (store, from) = (self.store.clone(), from.clone());
+                let writer = store.clone();
+                crate::flows::write_behind::spawn(
+                    store,
+                    move || {
+                        let (writer, from, next) = (writer.clone(), from.clone(), next.clone());
+                        async move { writer.transition(&from, next).await }
+                    },
+                    resources::authentication,
+                );
+                Err(crate::flows::write_behind::not_stored_yet())
+            }
+            Err(e) => Err(from_store(&e)),
+        }
+    }
+
     /// Whether a claimed (PENDING, VERIFYING) session's claim was abandoned by its replica.
     pub fn stale(&self, session: &AuthenticationSession) -> bool {
         now_ms() - session.updated_at_ms > self.settings.resolver.stale_claim_ms()
@@ -328,7 +355,9 @@ impl Flows {
         match connector.start_authentication(&ctx, &request).await {
             Ok(outcome) => {
                 let next = apply(&pending, outcome);
-                Ok(resources::authentication(&self.save(&pending, next).await?))
+                Ok(resources::authentication(
+                    &self.save_answer(&pending, next).await?,
+                ))
             }
             Err(err) => {
                 self.record_failure(&pending, &err, AuthenticationStatus::Failed)
@@ -347,7 +376,7 @@ impl Flows {
     ) -> Result<api::Authentication, Status> {
         tracing::warn!(authentication_id = %session.id, error = %err, "provider call failed");
         let saved = self
-            .save(session, after_error(session, err, fallback))
+            .save_answer(session, after_error(session, err, fallback))
             .await?;
         if err.outcome_unknown() {
             Ok(resources::authentication(&saved))
@@ -372,7 +401,9 @@ impl Flows {
         match connector.submit_otp(&ctx, &claimed, otp).await {
             Ok(outcome) => {
                 let next = apply(&claimed, outcome);
-                Ok(resources::authentication(&self.save(&claimed, next).await?))
+                Ok(resources::authentication(
+                    &self.save_answer(&claimed, next).await?,
+                ))
             }
             Err(err) => {
                 self.record_failure(&claimed, &err, AuthenticationStatus::OtpRequired)
@@ -399,7 +430,9 @@ impl Flows {
         match connector.resend_otp(&ctx, &claimed).await {
             Ok(outcome) => {
                 let next = apply(&claimed, outcome);
-                Ok(resources::authentication(&self.save(&claimed, next).await?))
+                Ok(resources::authentication(
+                    &self.save_answer(&claimed, next).await?,
+                ))
             }
             Err(err) => {
                 self.record_failure(&claimed, &err, AuthenticationStatus::OtpRequired)
@@ -450,7 +483,7 @@ impl Flows {
         let answer = match connector.complete_redirect(&ctx, &claimed, params).await {
             Ok(outcome) => {
                 let next = apply(&claimed, outcome);
-                resources::authentication(&self.save(&claimed, next).await?)
+                resources::authentication(&self.save_answer(&claimed, next).await?)
             }
             Err(err) => {
                 self.record_failure(&claimed, &err, AuthenticationStatus::RedirectRequired)

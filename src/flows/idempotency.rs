@@ -65,7 +65,11 @@ where
         }
         IdempotencyOutcome::Reserved => {}
     }
-    match call.await {
+    let ticket = crate::flows::write_behind::Ticket {
+        scope: scope.clone(),
+        fingerprint,
+    };
+    match crate::flows::write_behind::TICKET.scope(ticket, call).await {
         Ok(response) => {
             if let Err(err) = store
                 .complete_idempotent(&scope, &fingerprint, &response.encode_to_vec())
@@ -76,6 +80,8 @@ where
             }
             Ok(response)
         }
+        // The answer is kept and will be stored with this reservation: keep it.
+        Err(status) if crate::flows::write_behind::is_not_stored_yet(&status) => Err(status),
         Err(status) => {
             // Errors are not replayed: the state machine, not the key, guards what changed.
             if let Err(err) = store.abandon_idempotent(&scope, &fingerprint).await {

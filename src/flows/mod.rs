@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod operations;
 pub mod payment;
 pub mod resolver;
+pub mod write_behind;
 
 use std::collections::HashMap;
 use std::sync::Arc;

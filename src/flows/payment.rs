@@ -173,14 +173,34 @@ impl Flows {
         self.store
             .update_payment(from, next)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => with_reason(
-                    Code::Aborted,
-                    "CONCURRENT_OPERATION",
-                    "another operation on this payment is in progress; read it and retry",
-                ),
-                other => from_store(&other),
-            })
+            .map_err(|e| payment_store_error(&e))
+    }
+
+    /// Stores the payment a provider's answer produced; when the store fails, the answer
+    /// is kept and written (with the call's idempotent response) once it returns.
+    async fn store_answer(
+        &self,
+        from: &PaymentRecord,
+        next: PaymentRecord,
+    ) -> Result<PaymentRecord, Status> {
+        match self.store.update_payment(from, next.clone()).await {
+            Ok(saved) => Ok(saved),
+            Err(StoreError::Unavailable(err)) => {
+                tracing::warn!(payment_id = %from.id, error = %err, "store unreachable after the provider answered; keeping the answer");
+                let (store, from) = (self.store.clone(), from.clone());
+                let writer = store.clone();
+                crate::flows::write_behind::spawn(
+                    store,
+                    move || {
+                        let (writer, from, next) = (writer.clone(), from.clone(), next.clone());
+                        async move { writer.update_payment(&from, next).await }
+                    },
+                    resources::payment,
+                );
+                Err(crate::flows::write_behind::not_stored_yet())
+            }
+            Err(other) => Err(payment_store_error(&other)),
+        }
     }
 
     pub async fn authorize(
@@ -349,7 +369,7 @@ impl Flows {
     ) -> Result<PaymentRecord, Status> {
         match outcome {
             Ok(outcome) => {
-                self.update(claimed, apply(claimed, outcome, operation)?)
+                self.store_answer(claimed, apply(claimed, outcome, operation)?)
                     .await
             }
             Err(err) => {
@@ -366,7 +386,7 @@ impl Flows {
                 if let ConnectorError::Rejected { status, .. } = &err {
                     next.provider_status = Some(status.clone());
                 }
-                let saved = self.update(claimed, next).await?;
+                let saved = self.store_answer(claimed, next).await?;
                 if err.outcome_unknown() {
                     Ok(saved)
                 } else {
@@ -528,6 +548,18 @@ impl Flows {
             return Ok(resources::payment(&payment));
         }
         Ok(resources::payment(&self.update(&payment, next).await?))
+    }
+}
+
+/// A store error on a payment write as a gRPC status.
+fn payment_store_error(err: &StoreError) -> Status {
+    match err {
+        StoreError::Conflict { .. } => with_reason(
+            Code::Aborted,
+            "CONCURRENT_OPERATION",
+            "another operation on this payment is in progress; read it and retry",
+        ),
+        other => from_store(other),
     }
 }
 

@@ -8,9 +8,74 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Child,
     port: u16,
+    /// The append-only file's folder, for a server started with persistence.
+    aof_dir: Option<std::path::PathBuf>,
 }
 
 impl RedisServer {
+    /// Starts `redis-server` with AOF persistence (`appendfsync always`), as production
+    /// must run it, so [`Self::crash`] then [`Self::restart`] loses nothing.
+    #[allow(clippy::expect_used, clippy::panic)]
+    pub fn start_persistent() -> Self {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("payorch-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder for the append-only file");
+        let mut server = RedisServer {
+            child: Self::spawn_persistent(port, &dir),
+            port,
+            aof_dir: Some(dir),
+        };
+        assert!(
+            server.wait_ready(Duration::from_secs(10)),
+            "redis-server with AOF did not start"
+        );
+        server
+    }
+
+    #[allow(clippy::panic)]
+    fn spawn_persistent(port: u16, dir: &std::path::Path) -> Child {
+        let binary = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        Command::new(&binary)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {binary:?} ({e}); run ./scripts/test, which installs redis-server"
+                )
+            })
+    }
+
+    /// Kills the server (SIGKILL: a crash, not a shutdown).
+    pub fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the crashed server again on the same port, from its append-only file.
+    #[allow(clippy::panic)]
+    pub fn restart(&mut self) {
+        let Some(dir) = self.aof_dir.clone() else {
+            panic!("restart needs a server started with start_persistent");
+        };
+        self.child = Self::spawn_persistent(self.port, &dir);
+        assert!(
+            self.wait_ready(Duration::from_secs(10)),
+            "redis-server did not come back"
+        );
+    }
+
     /// Starts `redis-server` (from `$REDIS_SERVER` or the PATH) with no persistence.
     #[allow(clippy::expect_used, clippy::panic)]
     pub fn start() -> Self {
@@ -26,7 +91,11 @@ impl RedisServer {
                 .unwrap_or_else(|e| {
                     panic!("cannot start {binary:?} ({e}); run ./scripts/test, which installs redis-server")
                 });
-            let mut server = RedisServer { child, port };
+            let mut server = RedisServer {
+                child,
+                port,
+                aof_dir: None,
+            };
             if server.wait_ready(Duration::from_secs(10)) {
                 return server;
             }
@@ -69,6 +138,9 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(dir) = &self.aof_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -124,7 +196,11 @@ impl RedisCluster {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start {binary:?} ({e})"));
-            let mut node = RedisServer { child, port };
+            let mut node = RedisServer {
+                child,
+                port,
+                aof_dir: None,
+            };
             assert!(
                 node.wait_ready(Duration::from_secs(10)),
                 "cluster node did not start"

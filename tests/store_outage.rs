@@ -1,0 +1,179 @@
+//! Redis lost mid-call after the provider acted: the caller is told the outcome is decided
+//! but not yet stored (UNAVAILABLE, OUTCOME_NOT_STORED), not "nothing was written"; the
+//! replica keeps the provider's answer and writes it when Redis returns (AOF: nothing
+//! else is lost), and the retry with the same idempotency key gets that answer. The provider
+//! acted once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use payorch::api::{self, AuthenticationStatus as AS, FlowPreference, PaymentStatus as PS};
+use payorch_store::testing::RedisServer;
+use support::flows;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+fn reason(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
+        .unwrap_or_default()
+}
+
+async fn in_flight(http: std::net::SocketAddr, method: &str) -> bool {
+    let Ok(answer) = reqwest::get(format!("http://{http}/metrics")).await else {
+        return false;
+    };
+    let prefix = format!("payorch_grpc_requests_in_flight{{method=\"{method}\"}}");
+    answer
+        .text()
+        .await
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with(&prefix) && l.ends_with(" 1"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_the_store_missed_is_kept_and_replayed() {
+    let mut redis = RedisServer::start_persistent();
+    let mut settings = support::redis_settings(&redis.url());
+    settings.merchants[0].connectors = vec!["cybersource".into()];
+    let payorch = support::start(settings).await;
+    let sandbox = payorch.sandbox_addr.unwrap();
+    let http = reqwest::Client::new();
+    let arm = |fault: &'static str| {
+        let http = http.clone();
+        async move {
+            http.put(format!("http://{sandbox}/_sandbox/faults"))
+                .json(&serde_json::json!({"connector": "cybersource", "fault": fault, "count": 1}))
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    let calls = |op: &'static str| {
+        let http = http.clone();
+        async move {
+            let body: serde_json::Value = http
+                .get(format!("http://{sandbox}/_sandbox/calls"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["cybersource"][op].as_u64().unwrap_or(0)
+        }
+    };
+    let mut auth = support::authentications(payorch.grpc_addr).await;
+    let started = auth
+        .start_authentication(flows::start_request(
+            flows::SEAMLESS,
+            FlowPreference::Seamless,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let otp: serde_json::Value = http
+        .get(format!(
+            "http://{sandbox}/_sandbox/otp/cybersource/{}",
+            started.provider_reference
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let submit = flows::submit(&started, otp["otp"].as_str().unwrap());
+
+    // SubmitOtp: Redis dies while the provider validates.
+    arm("latency=1500ms").await;
+    let mut client = auth.clone();
+    let request = submit.clone();
+    let call = tokio::spawn(async move { client.submit_otp(request).await });
+    assert!(
+        support::eventually(Duration::from_secs(5), || in_flight(
+            payorch.http_addr,
+            "SubmitOtp"
+        ))
+        .await
+    );
+    redis.crash();
+    let refused = call.await.unwrap().unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    assert_eq!(reason(&refused), "OUTCOME_NOT_STORED", "{refused:?}");
+    redis.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let replayed = loop {
+        match auth.submit_otp(submit.clone()).await {
+            Ok(answer) => break answer.into_inner(),
+            Err(status) => {
+                assert!(
+                    matches!(status.code(), Code::Aborted | Code::Unavailable),
+                    "{status:?}"
+                );
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no answer: {status:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+
+    assert_eq!(replayed.status(), AS::Succeeded, "{replayed:?}");
+    assert_eq!(calls("validation").await, 1, "the provider validated once");
+
+    // Authorize: the same, and the payment's answer is the stored one.
+    arm("latency=1500ms").await;
+    let authorize = flows::authorize(&replayed, true);
+    let mut payments = support::payments(payorch.grpc_addr).await;
+    let mut client = payments.clone();
+    let request = authorize.clone();
+    let call = tokio::spawn(async move { client.authorize(request).await });
+    assert!(
+        support::eventually(Duration::from_secs(5), || in_flight(
+            payorch.http_addr,
+            "Authorize"
+        ))
+        .await
+    );
+    redis.crash();
+    let refused = call.await.unwrap().unwrap_err();
+    assert_eq!(reason(&refused), "OUTCOME_NOT_STORED", "{refused:?}");
+    redis.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let payment = loop {
+        match payments.authorize(authorize.clone()).await {
+            Ok(answer) => break answer.into_inner(),
+            Err(status) => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no answer: {status:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    assert_eq!(payment.status(), PS::Captured);
+    assert_eq!(
+        calls("authorization").await,
+        1,
+        "the provider authorized once"
+    );
+    let read = payments
+        .get_payment(api::GetPaymentRequest {
+            id: replayed.id.replacen("auth_", "pay_", 1),
+            refresh: false,
+            merchant_id: "demo".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.status(), PS::Captured, "stored, not only replayed");
+}
