@@ -55,6 +55,10 @@ pub struct ResolverSettings {
     /// Seconds after which a record the provider still does not know settles as not
     /// processed (FAILED, TIMED_OUT).
     pub horizon_secs: u64,
+    /// Seconds an UNKNOWN authorization must stay unknown to the provider before it counts
+    /// as never processed (the authentication may then authorize again). Above the
+    /// providers' search-index lag.
+    pub not_found_secs: u64,
 }
 
 impl Default for ResolverSettings {
@@ -65,6 +69,7 @@ impl Default for ResolverSettings {
             first_check_secs: 30,
             stale_claim_secs: 60,
             horizon_secs: 24 * 60 * 60,
+            not_found_secs: 60 * 60,
         }
     }
 }
@@ -72,6 +77,10 @@ impl Default for ResolverSettings {
 impl ResolverSettings {
     pub fn stale_claim_ms(&self) -> i64 {
         i64::try_from(self.stale_claim_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+
+    pub fn not_found_ms(&self) -> i64 {
+        i64::try_from(self.not_found_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
     }
 
     pub fn horizon_ms(&self) -> i64 {

@@ -227,3 +227,81 @@ async fn a_session_past_its_window_expires_without_a_read() {
     .await;
     assert!(expired, "expired, and its card data erased");
 }
+
+/// An Authorize the provider never processed (a 503 before it acted) is UNKNOWN at first; a
+/// provider that keeps answering "no such transaction" past the not-found horizon is an
+/// answer: the resolver puts the payment back to PENDING with nothing in flight, and the
+/// authentication, its card kept sealed, authorizes again: one authorization in all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authorize_the_provider_never_processed_may_be_retried() {
+    for (connector, authorize_op) in [
+        ("cybersource", "authorization"),
+        ("fiserv-ipg", "sale"),
+        ("mpgs", "pay"),
+    ] {
+        let redis = RedisServer::start();
+        let mut settings = support::redis_settings(&redis.url());
+        settings.merchants[0].connectors = vec![connector.into()];
+        settings.resolver.tick_ms = 100;
+        settings.resolver.first_check_secs = 1;
+        settings.resolver.not_found_secs = 2;
+        let payorch = support::start(settings).await;
+        let sandbox = payorch.sandbox_addr.unwrap();
+        let stack = Stack {
+            redis,
+            payorch,
+            sandbox,
+            connector,
+        };
+        let done = stack.succeeded().await;
+        stack.arm("status=503").await;
+        let mut payments = support::payments(stack.payorch.grpc_addr).await;
+        let first = payments
+            .authorize(flows::authorize(&done, true))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            first.status(),
+            payorch::api::PaymentStatus::Unknown,
+            "{connector}: {first:?}"
+        );
+        let store = stack.store().await;
+        let released = support::eventually(Duration::from_secs(20), || async {
+            store
+                .get_payment(&first.id)
+                .await
+                .unwrap()
+                .is_some_and(|p| p.status == PaymentStatus::Pending && p.in_flight.is_none())
+        })
+        .await;
+        assert!(released, "{connector}: settled as never processed");
+        let again = payments
+            .authorize(flows::authorize(&done, true))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            again.status(),
+            payorch::api::PaymentStatus::Captured,
+            "{connector}: {again:?}"
+        );
+        assert_eq!(again.id, first.id, "{connector}: the same payment");
+        assert_eq!(
+            stack.calls(authorize_op).await,
+            1,
+            "{connector}: one authorization reached the provider"
+        );
+        let kinds: Vec<_> = again
+            .operations
+            .iter()
+            .map(|op| (op.kind(), op.status()))
+            .collect();
+        use payorch::api::{PaymentOperationKind as K, PaymentOperationStatus as S};
+        assert_eq!(
+            kinds,
+            vec![(K::Authorization, S::Failed), (K::Authorization, S::Succeeded)],
+            "{connector}"
+        );
+    }
+}

@@ -107,3 +107,18 @@ pub fn resolved(payment: &mut PaymentRecord) {
         last.updated_at_ms = now_ms();
     }
 }
+
+/// The latest operation never reached the provider's books (not found there for longer
+/// than the resolver's horizon).
+pub fn not_processed(payment: &mut PaymentRecord) {
+    let Some(last) = payment.operations.last_mut() else {
+        return;
+    };
+    last.status = OperationStatus::Failed;
+    last.provider_status = Some(payorch_core::session::ProviderStatus {
+        code: "NOT_PROCESSED".into(),
+        message: "the provider has no record of this operation".into(),
+        raw_status: String::new(),
+    });
+    last.updated_at_ms = now_ms();
+}

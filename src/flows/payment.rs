@@ -308,11 +308,14 @@ impl Flows {
             self.update(&pending, unsent).await?;
             return Err(connector_status(err));
         }
-        // The card was needed for this one call; it leaves the store whatever the answer.
-        if let Err(err) = self.store.release_card(&session.id).await {
-            tracing::warn!(authentication_id = %session.id, error = %err, "card data not released; it expires with the session");
-        }
+        // The card was needed for this one call; it leaves the store once the answer is
+        // known. A lost answer keeps it sealed: should the provider never have processed
+        // the call, the authentication may authorize again.
+        let answered = !matches!(&outcome, Err(err) if err.outcome_unknown());
         let authorized = self.finish(&pending, outcome, None).await?;
+        if answered {
+            self.release_card_of(&authorized).await;
+        }
         if !plan.then_capture || authorized.status != PaymentStatus::Authorized {
             return Ok(resources::payment(&authorized));
         }
@@ -540,6 +543,16 @@ impl Flows {
         if next.status != PaymentStatus::Captured {
             next.captured = payment.captured;
         }
+        if self.never_processed(&payment, &next) {
+            // The provider has not known this authorization for long enough: it did not
+            // happen. Back to PENDING with nothing in flight, so the authentication (its
+            // card kept) may authorize again.
+            next.status = PaymentStatus::Pending;
+            next.failure_reason = None;
+            operations::not_processed(&mut next);
+            tracing::warn!(payment_id = %id, "authorization never processed by the provider; it may be authorized again");
+            return Ok(resources::payment(&self.update(&payment, next).await?));
+        }
         operations::resolved(&mut next);
         if next.status == payment.status
             && next.captured == payment.captured
@@ -547,7 +560,34 @@ impl Flows {
         {
             return Ok(resources::payment(&payment));
         }
-        Ok(resources::payment(&self.update(&payment, next).await?))
+        let saved = self.update(&payment, next).await?;
+        if !matches!(saved.status, PaymentStatus::Pending | PaymentStatus::Unknown) {
+            self.release_card_of(&saved).await;
+        }
+        Ok(resources::payment(&saved))
+    }
+
+    /// An UNKNOWN authorization that a refresh still cannot find at the provider, since
+    /// longer than the resolver's not-found horizon.
+    fn never_processed(&self, before: &PaymentRecord, after: &PaymentRecord) -> bool {
+        let authorization = before
+            .operations
+            .last()
+            .is_some_and(|op| op.kind == OperationKind::Authorization);
+        before.status == PaymentStatus::Unknown
+            && after.status == PaymentStatus::Unknown
+            && before.in_flight.is_none()
+            && authorization
+            && now_ms() - before.updated_at_ms > self.settings.resolver.not_found_ms()
+    }
+
+    /// The authentication's card leaves the store once its payment's fate is known.
+    async fn release_card_of(&self, payment: &PaymentRecord) {
+        if let Some(authentication_id) = &payment.authentication_id
+            && let Err(err) = self.store.release_card(authentication_id).await
+        {
+            tracing::warn!(%authentication_id, error = %err, "card data not released; it expires with the session");
+        }
     }
 }
 
