@@ -62,6 +62,20 @@ impl Running {
 }
 
 fn validate(settings: &Settings) -> Result<(), StartupError> {
+    if let Some(code) = &settings.sandbox.fixed_otp {
+        if !settings.sandbox.embedded {
+            return Err(StartupError::Config(
+                "sandbox.fixed_otp is set but the sandbox is not embedded (only `payorch` with \
+                 no command embeds it)"
+                    .into(),
+            ));
+        }
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(StartupError::Config(
+                "sandbox.fixed_otp must be six digits, like the sandbox's OTPs".into(),
+            ));
+        }
+    }
     if settings.merchants.is_empty() {
         return Err(StartupError::Config(
             "at least one merchant is required".into(),
@@ -237,16 +251,24 @@ async fn start_sandbox(settings: &Settings) -> Result<Option<SocketAddr>, Startu
     if !settings.sandbox.embedded {
         return Ok(None);
     }
-    let addr = payorch_sandbox::spawn(
-        settings.sandbox.listen,
-        payorch_sandbox::SandboxConfig::default(),
-    )
+    let config = payorch_sandbox::SandboxConfig {
+        fixed_otp: settings.sandbox.fixed_otp.clone(),
+        ..payorch_sandbox::SandboxConfig::default()
+    };
+    let addr = payorch_sandbox::spawn(settings.sandbox.listen, config)
     .await
     .map_err(|source| StartupError::Listen {
         addr: settings.sandbox.listen,
         source,
     })?;
     tracing::warn!(%addr, "embedded provider sandbox serving: every connector talks to simulators");
+    if settings.sandbox.fixed_otp.is_some() {
+        tracing::warn!(
+            %addr,
+            "FIXED OTP: the embedded sandbox sends the same OTP for every authentication \
+             (sandbox.fixed_otp / PAYORCH_SANDBOX__FIXED_OTP); for load runs only"
+        );
+    }
     Ok(Some(addr))
 }
 

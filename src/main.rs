@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
 use payorch::app::{self, Running};
-use payorch::config::{SandboxSettings, Settings};
+use payorch::config::Settings;
 use payorch::telemetry;
 use payorch_connector::ConnectorId;
 
@@ -77,7 +77,7 @@ async fn main() -> ExitCode {
         }
         None => None,
     };
-    let mut settings = match Settings::load(config.as_deref()) {
+    let settings = match Settings::load(config.as_deref()) {
         Ok(settings) => settings,
         Err(err) => {
             eprintln!("payorch: {err}");
@@ -85,13 +85,6 @@ async fn main() -> ExitCode {
         }
     };
     let _telemetry = telemetry::init(&settings.log);
-    let fixed_otp_sandbox = match start_fixed_otp_sandbox(&mut settings).await {
-        Ok(addr) => addr,
-        Err(err) => {
-            tracing::error!(error = %err, "payorch could not start");
-            return ExitCode::FAILURE;
-        }
-    };
     let merchants: Vec<String> = settings.merchants.iter().map(|m| m.id.clone()).collect();
     let running = match app::start(settings).await {
         Ok(running) => running,
@@ -102,11 +95,7 @@ async fn main() -> ExitCode {
     };
     eprintln!(
         "{}",
-        banner(
-            &running,
-            running.sandbox_addr.or(fixed_otp_sandbox),
-            &merchants
-        )
+        banner(&running, running.sandbox_addr, &merchants)
     );
     let trigger = running.shutdown_trigger();
     tokio::spawn(async move {
@@ -120,43 +109,6 @@ async fn main() -> ExitCode {
             tracing::error!(error = %err, "payorch stopped with an error");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// With `sandbox.fixed_otp`, serves the embedded sandbox here (every OTP that code) and points
-/// the connectors at it, instead of letting `app::start` embed one with random OTPs.
-async fn start_fixed_otp_sandbox(settings: &mut Settings) -> Result<Option<SocketAddr>, String> {
-    let Some(code) = settings.sandbox.fixed_otp.clone() else {
-        return Ok(None);
-    };
-    if !settings.sandbox.embedded {
-        return Err(
-            "sandbox.fixed_otp is set but the sandbox is not embedded (only `payorch` with no \
-             command embeds it)"
-                .into(),
-        );
-    }
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("sandbox.fixed_otp must be six digits, like the sandbox's OTPs".into());
-    }
-    let addr = payorch_sandbox::spawn(settings.sandbox.listen, sandbox_config(&settings.sandbox))
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.sandbox.listen))?;
-    tracing::warn!(
-        %addr,
-        "FIXED OTP: the embedded sandbox sends the same OTP for every authentication \
-         (sandbox.fixed_otp / PAYORCH_SANDBOX__FIXED_OTP); for load runs only"
-    );
-    tracing::warn!(%addr, "embedded provider sandbox serving: every connector talks to simulators");
-    settings.sandbox.embedded = false;
-    settings.connectors.point_at_sandbox(addr);
-    Ok(Some(addr))
-}
-
-fn sandbox_config(settings: &SandboxSettings) -> payorch_sandbox::SandboxConfig {
-    payorch_sandbox::SandboxConfig {
-        fixed_otp: settings.fixed_otp.clone(),
-        ..payorch_sandbox::SandboxConfig::default()
     }
 }
 
