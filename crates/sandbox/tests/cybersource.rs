@@ -341,7 +341,12 @@ async fn not_enrolled_and_issuer_unavailable() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(v["status"], "AUTHENTICATION_FAILED");
     assert_eq!(v["consumerAuthenticationInformation"]["veresEnrolled"], "N");
-    assert_eq!(auth_result(&v), "410");
+    // Only what the SDK's enrollment model documents: no NPCI result field.
+    assert_eq!(auth_result(&v), "");
+    assert_eq!(
+        v["errorInformation"]["reason"],
+        "CONSUMER_AUTHENTICATION_FAILED"
+    );
     let (_, v) = cs.enroll(UNAVAILABLE).await;
     assert_eq!(v["status"], "AUTHENTICATION_FAILED");
     assert_eq!(v["consumerAuthenticationInformation"]["veresEnrolled"], "U");
@@ -1296,9 +1301,9 @@ async fn transaction_search_reports_payer_authentication() {
         t["applicationInformation"]["applications"][0],
         json!({"name": "ics_pa_enroll", "reasonCode": "476", "rCode": "0", "rFlag": "DAUTHENTICATIONFAILED"})
     );
-    assert_eq!(
-        t["consumerAuthenticationInformation"]["authenticationResult"],
-        "410"
+    assert!(
+        t["consumerAuthenticationInformation"]["authenticationResult"].is_null(),
+        "a failed enrollment carries no NPCI result to index: {t}"
     );
 
     // Redirect: the validation's summary carries the xid and CAVV.

@@ -188,7 +188,12 @@ async fn not_enrolled_and_issuer_unavailable() {
     let s = env.start("auth_n1", NOT_ENROLLED, inr(10_000)).await;
     assert_eq!(s.status, AuthenticationStatus::Failed);
     assert_eq!(s.failure_reason, Some(FailureReason::CardNotEnrolled));
-    assert_eq!(s.provider_status.as_ref().unwrap().code, "410");
+    // The enrollment model documents no NPCI result field: the reason comes from
+    // `veresEnrolled`, the provider's code from `errorInformation.reason`.
+    assert_eq!(
+        s.provider_status.as_ref().unwrap().code,
+        "CONSUMER_AUTHENTICATION_FAILED"
+    );
     assert_eq!(
         s.provider_status.as_ref().unwrap().raw_status,
         "AUTHENTICATION_FAILED"
@@ -196,7 +201,10 @@ async fn not_enrolled_and_issuer_unavailable() {
     let s = env.start("auth_n2", UNAVAILABLE, inr(10_000)).await;
     assert_eq!(s.status, AuthenticationStatus::Failed);
     assert_eq!(s.failure_reason, Some(FailureReason::IssuerUnavailable));
-    assert_eq!(s.provider_status.as_ref().unwrap().code, "412");
+    assert_eq!(
+        s.provider_status.as_ref().unwrap().code,
+        "CONSUMER_AUTHENTICATION_FAILED"
+    );
 }
 
 #[tokio::test]

@@ -36,10 +36,6 @@ SEED_004 = {
 # (enrollment failures' NPCI code, search summaries of payer authentication calls). Each
 # is a known deviation to remove; the list only shrinks.
 PENDING = {
-    "RiskV1AuthenticationsPost201Response": {
-        "consumerAuthenticationInformation.authenticationResult",
-        "consumerAuthenticationInformation.authenticationStatusMsg",
-    },
     "TssV2TransactionsPost201Response": {
         "_embedded.transactionSummaries.consumerAuthenticationInformation.authenticationResult",
         "_embedded.transactionSummaries.consumerAuthenticationInformation.cavv",

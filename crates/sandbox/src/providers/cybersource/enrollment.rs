@@ -144,22 +144,10 @@ fn enrollment_answer(
 ) -> Value {
     let flow = match sandbox.issuer.enrollment(card, None) {
         Enrollment::NotEnrolled => {
-            return not_authenticated(
-                client_ref,
-                &response_id,
-                "N",
-                "NOENROLL",
-                NpciCode::InvalidBin,
-            );
+            return not_authenticated(client_ref, &response_id, "N", "NOENROLL");
         }
         Enrollment::IssuerUnavailable => {
-            return not_authenticated(
-                client_ref,
-                &response_id,
-                "U",
-                "UNAVAILABLE",
-                NpciCode::IssuerAuthenticationFailure,
-            );
+            return not_authenticated(client_ref, &response_id, "U", "UNAVAILABLE");
         }
         Enrollment::Enrolled(flow) => flow,
     };
@@ -341,21 +329,15 @@ fn seamless_pending(
     })
 }
 
-/// Not enrolled (`N`, NPCI 410) or issuer unavailable (`U`, 412).
-fn not_authenticated(
-    client_ref: &Value,
-    response_id: &str,
-    veres: &str,
-    path: &str,
-    code: NpciCode,
-) -> Value {
+/// Not enrolled (`N`, NPCI 410) or issuer unavailable (`U`, 412), said with the fields the
+/// SDK's enrollment model documents only: `veresEnrolled` and `errorInformation` (the NPCI
+/// code itself is not a documented field of this answer).
+fn not_authenticated(client_ref: &Value, response_id: &str, veres: &str, path: &str) -> Value {
     json!({
         "clientReferenceInformation": client_ref,
         "consumerAuthenticationInformation": {
             "veresEnrolled": veres,
             "authenticationPath": path,
-            "authenticationResult": code.as_str(),
-            "authenticationStatusMsg": code.description(),
             "specificationVersion": "rupay",
             "token": new_token(),
         },
