@@ -256,11 +256,11 @@ async fn start_sandbox(settings: &Settings) -> Result<Option<SocketAddr>, Startu
         ..payorch_sandbox::SandboxConfig::default()
     };
     let addr = payorch_sandbox::spawn(settings.sandbox.listen, config)
-    .await
-    .map_err(|source| StartupError::Listen {
-        addr: settings.sandbox.listen,
-        source,
-    })?;
+        .await
+        .map_err(|source| StartupError::Listen {
+            addr: settings.sandbox.listen,
+            source,
+        })?;
     tracing::warn!(%addr, "embedded provider sandbox serving: every connector talks to simulators");
     if settings.sandbox.fixed_otp.is_some() {
         tracing::warn!(

@@ -93,10 +93,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    eprintln!(
-        "{}",
-        banner(&running, running.sandbox_addr, &merchants)
-    );
+    eprintln!("{}", banner(&running, running.sandbox_addr, &merchants));
     let trigger = running.shutdown_trigger();
     tokio::spawn(async move {
         wait_for_signal().await;

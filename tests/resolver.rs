@@ -300,7 +300,10 @@ async fn an_authorize_the_provider_never_processed_may_be_retried() {
         use payorch::api::{PaymentOperationKind as K, PaymentOperationStatus as S};
         assert_eq!(
             kinds,
-            vec![(K::Authorization, S::Failed), (K::Authorization, S::Succeeded)],
+            vec![
+                (K::Authorization, S::Failed),
+                (K::Authorization, S::Succeeded)
+            ],
             "{connector}"
         );
     }

@@ -561,7 +561,10 @@ impl Flows {
             return Ok(resources::payment(&payment));
         }
         let saved = self.update(&payment, next).await?;
-        if !matches!(saved.status, PaymentStatus::Pending | PaymentStatus::Unknown) {
+        if !matches!(
+            saved.status,
+            PaymentStatus::Pending | PaymentStatus::Unknown
+        ) {
             self.release_card_of(&saved).await;
         }
         Ok(resources::payment(&saved))
