@@ -4,10 +4,11 @@
 //! Spans and log lines carry ids and statuses only: card data, OTPs and credentials are never
 //! recorded (adapters log provider bodies through the redactor in `payorch-connector`).
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use payorch_connector::http::ProviderCall;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -88,16 +89,45 @@ pub fn init(settings: &LogSettings) -> TelemetryGuard {
     }
 }
 
+/// Histogram buckets (seconds) of every `*_duration_seconds` metric: from 100 µs (payorch's
+/// own time per RPC is tens of µs) to 10 s (a slow provider). Buckets make the exporter
+/// render Prometheus histograms, which aggregate across pods, instead of summaries.
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+
 /// Installs the process-wide metrics recorder once and returns the handle that renders it.
+/// Provider calls made through `payorch_connector::http` are recorded from then on.
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            // Fails only on empty buckets (not these); then summaries are rendered.
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Suffix("_duration_seconds".into()),
+                    DURATION_BUCKETS,
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
             let handle = recorder.handle();
             // Fails only if another recorder is installed; then ours still renders (empty).
             let _ = metrics::set_global_recorder(recorder);
+            payorch_connector::http::on_provider_call(record_provider_call);
             handle
         })
         .clone()
+}
+
+/// `payorch_provider_request_duration_seconds` by connector, operation and outcome (one
+/// observation per HTTP attempt).
+fn record_provider_call(call: &ProviderCall) {
+    metrics::histogram!(
+        "payorch_provider_request_duration_seconds",
+        "connector" => call.connector,
+        "operation" => call.operation,
+        "outcome" => call.outcome.as_str(),
+    )
+    .record(call.elapsed.as_secs_f64());
 }

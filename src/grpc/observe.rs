@@ -1,11 +1,19 @@
 //! Per-RPC observability: a span (exported over OTLP when configured), a request counter by
-//! method and status code, and a latency histogram. Nothing from the request body is recorded.
+//! method and status code, a latency histogram, and payorch's own time (the RPC's minus the
+//! providers') as a histogram and in the `payorch-own-time-us` response header. Nothing from
+//! the request body is recorded.
 
 use std::future::Future;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use payorch_connector::http::ProviderClock;
+use tonic::metadata::AsciiMetadataValue;
 use tonic::{Code, Response, Status};
 use tracing::Instrument;
+
+/// Response header: microseconds payorch spent on the call, provider calls excluded.
+pub const OWN_TIME_HEADER: &str = "payorch-own-time-us";
 
 pub async fn observed<T>(
     method: &'static str,
@@ -14,10 +22,12 @@ pub async fn observed<T>(
     let started = Instant::now();
     let _in_flight = InFlight::enter(method);
     let span = tracing::info_span!("rpc", rpc.method = method, rpc.code = tracing::field::Empty);
-    let result = call
-        .instrument(span.clone())
+    let provider = Arc::new(ProviderClock::default());
+    let result = ProviderClock::scope(provider.clone(), call.instrument(span.clone()))
         .await
         .map_err(|status| with_incident(method, status));
+    let elapsed = started.elapsed();
+    let own = own_time(elapsed, provider.total());
     let code = match &result {
         Ok(_) => Code::Ok,
         Err(status) => status.code(),
@@ -26,8 +36,22 @@ pub async fn observed<T>(
     metrics::counter!("payorch_grpc_requests_total", "method" => method, "code" => format!("{code:?}"))
         .increment(1);
     metrics::histogram!("payorch_grpc_request_duration_seconds", "method" => method)
-        .record(started.elapsed().as_secs_f64());
-    result
+        .record(elapsed.as_secs_f64());
+    metrics::histogram!("payorch_grpc_own_duration_seconds", "method" => method)
+        .record(own.as_secs_f64());
+    result.map(|mut response| {
+        let micros = u64::try_from(own.as_micros()).unwrap_or(u64::MAX);
+        response
+            .metadata_mut()
+            .insert(OWN_TIME_HEADER, AsciiMetadataValue::from(micros));
+        response
+    })
+}
+
+/// The RPC's time minus its providers' (never below zero: concurrent provider calls may add
+/// up to more than the RPC took).
+fn own_time(elapsed: Duration, provider: Duration) -> Duration {
+    elapsed.saturating_sub(provider)
 }
 
 /// Counts an RPC in `payorch_grpc_requests_in_flight` while it runs (also when the caller
@@ -88,6 +112,25 @@ mod tests {
         let info = status.get_error_details().error_info().cloned();
         let incident = info.and_then(|i| i.metadata.get("incident_id").cloned());
         assert_eq!(incident.map(|id| id.len()), Some(32));
+    }
+
+    #[tokio::test]
+    async fn answers_carry_the_own_time_header() {
+        let answer: Result<Response<()>, Status> =
+            observed("Test", async { Ok(Response::new(())) }).await;
+        let Ok(response) = answer else {
+            panic!("expected an answer");
+        };
+        let own = response.metadata().get(OWN_TIME_HEADER).cloned();
+        let micros = own.and_then(|v| v.to_str().ok().and_then(|v| v.parse::<u64>().ok()));
+        assert!(micros.is_some_and(|us| us < 1_000_000), "{micros:?}");
+    }
+
+    #[test]
+    fn own_time_excludes_the_providers_and_never_goes_negative() {
+        let ms = Duration::from_millis;
+        assert_eq!(own_time(ms(10), ms(7)), ms(3));
+        assert_eq!(own_time(ms(10), ms(12)), Duration::ZERO);
     }
 
     #[tokio::test]

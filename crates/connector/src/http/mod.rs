@@ -1,9 +1,13 @@
 //! Shared HTTP plumbing for adapters: one pooled client per connector, connect and total
 //! timeouts, the caller's deadline bounding every call, retries for reads only, and
-//! request/response tracing with secrets redacted.
+//! request/response tracing with secrets redacted, and a measure of every provider call (see
+//! [`on_provider_call`] and [`ProviderClock`]).
 
 pub mod redact;
 
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, Method, Request, StatusCode};
@@ -36,6 +40,124 @@ impl Default for Timeouts {
             total: Duration::from_secs(15),
             read_retries: 2,
         }
+    }
+}
+
+/// How a provider call ended, as far as payorch can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// The provider answered 2xx or 3xx.
+    Ok,
+    /// The provider answered 4xx: it refused the request.
+    Rejected,
+    /// A 5xx, a timeout or a connection lost after sending: the provider may have acted.
+    OutcomeUnknown,
+    /// Nothing reached the provider (no connection, or no time left to send).
+    NotSent,
+}
+
+impl CallOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Ok => "ok",
+            CallOutcome::Rejected => "rejected",
+            CallOutcome::OutcomeUnknown => "outcome_unknown",
+            CallOutcome::NotSent => "not_sent",
+        }
+    }
+
+    fn of_status(status: StatusCode) -> Self {
+        if status.is_server_error() {
+            CallOutcome::OutcomeUnknown
+        } else if status.is_client_error() {
+            CallOutcome::Rejected
+        } else {
+            CallOutcome::Ok
+        }
+    }
+
+    fn of_error(err: &ConnectorError) -> Self {
+        match err {
+            ConnectorError::NotSent(_) => CallOutcome::NotSent,
+            _ => CallOutcome::OutcomeUnknown,
+        }
+    }
+}
+
+/// One provider HTTP attempt, as handed to the observer installed with [`on_provider_call`].
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderCall {
+    pub connector: &'static str,
+    pub operation: &'static str,
+    pub outcome: CallOutcome,
+    pub elapsed: Duration,
+}
+
+static OBSERVER: OnceLock<fn(&ProviderCall)> = OnceLock::new();
+
+/// Installs the process-wide observer of provider calls (the metrics recorder does, at
+/// start-up). Later calls are ignored.
+pub fn on_provider_call(observer: fn(&ProviderCall)) {
+    let _ = OBSERVER.set(observer);
+}
+
+/// Provider time spent on behalf of one RPC, so the RPC can report its own time apart from
+/// the provider's. Scoped over the RPC's future with [`ProviderClock::scope`]; every provider
+/// call made within adds its elapsed time. Work spawned into another task keeps counting when
+/// it is wrapped with [`ProviderClock::carry`].
+#[derive(Debug, Default)]
+pub struct ProviderClock {
+    nanos: AtomicU64,
+}
+
+tokio::task_local! {
+    static PROVIDER_CLOCK: Arc<ProviderClock>;
+}
+
+impl ProviderClock {
+    /// Runs `work` with `clock` counting its provider time.
+    pub fn scope<F: Future>(clock: Arc<ProviderClock>, work: F) -> impl Future<Output = F::Output> {
+        PROVIDER_CLOCK.scope(clock, work)
+    }
+
+    /// `work` counting into the current task's clock, if any, wherever it is later polled
+    /// (wrap a future with this before `tokio::spawn`ing it).
+    pub fn carry<F: Future>(work: F) -> impl Future<Output = F::Output> {
+        let clock = PROVIDER_CLOCK.try_with(Arc::clone).ok();
+        async move {
+            match clock {
+                Some(clock) => PROVIDER_CLOCK.scope(clock, work).await,
+                None => work.await,
+            }
+        }
+    }
+
+    /// Provider time counted so far.
+    pub fn total(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+    }
+
+    fn add(&self, elapsed: Duration) {
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+}
+
+/// Tells the observer and the current RPC's clock about one attempt.
+fn record(
+    connector: ConnectorId,
+    operation: &'static str,
+    outcome: CallOutcome,
+    elapsed: Duration,
+) {
+    let _ = PROVIDER_CLOCK.try_with(|clock| clock.add(elapsed));
+    if let Some(observer) = OBSERVER.get() {
+        observer(&ProviderCall {
+            connector: connector.as_str(),
+            operation,
+            outcome,
+            elapsed,
+        });
     }
 }
 
@@ -118,6 +240,12 @@ impl ProviderHttp {
         for attempt in 1..=attempts {
             let budget = match ctx.remaining() {
                 Some(left) if left < Duration::from_millis(5) => {
+                    record(
+                        self.connector,
+                        operation,
+                        CallOutcome::NotSent,
+                        Duration::ZERO,
+                    );
                     return Err(match kind {
                         Idempotence::Write => {
                             ConnectorError::NotSent("caller deadline already passed".into())
@@ -176,6 +304,12 @@ impl ProviderHttp {
             Ok(response) => response,
             Err(err) => {
                 let classified = classify(&err, operation);
+                record(
+                    self.connector,
+                    operation,
+                    CallOutcome::of_error(&classified),
+                    started.elapsed(),
+                );
                 tracing::warn!(
                     connector = %self.connector, operation, %method, path, attempt,
                     elapsed_ms = started.elapsed().as_millis() as u64,
@@ -186,9 +320,27 @@ impl ProviderHttp {
         };
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| {
-            ConnectorError::OutcomeUnknown(format!("{operation}: answer cut short: {}", short(&e)))
-        })?;
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(e) => {
+                record(
+                    self.connector,
+                    operation,
+                    CallOutcome::OutcomeUnknown,
+                    started.elapsed(),
+                );
+                return Err(ConnectorError::OutcomeUnknown(format!(
+                    "{operation}: answer cut short: {}",
+                    short(&e)
+                )));
+            }
+        };
+        record(
+            self.connector,
+            operation,
+            CallOutcome::of_status(status),
+            started.elapsed(),
+        );
         tracing::debug!(
             connector = %self.connector, operation, %method, path, attempt,
             status = status.as_u16(),
@@ -224,4 +376,60 @@ fn short(err: &reqwest::Error) -> String {
         text = text.replace(url.as_str(), "<url>");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_clock_counts_in_its_scope_and_across_a_carried_spawn() {
+        let clock = Arc::new(ProviderClock::default());
+        ProviderClock::scope(clock.clone(), async {
+            record(
+                ConnectorId::Mpgs,
+                "pay",
+                CallOutcome::Ok,
+                Duration::from_millis(3),
+            );
+            let carried = tokio::spawn(ProviderClock::carry(async {
+                record(
+                    ConnectorId::Mpgs,
+                    "pay",
+                    CallOutcome::Ok,
+                    Duration::from_millis(4),
+                );
+            }));
+            let _ = carried.await;
+            // Not carried: another task's calls are not this RPC's.
+            let _ = tokio::spawn(async {
+                record(
+                    ConnectorId::Mpgs,
+                    "pay",
+                    CallOutcome::Ok,
+                    Duration::from_millis(100),
+                );
+            })
+            .await;
+        })
+        .await;
+        assert_eq!(clock.total(), Duration::from_millis(7));
+    }
+
+    #[test]
+    fn outcomes_by_status() {
+        assert_eq!(CallOutcome::of_status(StatusCode::OK), CallOutcome::Ok);
+        assert_eq!(
+            CallOutcome::of_status(StatusCode::BAD_REQUEST),
+            CallOutcome::Rejected
+        );
+        assert_eq!(
+            CallOutcome::of_status(StatusCode::BAD_GATEWAY),
+            CallOutcome::OutcomeUnknown
+        );
+        assert_eq!(
+            CallOutcome::of_error(&ConnectorError::NotSent("x".into())).as_str(),
+            "not_sent"
+        );
+    }
 }
