@@ -71,7 +71,8 @@ impl Context {
 pub async fn detached<T: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, tonic::Status>> + Send + 'static,
 ) -> Result<T, tonic::Status> {
-    tokio::spawn(work)
+    // The RPC's provider clock goes along, so its own time excludes the provider's.
+    tokio::spawn(payorch_connector::http::ProviderClock::carry(work))
         .await
         .unwrap_or_else(|_| Err(tonic::Status::internal("the operation's task failed")))
 }
