@@ -187,17 +187,15 @@ impl Flows {
             Ok(saved) => Ok(saved),
             Err(StoreError::Unavailable(err)) => {
                 tracing::warn!(payment_id = %from.id, error = %err, "store unreachable after the provider answered; keeping the answer");
-                let (store, from) = (self.store.clone(), from.clone());
-                let writer = store.clone();
-                crate::flows::write_behind::spawn(
-                    store,
-                    move || {
-                        let (writer, from, next) = (writer.clone(), from.clone(), next.clone());
-                        async move { writer.update_payment(&from, next).await }
+                let from = from.clone();
+                Err(crate::flows::write_behind::keep(
+                    &self.store,
+                    move |store| {
+                        let (from, next) = (from.clone(), next.clone());
+                        async move { store.update_payment(&from, next).await }
                     },
                     resources::payment,
-                );
-                Err(crate::flows::write_behind::not_stored_yet())
+                ))
             }
             Err(other) => Err(payment_store_error(&other)),
         }

@@ -42,9 +42,24 @@ pub fn not_stored_yet() -> Status {
     )
 }
 
+/// A write the store refused after the provider acted: `write` (given the store) is retried
+/// in the background and `respond`'s answer recorded for the call's key; the caller gets
+/// [`not_stored_yet`].
+pub fn keep<T, W, Fut, M>(store: &Arc<dyn SessionStore>, write: W, respond: fn(&T) -> M) -> Status
+where
+    T: Send + 'static,
+    W: Fn(Arc<dyn SessionStore>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, StoreError>> + Send,
+    M: Message + 'static,
+{
+    let writer = store.clone();
+    spawn(store.clone(), move || write(writer.clone()), respond);
+    not_stored_yet()
+}
+
 /// Keeps retrying `write` in the background until it succeeds, then stores `respond`'s
 /// answer as the idempotent response of the call in progress (when there is one).
-pub fn spawn<T, W, Fut, R, M>(store: Arc<dyn SessionStore>, write: W, respond: R)
+fn spawn<T, W, Fut, R, M>(store: Arc<dyn SessionStore>, write: W, respond: R)
 where
     T: Send + 'static,
     W: Fn() -> Fut + Send + 'static,

@@ -814,6 +814,12 @@ pub async fn replayed_redirect_return_lands_on_the_return_url(profile: &Profile)
         calls,
         "replays never reach the provider"
     );
+    // A browser posting other parameters to a finished session still lands on the merchant's
+    // return URL with the stored status, and the provider is not asked.
+    let mut other_fields = fields.clone();
+    other_fields.push(("payorch_test_extra".into(), "1".into()));
+    assert_eq!(posted_return(&action, &other_fields).await, a);
+    assert_eq!(stack.total_calls().await, calls);
     // Other parameters cannot re-open a finished authentication.
     let mut forged: std::collections::HashMap<String, String> = fields.iter().cloned().collect();
     forged.insert("payorch_test_extra".into(), "1".into());
