@@ -131,6 +131,8 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
 
 /// How often readiness re-checks the store.
 const READINESS_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a stop past its grace period spends handing its claims to the resolver.
+const HAND_OVER_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Starts payorch with these settings and returns once both ports are listening.
 pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
@@ -180,6 +182,7 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
             .map_err(|e| StartupError::Serve(format!("gRPC: {e}")))
     });
 
+    let held = flows.clone();
     let http_state = HttpState {
         ready: ready.clone(),
         metrics: telemetry::metrics_handle(),
@@ -224,8 +227,12 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
                 Ok(())
             }
             Err(_) => {
+                // The calls still running die with the process: their records go to the
+                // resolver now rather than when their leases end.
+                let handed = tokio::time::timeout(HAND_OVER_DEADLINE, held.hand_over()).await;
                 tracing::warn!(
                     grace_secs = grace.as_secs(),
+                    handed_over = handed.unwrap_or(0),
                     "in-flight calls outlived the grace period"
                 );
                 Err(StartupError::Serve(format!(

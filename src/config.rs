@@ -38,6 +38,10 @@ pub struct Settings {
     /// The background task that settles records left short of a final state.
     #[serde(default)]
     pub resolver: ResolverSettings,
+    /// This replica's name in the claims it takes (`PAYORCH_REPLICA_ID`; the pod's
+    /// `HOSTNAME` when unset).
+    #[serde(default)]
+    pub replica_id: Option<String>,
 }
 
 /// The resolver: every replica runs it; Redis leases keep one replica on one record.
@@ -49,8 +53,10 @@ pub struct ResolverSettings {
     pub tick_ms: u64,
     /// Seconds after a write leaves a record in doubt before the resolver first reads it.
     pub first_check_secs: u64,
-    /// Seconds after which a claim (PENDING, VERIFYING, a payment's call) counts as
-    /// abandoned by its replica: far above any connector's total timeout.
+    /// The lease of a claim (PENDING, VERIFYING, a payment's call), in seconds: after it the
+    /// claim counts as abandoned by its replica and the resolver settles the record from the
+    /// provider. Far above any connector's total timeout. A replica stopping past its grace
+    /// period hands its claims over at once.
     pub stale_claim_secs: u64,
     /// Seconds after which a record the provider still does not know settles as not
     /// processed (FAILED, TIMED_OUT).
@@ -305,6 +311,16 @@ pub struct LogSettings {
 }
 
 impl Settings {
+    /// The name this replica writes into its claims: the setting, else the host name (the
+    /// pod name on Kubernetes), else one made up from the process id.
+    pub fn replica_name(&self) -> String {
+        self.replica_id
+            .clone()
+            .filter(|id| !id.trim().is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+            .unwrap_or_else(|| format!("payorch-{}", std::process::id()))
+    }
+
     /// The store's record lifetimes, from the retention and resolver settings.
     pub fn lifetimes(&self) -> payorch_store::Lifetimes {
         let hour = 60 * 60;
@@ -314,6 +330,11 @@ impl Settings {
             payment: std::time::Duration::from_secs(retention.payment_days * 24 * hour),
             default_session: retention.authentication_window(),
             resolver_first_check: std::time::Duration::from_secs(self.resolver.first_check_secs),
+            // A dead replica's reservation outlives its claims, so the resolver answers it
+            // (see `flows::resolver`) before another request could take the key.
+            idempotency_lease: std::time::Duration::from_secs(
+                self.resolver.stale_claim_secs.saturating_mul(2).max(60),
+            ),
             ..payorch_store::Lifetimes::default()
         }
     }
@@ -357,6 +378,7 @@ impl Settings {
             callers: Vec::new(),
             retention: RetentionSettings::default(),
             resolver: ResolverSettings::default(),
+            replica_id: None,
             connectors: ConnectorSettings {
                 // The sandbox's sample merchant (the Cybersource SDK's `testrest`).
                 cybersource: Some(CybersourceSettings {

@@ -42,6 +42,8 @@ fn replica(
         .env("PAYORCH_ENCRYPTION__KEYS__K1", support::ENCRYPTION_KEY)
         .env("PAYORCH_RESOLVER__ENABLED", "false")
         .env("PAYORCH_RESOLVER__FIRST_CHECK_SECS", "1")
+        // The lease its claims carry: the survivor recovers them after it.
+        .env("PAYORCH_RESOLVER__STALE_CLAIM_SECS", "2")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     for (connector, path) in [

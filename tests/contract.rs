@@ -76,6 +76,7 @@ fn session(id: &str, status: AuthenticationStatus, age_ms: i64) -> Authenticatio
         capture: true,
         completed_by: None,
         cancel_reason: None,
+        claim: None,
         created_at_ms: now - age_ms,
         updated_at_ms: now - age_ms,
         version: 0,

@@ -46,6 +46,7 @@ fn seeded_session() -> AuthenticationSession {
         capture: false,
         completed_by: None,
         cancel_reason: None,
+        claim: None,
         created_at_ms: now,
         updated_at_ms: now,
         version: 0,

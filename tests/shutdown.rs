@@ -1,6 +1,7 @@
 //! Draining: after a shutdown request readiness answers 503 (the HTTP listener stays up) while
 //! in-flight calls finish; calls that outlive the grace period make the stop an error (the
-//! process exits non-zero) instead of a silent success.
+//! process exits non-zero) instead of a silent success, and hand their records to the
+//! resolver so another replica settles them at once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,6 +10,7 @@ mod support;
 use std::time::Duration;
 
 use payorch::api::{AuthenticationStatus as AS, FlowPreference};
+use payorch_store::SessionStore;
 use support::flows::{self, Stack};
 use support::matrix::Profile;
 
@@ -102,4 +104,48 @@ async fn calls_outliving_the_grace_period_make_the_stop_an_error() {
         stopped.is_err(),
         "a drain cut short must not report success"
     );
+
+    // The call it cut was handed to the resolver: UNKNOWN, its lease ended, due now.
+    let store = support::redis_store(&redis).await;
+    let ids = support::ids_in(&redis, "auth");
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let handed = store.get(&ids[0]).await.unwrap().unwrap();
+    assert_eq!(
+        handed.status,
+        payorch_core::status::AuthenticationStatus::Unknown
+    );
+    assert_eq!(
+        handed.provider_status.as_ref().unwrap().code,
+        "REPLICA_STOPPED"
+    );
+    let claim = handed.claim.as_ref().expect("the claim says who held it");
+    assert!(!claim.owner.is_empty());
+    assert_eq!(
+        claim.lease_until_ms, 0,
+        "the lease was ended by the hand-over"
+    );
+
+    // Another replica settles it at once, although claims there last ten minutes: the
+    // provider never finished the call, so past the (short) horizon it is not processed.
+    let mut settings = support::redis_settings(&redis.url());
+    settings.merchants[0].connectors = vec!["cybersource".into()];
+    settings.sandbox.embedded = false;
+    settings.connectors.point_at_sandbox(sandbox);
+    settings.resolver.tick_ms = 100;
+    settings.resolver.stale_claim_secs = 600;
+    settings.resolver.horizon_secs = 2;
+    let next = support::start(settings).await;
+    let settled = support::eventually(Duration::from_secs(15), || async {
+        store.get(&ids[0]).await.unwrap().is_some_and(|s| {
+            use payorch_core::status::AuthenticationStatus::{Failed, OtpRequired};
+            matches!(s.status, Failed | OtpRequired)
+        })
+    })
+    .await;
+    let status = store.get(&ids[0]).await.unwrap().unwrap().status;
+    assert!(
+        settled,
+        "settled without waiting for a lease, got {status:?}"
+    );
+    drop(next);
 }

@@ -9,14 +9,16 @@ use payorch_connector::model::{
 };
 use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::card::Card;
+use payorch_core::claim;
 use payorch_core::money::Money;
 use payorch_core::session::AuthenticationSession;
 use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
-use payorch_store::StoreError;
 use payorch_store::ttl::now_ms;
+use payorch_store::{StoreError, Unsettled};
 use tonic::{Code, Status};
 
 use crate::api;
+use crate::flows::holdings::Held;
 use crate::flows::{Flows, connector_status, unreachable};
 use crate::grpc::resources;
 use crate::grpc::status::{from_store, not_found, with_reason};
@@ -234,16 +236,22 @@ impl Flows {
 
     /// Whether a claimed (PENDING, VERIFYING) session's claim was abandoned by its replica.
     pub fn stale(&self, session: &AuthenticationSession) -> bool {
-        now_ms() - session.updated_at_ms > self.settings.resolver.stale_claim_ms()
+        claim::abandoned(
+            session.claim.as_ref(),
+            session.updated_at_ms,
+            now_ms(),
+            self.settings.resolver.stale_claim_ms(),
+        )
     }
 
     /// Claims a session for one provider call: `expected -> VERIFYING`, compare-and-set.
-    /// A session already claimed (or moved on) is refused, never called twice.
+    /// A session already claimed (or moved on) is refused, never called twice. The claim is
+    /// held (see [`crate::flows::holdings`]) until the returned guard drops.
     async fn claim(
         &self,
         session: &AuthenticationSession,
         expected: &[AuthenticationStatus],
-    ) -> Result<AuthenticationSession, Status> {
+    ) -> Result<(AuthenticationSession, Held), Status> {
         self.claim_marked(session, expected, |_| {}).await
     }
 
@@ -253,7 +261,7 @@ impl Flows {
         session: &AuthenticationSession,
         expected: &[AuthenticationStatus],
         mark: impl FnOnce(&mut AuthenticationSession),
-    ) -> Result<AuthenticationSession, Status> {
+    ) -> Result<(AuthenticationSession, Held), Status> {
         if session.status == AuthenticationStatus::Verifying {
             return Err(in_flight());
         }
@@ -263,9 +271,13 @@ impl Flows {
         let mut claimed = session.clone();
         claimed.status = AuthenticationStatus::Verifying;
         claimed.updated_at_ms = now_ms();
+        claimed.claim = Some(self.new_claim());
         mark(&mut claimed);
+        let held = self
+            .holdings
+            .hold(Unsettled::Authentication(session.id.clone()));
         match self.store.transition(session, claimed).await {
-            Ok(claimed) => Ok(claimed),
+            Ok(claimed) => Ok((claimed, held)),
             Err(StoreError::Conflict { .. }) => Err(in_flight()),
             Err(e) => Err(from_store(&e)),
         }
@@ -308,6 +320,7 @@ impl Flows {
             capture: input.capture,
             completed_by: None,
             cancel_reason: None,
+            claim: Some(self.new_claim()),
             created_at_ms: now,
             updated_at_ms: now,
             version: 0,
@@ -329,6 +342,7 @@ impl Flows {
             return Ok(resources::authentication(&stored));
         }
         // Written before the provider is called: a crash mid-call leaves a findable record.
+        let _held = self.holdings.hold(Unsettled::Authentication(id.clone()));
         let pending = self
             .store
             .create(pending)
@@ -392,7 +406,7 @@ impl Flows {
     ) -> Result<api::Authentication, Status> {
         let session = self.load(merchant_id, id).await?;
         let connector = self.connector(&session.connector)?;
-        let claimed = self
+        let (claimed, _held) = self
             .claim(&session, &[AuthenticationStatus::OtpRequired])
             .await?;
         let ctx = CallContext::new(id, deadline);
@@ -421,7 +435,7 @@ impl Flows {
         if !connector.capabilities().resend_otp {
             return Err(connector_status(&ConnectorError::Unsupported("OTP resend")));
         }
-        let claimed = self
+        let (claimed, _held) = self
             .claim(&session, &[AuthenticationStatus::OtpRequired])
             .await?;
         let ctx = CallContext::new(id, deadline);
@@ -450,7 +464,7 @@ impl Flows {
         let mut session = self.load_for_return(merchant_id, id).await?;
         let connector = self.connector(&session.connector)?;
         let mut races = 0;
-        let claimed = loop {
+        let (claimed, _held) = loop {
             if session.status == AuthenticationStatus::Verifying {
                 // Another return (a double-posting browser, CompleteRedirect racing the
                 // callback) is being verified: its result is this one's answer.

@@ -3,6 +3,7 @@
 //! stores the answer (or UNKNOWN when the provider's answer was lost) atomically after.
 
 pub mod authentication;
+pub mod holdings;
 pub mod idempotency;
 pub mod operations;
 pub mod payment;
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use payorch_connector::{Connector, ConnectorError};
+use payorch_core::claim::Claim;
 use payorch_store::SessionStore;
 use tonic::{Code, Status};
 
@@ -27,9 +29,42 @@ pub struct Flows {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn SessionStore>,
     pub connectors: Arc<Connectors>,
+    /// This replica's name, written into every claim it takes.
+    pub replica: Arc<str>,
+    /// The claims this replica holds right now.
+    pub holdings: holdings::Holdings,
 }
 
 impl Flows {
+    pub fn new(
+        settings: Arc<Settings>,
+        store: Arc<dyn SessionStore>,
+        connectors: Arc<Connectors>,
+    ) -> Self {
+        let replica = settings.replica_name().into();
+        Self {
+            settings,
+            store,
+            connectors,
+            replica,
+            holdings: holdings::Holdings::default(),
+        }
+    }
+
+    /// A claim by this replica for the request being run, leased for the configured claim
+    /// lifetime.
+    pub fn new_claim(&self) -> Claim {
+        let mut claim = Claim::new(
+            &self.replica,
+            payorch_store::ttl::now_ms(),
+            self.settings.resolver.stale_claim_ms(),
+        );
+        claim.idempotency_key = write_behind::TICKET
+            .try_with(|ticket| ticket.scope.key.clone())
+            .ok();
+        claim
+    }
+
     pub fn connector(&self, id: &str) -> Result<Arc<dyn Connector>, Status> {
         self.connectors.get(id).cloned().ok_or_else(|| {
             with_reason(

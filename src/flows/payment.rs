@@ -10,14 +10,16 @@ use std::time::Duration;
 
 use payorch_connector::model::{AuthorizeRequest, PaymentOutcome};
 use payorch_connector::{CallContext, ConnectorError};
+use payorch_core::claim;
 use payorch_core::money::Money;
 use payorch_core::payment::{OperationKind, PaymentRecord};
 use payorch_core::status::{AuthenticationStatus, PaymentStatus};
-use payorch_store::StoreError;
 use payorch_store::ttl::now_ms;
+use payorch_store::{StoreError, Unsettled};
 use tonic::{Code, Status};
 
 use crate::api;
+use crate::flows::holdings::Held;
 use crate::flows::{Flows, connector_status, operations, unreachable};
 use crate::grpc::resources;
 use crate::grpc::status::{from_store, not_found, with_reason};
@@ -156,6 +158,16 @@ fn precondition(reason: &str, message: impl Into<String>) -> Status {
 }
 
 impl Flows {
+    /// Whether the claim on a payment with a call in flight was abandoned by its replica.
+    pub fn claim_abandoned(&self, payment: &PaymentRecord) -> bool {
+        claim::abandoned(
+            payment.claim.as_ref(),
+            payment.updated_at_ms,
+            now_ms(),
+            self.settings.resolver.stale_claim_ms(),
+        )
+    }
+
     async fn load_payment(&self, merchant_id: &str, id: &str) -> Result<PaymentRecord, Status> {
         self.store
             .get_payment(id)
@@ -275,11 +287,13 @@ impl Flows {
             card_last4: session.card_last4.clone(),
             connector_state: None,
             in_flight: Some("authorize".into()),
+            claim: Some(self.new_claim()),
             operations: vec![operations::begin(OperationKind::Authorization, amount, "")],
             created_at_ms: now,
             updated_at_ms: now,
             version: 0,
         };
+        let _held = self.holdings.hold(Unsettled::Payment(pending.id.clone()));
         let pending = match self.store.create_payment(pending).await {
             Ok(created) => created,
             Err(StoreError::AlreadyExists) => self.reclaim_unsent(merchant_id, &session.id).await?,
@@ -318,7 +332,7 @@ impl Flows {
             return Ok(resources::payment(&authorized));
         }
         // The provider authorized during authentication only; the caller asked for a sale.
-        let claimed = self
+        let (claimed, _held) = self
             .claim_payment(
                 &authorized,
                 Operation::Capture,
@@ -352,6 +366,7 @@ impl Flows {
         }
         let mut claimed = existing.clone();
         claimed.in_flight = Some("authorize".into());
+        claimed.claim = Some(self.new_claim());
         claimed.operations.push(operations::begin(
             OperationKind::Authorization,
             existing.amount,
@@ -406,7 +421,7 @@ impl Flows {
         allowed: &[PaymentStatus],
         amount: Money,
         reason: &str,
-    ) -> Result<PaymentRecord, Status> {
+    ) -> Result<(PaymentRecord, Held), Status> {
         if payment.in_flight.is_some() {
             return Err(with_reason(
                 Code::Aborted,
@@ -417,11 +432,13 @@ impl Flows {
         check_state(payment, operation, allowed)?;
         let mut claimed = payment.clone();
         claimed.in_flight = Some(operation.name().into());
+        claimed.claim = Some(self.new_claim());
         claimed
             .operations
             .push(operations::begin(operation.kind(), amount, reason));
         claimed.updated_at_ms = now_ms();
-        self.update(payment, claimed).await
+        let held = self.holdings.hold(Unsettled::Payment(payment.id.clone()));
+        Ok((self.update(payment, claimed).await?, held))
     }
 
     pub async fn capture(
@@ -440,7 +457,7 @@ impl Flows {
         let capturable = remaining(payment.amount, payment.captured)?;
         let amount = amount.unwrap_or(capturable);
         check_amount(amount, capturable, "left to capture")?;
-        let claimed = self
+        let (claimed, _held) = self
             .claim_payment(&payment, Operation::Capture, CAPTURABLE, amount, "")
             .await?;
         let ctx = CallContext::new(id, deadline);
@@ -459,7 +476,7 @@ impl Flows {
     ) -> Result<api::Payment, Status> {
         let payment = self.load_payment(merchant_id, id).await?;
         let connector = self.connector(&payment.connector)?;
-        let claimed = self
+        let (claimed, _held) = self
             .claim_payment(
                 &payment,
                 Operation::Void,
@@ -495,7 +512,7 @@ impl Flows {
         let refundable = remaining(payment.captured, payment.refunded)?;
         let amount = amount.unwrap_or(refundable);
         check_amount(amount, refundable, "left to refund")?;
-        let claimed = self
+        let (claimed, _held) = self
             .claim_payment(&payment, Operation::Refund, REFUNDABLE, amount, reason)
             .await?;
         let ctx = CallContext::new(id, deadline);
@@ -532,8 +549,7 @@ impl Flows {
             Err(err) => return Err(connector_status(&err)),
         };
         let mut next = apply(&payment, outcome, None)?;
-        let stale_claim_ms = self.settings.resolver.stale_claim_ms();
-        if payment.in_flight.is_some() && now_ms() - payment.updated_at_ms < stale_claim_ms {
+        if payment.in_flight.is_some() && !self.claim_abandoned(&payment) {
             // An operation is running: show the provider's view, but leave the record to it.
             next.in_flight = payment.in_flight.clone();
             return Ok(resources::payment(&next));

@@ -21,10 +21,12 @@ use payorch_core::payment::PaymentRecord;
 use payorch_core::session::{AuthenticationSession, ProviderStatus};
 use payorch_core::status::{AuthenticationStatus, FailureReason, PaymentStatus, Recommendation};
 use payorch_store::ttl::now_ms;
-use payorch_store::{StoreError, Unsettled};
+use payorch_store::{IdempotencyScope, StoreError, Unsettled};
+use prost::Message;
 use tokio::sync::watch;
 
 use crate::flows::Flows;
+use crate::grpc::resources;
 
 /// How long one replica holds a claimed record before another may take it.
 const LEASE_MS: i64 = 60_000;
@@ -70,7 +72,14 @@ impl Flows {
                 let Some(session) = self.store.get(id).await? else {
                     return self.store.settled(record).await;
                 };
+                let orphan = orphaned_authentication(&session);
                 let after = self.resolve_authentication(session).await;
+                if let (Some(key), Some(s)) = (orphan, after.as_ref())
+                    && !undecided(s)
+                {
+                    let answer = resources::authentication(s).encode_to_vec();
+                    self.answer_orphan(&s.merchant_id, &key, &answer).await;
+                }
                 match after {
                     Some(s) if !s.is_terminal() => {
                         let due = match s.status {
@@ -90,7 +99,16 @@ impl Flows {
                 let Some(payment) = self.store.get_payment(id).await? else {
                     return self.store.settled(record).await;
                 };
-                match self.resolve_payment(payment).await {
+                let orphan = orphaned_payment(&payment);
+                let after = self.resolve_payment(payment).await;
+                if let (Some(key), Some(p)) = (orphan, after.as_ref())
+                    && p.in_flight.is_none()
+                    && p.status != PaymentStatus::Unknown
+                {
+                    let answer = resources::payment(p).encode_to_vec();
+                    self.answer_orphan(&p.merchant_id, &key, &answer).await;
+                }
+                match after {
                     Some(p) if in_doubt(&p) => {
                         self.store
                             .schedule(record, next_look(now_ms() - p.created_at_ms))
@@ -132,13 +150,7 @@ impl Flows {
         }
         let now = self.store.get(&id).await.ok().flatten()?;
         let age = now_ms() - now.created_at_ms;
-        let undecided = matches!(
-            now.status,
-            AuthenticationStatus::Pending
-                | AuthenticationStatus::Verifying
-                | AuthenticationStatus::Unknown
-        );
-        if undecided && age > self.settings.resolver.horizon_ms() {
+        if undecided(&now) && age > self.settings.resolver.horizon_ms() {
             return self.give_up(now).await;
         }
         Some(now)
@@ -174,8 +186,7 @@ impl Flows {
             return Some(payment);
         }
         let claimed = payment.in_flight.is_some() || payment.status == PaymentStatus::Pending;
-        let stale = now_ms() - payment.updated_at_ms > self.settings.resolver.stale_claim_ms();
-        if claimed && !stale {
+        if claimed && !self.claim_abandoned(&payment) {
             return Some(payment);
         }
         if let Err(status) = self
@@ -188,6 +199,32 @@ impl Flows {
     }
 }
 
+/// Whether an authentication's outcome is still open: a call on it (PENDING, VERIFYING) or
+/// a lost answer (UNKNOWN).
+fn undecided(session: &AuthenticationSession) -> bool {
+    matches!(
+        session.status,
+        AuthenticationStatus::Pending
+            | AuthenticationStatus::Verifying
+            | AuthenticationStatus::Unknown
+    )
+}
+
+/// The idempotency key of the request that died holding this undecided session's claim.
+fn orphaned_authentication(session: &AuthenticationSession) -> Option<String> {
+    let claim = session.claim.as_ref().filter(|_| undecided(session))?;
+    claim.orphaned_request(now_ms()).map(str::to_owned)
+}
+
+/// The idempotency key of the request that died holding this payment's claim.
+fn orphaned_payment(payment: &PaymentRecord) -> Option<String> {
+    let claim = payment
+        .claim
+        .as_ref()
+        .filter(|_| payment.in_flight.is_some())?;
+    claim.orphaned_request(now_ms()).map(str::to_owned)
+}
+
 /// Whether money may be in doubt: a call claimed on the payment, a lost answer, or an
 /// authorization that never left.
 fn in_doubt(payment: &PaymentRecord) -> bool {
@@ -196,4 +233,93 @@ fn in_doubt(payment: &PaymentRecord) -> bool {
             payment.status,
             PaymentStatus::Pending | PaymentStatus::Unknown
         )
+}
+
+impl Flows {
+    /// Stores the settled record as the answer of the request that died holding its claim,
+    /// so the caller's retry with the same key gets the outcome (a completed answer, for
+    /// example the UNKNOWN a caller was already given, is never replaced).
+    async fn answer_orphan(&self, merchant_id: &str, key: &str, answer: &[u8]) {
+        let scope = IdempotencyScope {
+            merchant_id: merchant_id.to_owned(),
+            key: key.to_owned(),
+        };
+        match self.store.answer_orphaned(&scope, answer).await {
+            Ok(true) => {
+                tracing::info!("resolver stored the answer of a request whose replica died")
+            }
+            Ok(false) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "resolver could not store an orphaned request's answer")
+            }
+        }
+    }
+
+    /// Hands the claims this replica holds to the resolver, for a stop past its grace
+    /// period: each claimed record is marked as abandoned now (a session UNKNOWN, a
+    /// payment's lease ended) and made due, so any replica settles it from the provider at
+    /// once instead of after the lease. Returns how many records were handed over.
+    pub async fn hand_over(&self) -> usize {
+        let mut handed = 0;
+        for record in self.holdings.records() {
+            match self.hand_over_one(&record).await {
+                Ok(true) => handed += 1,
+                Ok(false) => {}
+                Err(err) => {
+                    tracing::warn!(record = %record.member(), error = %err, "could not hand a claim over; it is recovered when its lease ends");
+                }
+            }
+        }
+        handed
+    }
+
+    async fn hand_over_one(&self, record: &Unsettled) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let ours = |claim: Option<&payorch_core::claim::Claim>| {
+            claim.is_some_and(|claim| *claim.owner == *self.replica)
+        };
+        match record {
+            Unsettled::Authentication(id) => {
+                let Some(session) = self.store.get(id).await? else {
+                    return Ok(false);
+                };
+                let claimed = matches!(
+                    session.status,
+                    AuthenticationStatus::Pending | AuthenticationStatus::Verifying
+                );
+                if !claimed || !ours(session.claim.as_ref()) {
+                    return Ok(false);
+                }
+                let mut next = session.clone();
+                next.status = AuthenticationStatus::Unknown;
+                next.provider_status = Some(ProviderStatus {
+                    code: "REPLICA_STOPPED".into(),
+                    message: "the replica calling the provider stopped before its answer; the resolver reads the provider".into(),
+                    raw_status: String::new(),
+                });
+                if let Some(claim) = next.claim.as_mut() {
+                    claim.lease_until_ms = 0;
+                }
+                next.updated_at_ms = now;
+                self.store.transition(&session, next).await?;
+            }
+            Unsettled::Payment(id) => {
+                let Some(payment) = self.store.get_payment(id).await? else {
+                    return Ok(false);
+                };
+                if payment.in_flight.is_none() || !ours(payment.claim.as_ref()) {
+                    return Ok(false);
+                }
+                let mut next = payment.clone();
+                if let Some(claim) = next.claim.as_mut() {
+                    claim.lease_until_ms = 0;
+                }
+                next.updated_at_ms = now;
+                self.store.update_payment(&payment, next).await?;
+            }
+        }
+        self.store.schedule(record, now).await?;
+        tracing::warn!(record = %record.member(), "claim handed over to the resolver");
+        Ok(true)
+    }
 }

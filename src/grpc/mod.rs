@@ -94,11 +94,7 @@ impl Services {
         store: Arc<dyn SessionStore>,
         connectors: Arc<Connectors>,
     ) -> Self {
-        let flows = Flows {
-            settings: settings.clone(),
-            store: store.clone(),
-            connectors,
-        };
+        let flows = Flows::new(settings.clone(), store.clone(), connectors);
         Self {
             context: Context {
                 settings,

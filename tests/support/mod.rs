@@ -114,3 +114,36 @@ pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
         .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
         .unwrap_or_default()
 }
+
+/// A store on `redis` with the tests' encryption key: reads what the replicas wrote.
+pub async fn redis_store(redis: &payorch_store::testing::RedisServer) -> payorch_store::RedisStore {
+    let cipher =
+        payorch_store::CardCipher::from_base64_keys("k1", [("k1", ENCRYPTION_KEY)]).unwrap();
+    payorch_store::RedisStore::connect(
+        &payorch_store::RedisTopology::Single(redis.url()),
+        cipher,
+        payorch_store::Lifetimes::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// The ids of the records of one kind (`auth` or `pay`) in `redis`.
+pub fn ids_in(redis: &payorch_store::testing::RedisServer, kind: &str) -> Vec<String> {
+    let prefix = format!("payorch:{{{kind}:");
+    let out = std::process::Command::new("redis-cli")
+        .args(["-p", &redis.port().to_string(), "--scan", "--pattern"])
+        .arg(format!("{prefix}*"))
+        .output()
+        .expect("redis-cli runs");
+    let mut ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|key| {
+            key.strip_prefix(&prefix)
+                .and_then(|k| k.strip_suffix('}'))
+                .map(str::to_owned)
+        })
+        .collect();
+    ids.sort();
+    ids
+}

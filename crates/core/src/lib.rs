@@ -6,6 +6,7 @@
 //! it matters), so the rules can be tested exhaustively.
 
 pub mod card;
+pub mod claim;
 pub mod codes;
 pub mod error;
 pub mod money;

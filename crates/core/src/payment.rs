@@ -69,6 +69,10 @@ pub struct PaymentRecord {
     /// replicas never send the same operation twice. Cleared when the answer is stored.
     #[serde(default)]
     pub in_flight: Option<String>,
+    /// The latest claim (who called the provider, until when): meaningful while
+    /// `in_flight` is set.
+    #[serde(default)]
+    pub claim: Option<crate::claim::Claim>,
     /// Every operation on the payment, oldest first; the last is the latest call's.
     #[serde(default)]
     pub operations: Vec<Operation>,

@@ -90,6 +90,10 @@ pub struct AuthenticationSession {
     /// The caller's reason for cancelling, kept for support.
     #[serde(default)]
     pub cancel_reason: Option<String>,
+    /// The latest claim (who called the provider, until when): meaningful while PENDING or
+    /// VERIFYING.
+    #[serde(default)]
+    pub claim: Option<crate::claim::Claim>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     /// Optimistic-concurrency version, owned by the store: every transition must name the

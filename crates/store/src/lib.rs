@@ -84,6 +84,15 @@ pub trait SessionStore: Send + Sync + 'static {
         response: &[u8],
     ) -> Result<(), StoreError>;
 
+    /// Stores `response` as the answer of the request still holding `scope`'s reservation
+    /// (pending): the request died with its replica and the resolver settled what it was
+    /// doing. A completed record is left as it is. Returns whether it stored the answer.
+    async fn answer_orphaned(
+        &self,
+        scope: &IdempotencyScope,
+        response: &[u8],
+    ) -> Result<bool, StoreError>;
+
     /// Releases a reservation whose request failed before changing anything, so the caller
     /// may retry with the same key.
     async fn abandon_idempotent(

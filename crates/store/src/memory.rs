@@ -295,6 +295,29 @@ impl SessionStore for MemoryStore {
         })
     }
 
+    async fn answer_orphaned(
+        &self,
+        scope: &IdempotencyScope,
+        response: &[u8],
+    ) -> Result<bool, StoreError> {
+        let ttl = self.lifetimes.idempotency;
+        self.with_tables(|t, now| {
+            let Some(entry) = t.idempotency.get(scope).filter(|e| e.live(now)) else {
+                return false;
+            };
+            if !matches!(entry.value.state, IdemState::Pending) {
+                return false;
+            }
+            let record = IdemRecord {
+                fingerprint: entry.value.fingerprint,
+                state: IdemState::Done(response.to_vec()),
+            };
+            t.idempotency
+                .insert(scope.clone(), Expiring::new(record, ttl));
+            true
+        })
+    }
+
     async fn abandon_idempotent(
         &self,
         scope: &IdempotencyScope,

@@ -372,6 +372,7 @@ mod tests {
             capture: false,
             completed_by: None,
             cancel_reason: None,
+            claim: None,
             created_at_ms: 0,
             updated_at_ms: 0,
             version: 0,

@@ -59,6 +59,7 @@ struct Scripts {
     transition: Script,
     begin_idempotent: Script,
     complete_idempotent: Script,
+    answer_orphaned: Script,
     abandon_idempotent: Script,
     claim_due: Script,
 }
@@ -110,6 +111,7 @@ impl RedisStore {
                 transition: scripts::transition(),
                 begin_idempotent: scripts::begin_idempotent(),
                 complete_idempotent: scripts::complete_idempotent(),
+                answer_orphaned: scripts::answer_orphaned(),
                 abandon_idempotent: scripts::abandon_idempotent(),
                 claim_due: scripts::claim_due(),
             },
@@ -376,6 +378,19 @@ impl SessionStore for RedisStore {
             .arg(millis(self.lifetimes.idempotency));
         let _stored: i64 = self.run(invocation).await?;
         Ok(())
+    }
+
+    async fn answer_orphaned(
+        &self,
+        scope: &IdempotencyScope,
+        response: &[u8],
+    ) -> Result<bool, StoreError> {
+        let mut invocation = self.scripts.answer_orphaned.key(keys::idempotency(scope));
+        invocation
+            .arg(response)
+            .arg(millis(self.lifetimes.idempotency));
+        let stored: i64 = self.run(invocation).await?;
+        Ok(stored == 1)
     }
 
     async fn abandon_idempotent(

@@ -68,6 +68,19 @@ return 1
     )
 }
 
+/// KEYS[1] idempotency record; ARGV: response, ttl ms. Completes a pending reservation only;
+/// returns 1 if it did.
+pub fn answer_orphaned() -> Script {
+    Script::new(
+        r"
+if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'done', 'response', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+",
+    )
+}
+
 /// KEYS[1] idempotency record; ARGV: fingerprint. Deletes our pending reservation only.
 pub fn abandon_idempotent() -> Script {
     Script::new(

@@ -46,6 +46,7 @@ pub fn session(status: AuthenticationStatus) -> AuthenticationSession {
         capture: false,
         completed_by: None,
         cancel_reason: None,
+        claim: None,
         created_at_ms: now,
         updated_at_ms: now,
         version: 0,
@@ -319,6 +320,31 @@ pub async fn abandoned_reservation_frees_the_key(store: Arc<dyn SessionStore>) {
     );
 }
 
+pub async fn an_orphaned_request_gets_the_resolvers_answer(store: Arc<dyn SessionStore>) {
+    let scope = scope("orphan");
+    let fp = [6u8; 32];
+    assert!(
+        !store.answer_orphaned(&scope, b"nobody").await.unwrap(),
+        "no reservation, nothing to answer"
+    );
+    store.begin_idempotent(&scope, &fp).await.unwrap();
+    assert!(store.answer_orphaned(&scope, b"settled").await.unwrap());
+    assert_eq!(
+        store.begin_idempotent(&scope, &fp).await.unwrap(),
+        IdempotencyOutcome::Completed(b"settled".to_vec()),
+        "the retry gets the resolver's answer"
+    );
+    assert!(
+        !store.answer_orphaned(&scope, b"later").await.unwrap(),
+        "a completed record is never overwritten"
+    );
+    assert_eq!(
+        store.begin_idempotent(&scope, &[9u8; 32]).await.unwrap(),
+        IdempotencyOutcome::Mismatch,
+        "the key stays bound to its request"
+    );
+}
+
 pub async fn completed_record_survives_abandon(store: Arc<dyn SessionStore>) {
     let scope = scope("done");
     let fp = [5u8; 32];
@@ -352,6 +378,7 @@ pub fn payment() -> PaymentRecord {
         card_last4: "0014".into(),
         connector_state: None,
         in_flight: None,
+        claim: None,
         operations: Vec::new(),
         created_at_ms: now,
         updated_at_ms: now,
@@ -544,6 +571,7 @@ macro_rules! conformance_suite {
             idempotency_key_with_other_request_is_refused,
             idempotency_keys_are_scoped_by_merchant,
             abandoned_reservation_frees_the_key,
+            an_orphaned_request_gets_the_resolvers_answer,
             completed_record_survives_abandon,
             payment_roundtrips_and_updates_by_version,
             fifty_concurrent_payment_updates_exactly_one_wins,
