@@ -11,7 +11,9 @@ use tonic::{Code, Status};
 
 use crate::grpc::status::{from_store, with_reason};
 
-/// SHA-256 over the RPC name and the request's canonical protobuf encoding.
+/// The request's identity under its key: SHA-256 of the RPC name and the encoded request.
+/// Deterministic because the generated maps are ordered (`build.rs`): a retry whose map was
+/// built in another order is the same request.
 pub fn fingerprint(rpc: &str, request: &impl Message) -> Fingerprint {
     let mut hasher = Sha256::new();
     hasher.update(rpc.as_bytes());
@@ -89,5 +91,32 @@ where
             }
             Err(status)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::CompleteRedirectRequest;
+
+    /// A caller's retry rebuilds its map (a browser's form fields arrive in any order): the
+    /// fingerprint must not depend on the order the entries went in.
+    #[test]
+    fn a_map_built_in_another_order_is_the_same_request() {
+        let fields: Vec<(String, String)> = (0..16)
+            .map(|i| (format!("field{i}"), format!("value{i}")))
+            .collect();
+        let request = |fields: Vec<(String, String)>| CompleteRedirectRequest {
+            authentication_id: "auth_1".into(),
+            params: fields.into_iter().collect(),
+            idempotency_key: "k".into(),
+            merchant_id: "demo".into(),
+        };
+        let forward = fingerprint("CompleteRedirect", &request(fields.clone()));
+        let backward = fingerprint(
+            "CompleteRedirect",
+            &request(fields.into_iter().rev().collect()),
+        );
+        assert_eq!(forward, backward);
     }
 }

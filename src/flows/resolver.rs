@@ -75,7 +75,7 @@ impl Flows {
                 let orphan = orphaned_authentication(&session);
                 let after = self.resolve_authentication(session).await;
                 if let (Some(key), Some(s)) = (orphan, after.as_ref())
-                    && !undecided(s)
+                    && !s.undecided()
                 {
                     let answer = resources::authentication(s).encode_to_vec();
                     self.answer_orphan(&s.merchant_id, &key, &answer).await;
@@ -150,7 +150,7 @@ impl Flows {
         }
         let now = self.store.get(&id).await.ok().flatten()?;
         let age = now_ms() - now.created_at_ms;
-        if undecided(&now) && age > self.settings.resolver.horizon_ms() {
+        if now.undecided() && age > self.settings.resolver.horizon_ms() {
             return self.give_up(now).await;
         }
         Some(now)
@@ -199,20 +199,9 @@ impl Flows {
     }
 }
 
-/// Whether an authentication's outcome is still open: a call on it (PENDING, VERIFYING) or
-/// a lost answer (UNKNOWN).
-fn undecided(session: &AuthenticationSession) -> bool {
-    matches!(
-        session.status,
-        AuthenticationStatus::Pending
-            | AuthenticationStatus::Verifying
-            | AuthenticationStatus::Unknown
-    )
-}
-
 /// The idempotency key of the request that died holding this undecided session's claim.
 fn orphaned_authentication(session: &AuthenticationSession) -> Option<String> {
-    let claim = session.claim.as_ref().filter(|_| undecided(session))?;
+    let claim = session.claim.as_ref().filter(|_| session.undecided())?;
     claim.orphaned_request(now_ms()).map(str::to_owned)
 }
 

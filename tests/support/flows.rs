@@ -147,71 +147,77 @@ impl Stack {
         assert!(status.is_success(), "arming a fault answered {status}");
     }
 
-    /// The payer's browser on the issuer's page: opens the redirect, then submits the form
-    /// (`otp=...` or `action=cancel`). Returns where the page posts back, and the fields.
+    /// The payer's browser on the issuer's page: see [`payer_at_acs`].
     pub async fn payer_at_acs(
         &self,
         authentication: &Authentication,
         submit: &[(&str, &str)],
     ) -> (String, Vec<(String, String)>) {
-        let Some(api::next_action::Action::Redirect(redirect)) = authentication
-            .next_action
-            .as_ref()
-            .and_then(|a| a.action.clone())
-        else {
-            panic!(
-                "expected a redirect action, got {:?}",
-                authentication.next_action
-            );
-        };
-        let open = self
-            .http
-            .post(&redirect.url)
-            .form(&redirect.form_fields)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            open.status().is_success(),
-            "ACS page answered {}",
-            open.status()
+        payer_at_acs(&self.http, authentication, submit).await
+    }
+}
+
+/// The payer's browser on the issuer's page: opens the redirect, then submits the form
+/// (`otp=...` or `action=cancel`). Returns where the page posts back, and the fields.
+pub async fn payer_at_acs(
+    http: &reqwest::Client,
+    authentication: &Authentication,
+    submit: &[(&str, &str)],
+) -> (String, Vec<(String, String)>) {
+    let Some(api::next_action::Action::Redirect(redirect)) = authentication
+        .next_action
+        .as_ref()
+        .and_then(|a| a.action.clone())
+    else {
+        panic!(
+            "expected a redirect action, got {:?}",
+            authentication.next_action
         );
-        let reply: Value = self
-            .http
-            .post(format!(
-                "{}/submit",
-                redirect.url.split('?').next().unwrap_or_default()
-            ))
+    };
+    let open = http
+        .post(&redirect.url)
+        .form(&redirect.form_fields)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        open.status().is_success(),
+        "ACS page answered {}",
+        open.status()
+    );
+    let reply: Value = http
+        .post(format!(
+            "{}/submit",
+            redirect.url.split('?').next().unwrap_or_default()
+        ))
+        .header("accept", "application/json")
+        .form(submit)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (mut action, mut fields) = complete_hop(&reply);
+    // Some gateways (MPGS) take the issuer's answer first and then send the browser on:
+    // follow those hops, as a browser would, until the page posts to payorch.
+    for _ in 0..3 {
+        if action.contains("/v1/callbacks/") {
+            break;
+        }
+        let reply: Value = http
+            .post(&action)
             .header("accept", "application/json")
-            .form(submit)
+            .form(&fields)
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap();
-        let (mut action, mut fields) = complete_hop(&reply);
-        // Some gateways (MPGS) take the issuer's answer first and then send the browser on:
-        // follow those hops, as a browser would, until the page posts to payorch.
-        for _ in 0..3 {
-            if action.contains("/v1/callbacks/") {
-                break;
-            }
-            let reply: Value = self
-                .http
-                .post(&action)
-                .header("accept", "application/json")
-                .form(&fields)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            (action, fields) = complete_hop(&reply);
-        }
-        (action, fields)
+        (action, fields) = complete_hop(&reply);
     }
+    (action, fields)
 }
 
 /// The next page a browser is sent to, from a `{"status":"complete","action","fields"}` answer.

@@ -821,7 +821,7 @@ pub async fn replayed_redirect_return_lands_on_the_return_url(profile: &Profile)
     assert_eq!(posted_return(&action, &other_fields).await, a);
     assert_eq!(stack.total_calls().await, calls);
     // Other parameters cannot re-open a finished authentication.
-    let mut forged: std::collections::HashMap<String, String> = fields.iter().cloned().collect();
+    let mut forged: std::collections::BTreeMap<String, String> = fields.iter().cloned().collect();
     forged.insert("payorch_test_extra".into(), "1".into());
     let refused = auth
         .complete_redirect(CompleteRedirectRequest {

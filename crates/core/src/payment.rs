@@ -92,4 +92,18 @@ impl PaymentRecord {
     pub fn refundable(&self) -> Option<Money> {
         self.captured.checked_sub(self.refunded).ok()
     }
+
+    /// Whether a call on it is open (`in_flight`) or its outcome unknown.
+    pub fn undecided(&self) -> bool {
+        self.in_flight.is_some()
+            || matches!(self.status, PaymentStatus::Pending | PaymentStatus::Unknown)
+    }
+
+    /// Drops the claim once no call on it is open, as for sessions. The stores apply it on
+    /// every write.
+    pub fn drop_spent_claim(&mut self) {
+        if !self.undecided() {
+            self.claim = None;
+        }
+    }
 }

@@ -110,4 +110,23 @@ impl AuthenticationSession {
     pub fn is_terminal(&self) -> bool {
         self.status.is_terminal()
     }
+
+    /// Whether its outcome is still open: a call on it (PENDING, VERIFYING) or a lost
+    /// answer (UNKNOWN).
+    pub fn undecided(&self) -> bool {
+        matches!(
+            self.status,
+            AuthenticationStatus::Pending
+                | AuthenticationStatus::Verifying
+                | AuthenticationStatus::Unknown
+        )
+    }
+
+    /// Drops the claim once the outcome is decided: a claim names whoever owes an answer,
+    /// and a decided session owes none. The stores apply it on every write.
+    pub fn drop_spent_claim(&mut self) {
+        if !self.undecided() {
+            self.claim = None;
+        }
+    }
 }

@@ -106,6 +106,7 @@ impl SessionStore for MemoryStore {
         &self,
         mut session: AuthenticationSession,
     ) -> Result<AuthenticationSession, StoreError> {
+        session.drop_spent_claim();
         session.version = 1;
         let encoded = codec::encode(&self.cipher, &session)?;
         let ttl = self.lifetimes.session_ttl(&session, now_ms());
@@ -149,6 +150,7 @@ impl SessionStore for MemoryStore {
         from: &AuthenticationSession,
         mut next: AuthenticationSession,
     ) -> Result<AuthenticationSession, StoreError> {
+        next.drop_spent_claim();
         check_transition(from, &next)?;
         next.version = from.version + 1;
         let encoded = codec::encode(&self.cipher, &next)?;
@@ -187,6 +189,7 @@ impl SessionStore for MemoryStore {
         &self,
         mut payment: PaymentRecord,
     ) -> Result<PaymentRecord, StoreError> {
+        payment.drop_spent_claim();
         payment.version = 1;
         let document = codec::encode_payment(&payment)?;
         let ttl = self.lifetimes.payment;
@@ -220,6 +223,7 @@ impl SessionStore for MemoryStore {
         from: &PaymentRecord,
         mut next: PaymentRecord,
     ) -> Result<PaymentRecord, StoreError> {
+        next.drop_spent_claim();
         if from.id != next.id {
             return Err(StoreError::Corrupt("update changes the payment id".into()));
         }

@@ -164,6 +164,7 @@ impl SessionStore for RedisStore {
         &self,
         mut session: AuthenticationSession,
     ) -> Result<AuthenticationSession, StoreError> {
+        session.drop_spent_claim();
         session.version = 1;
         let encoded = codec::encode(&self.cipher, &session)?;
         let ttl = self.lifetimes.session_ttl(&session, now_ms());
@@ -212,6 +213,7 @@ impl SessionStore for RedisStore {
         from: &AuthenticationSession,
         mut next: AuthenticationSession,
     ) -> Result<AuthenticationSession, StoreError> {
+        next.drop_spent_claim();
         check_transition(from, &next)?;
         next.version = from.version + 1;
         let encoded = codec::encode(&self.cipher, &next)?;
@@ -257,6 +259,7 @@ impl SessionStore for RedisStore {
         &self,
         mut payment: PaymentRecord,
     ) -> Result<PaymentRecord, StoreError> {
+        payment.drop_spent_claim();
         payment.version = 1;
         let document = codec::encode_payment(&payment)?;
         let listed = Unsettled::Payment(payment.id.clone());
@@ -300,6 +303,7 @@ impl SessionStore for RedisStore {
         from: &PaymentRecord,
         mut next: PaymentRecord,
     ) -> Result<PaymentRecord, StoreError> {
+        next.drop_spent_claim();
         if from.id != next.id {
             return Err(StoreError::Corrupt("update changes the payment id".into()));
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use payorch_core::card::Card;
+use payorch_core::claim::Claim;
 use payorch_core::money::Money;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
@@ -345,6 +346,35 @@ pub async fn an_orphaned_request_gets_the_resolvers_answer(store: Arc<dyn Sessio
     );
 }
 
+/// A claim lives only while the record is undecided: the write that decides it drops it.
+pub async fn a_decided_record_keeps_no_claim(store: Arc<dyn SessionStore>) {
+    let claim = Some(Claim::new("pod-a", now_ms(), 60_000));
+    let mut verifying = session(AuthenticationStatus::Verifying);
+    verifying.claim = claim.clone();
+    let created = store.create(verifying).await.unwrap();
+    assert_eq!(created.claim, claim, "a call in flight keeps its claim");
+    let mut done = created.clone();
+    done.status = AuthenticationStatus::Succeeded;
+    let done = store.transition(&created, done).await.unwrap();
+    assert_eq!(done.claim, None);
+    assert_eq!(store.get(&done.id).await.unwrap().unwrap().claim, None);
+
+    let mut capturing = payment();
+    capturing.in_flight = Some("capture".into());
+    capturing.claim = claim.clone();
+    let created = store.create_payment(capturing).await.unwrap();
+    assert_eq!(created.claim, claim);
+    let mut captured = created.clone();
+    captured.in_flight = None;
+    captured.status = PaymentStatus::Captured;
+    captured.captured = captured.amount;
+    store.update_payment(&created, captured).await.unwrap();
+    assert_eq!(
+        store.get_payment(&created.id).await.unwrap().unwrap().claim,
+        None
+    );
+}
+
 pub async fn completed_record_survives_abandon(store: Arc<dyn SessionStore>) {
     let scope = scope("done");
     let fp = [5u8; 32];
@@ -572,6 +602,7 @@ macro_rules! conformance_suite {
             idempotency_keys_are_scoped_by_merchant,
             abandoned_reservation_frees_the_key,
             an_orphaned_request_gets_the_resolvers_answer,
+            a_decided_record_keeps_no_claim,
             completed_record_survives_abandon,
             payment_roundtrips_and_updates_by_version,
             fifty_concurrent_payment_updates_exactly_one_wins,
