@@ -15,10 +15,11 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use payorch::api::{self, FlowPreference};
+use payorch::api::FlowPreference;
 use payorch_core::status::{AuthenticationStatus, FailureReason};
 use payorch_store::testing::RedisServer;
 use payorch_store::{CardCipher, Lifetimes, RedisStore, RedisTopology, SessionStore};
+use support::chaos::{self, Call, provider_calls};
 use support::flows;
 
 struct Killable(Child);
@@ -188,290 +189,6 @@ async fn a_replica_killed_mid_start_leaves_nothing_stuck() {
     );
 }
 
-/// One connector's records, prepared through the survivor before the kill, and the calls
-/// the doomed replica was making on them when it died.
-struct Prepared {
-    connector: &'static str,
-    submit: (api::Authentication, String),
-    resend: api::Authentication,
-    redirect: (api::Authentication, Vec<(String, String)>),
-    authorize: api::Authentication,
-    capture: api::Payment,
-    void: api::Payment,
-    refund: api::Payment,
-}
-
-/// A call fired at the doomed replica, kept so that the caller's retry (same key, same
-/// request) can be sent to the survivor afterwards.
-#[derive(Clone)]
-enum Call {
-    Start(api::StartAuthenticationRequest),
-    Submit(api::SubmitOtpRequest),
-    Resend(api::ResendOtpRequest),
-    Redirect(api::CompleteRedirectRequest),
-    Authorize(api::AuthorizeRequest),
-    Capture(api::CaptureRequest),
-    Void(api::VoidRequest),
-    Refund(api::RefundRequest),
-}
-
-/// What a call's answer says: the record it is about and its status name.
-#[derive(Debug, PartialEq)]
-struct Outcome {
-    id: String,
-    status: String,
-}
-
-impl Call {
-    fn name(&self) -> &'static str {
-        match self {
-            Call::Start(_) => "StartAuthentication",
-            Call::Submit(_) => "SubmitOtp",
-            Call::Resend(_) => "ResendOtp",
-            Call::Redirect(_) => "CompleteRedirect",
-            Call::Authorize(_) => "Authorize",
-            Call::Capture(_) => "Capture",
-            Call::Void(_) => "Void",
-            Call::Refund(_) => "Refund",
-        }
-    }
-
-    async fn send(self, addr: std::net::SocketAddr) -> Result<Outcome, tonic::Status> {
-        let (mut auth, mut pay) = (
-            support::authentications(addr).await,
-            support::payments(addr).await,
-        );
-        let authentication = |a: api::Authentication| Outcome {
-            status: a
-                .status()
-                .as_str_name()
-                .trim_start_matches("AUTHENTICATION_STATUS_")
-                .to_owned(),
-            id: a.id,
-        };
-        let payment = |p: api::Payment| Outcome {
-            status: p
-                .status()
-                .as_str_name()
-                .trim_start_matches("PAYMENT_STATUS_")
-                .to_owned(),
-            id: p.id,
-        };
-        Ok(match self {
-            Call::Start(r) => authentication(auth.start_authentication(r).await?.into_inner()),
-            Call::Submit(r) => authentication(auth.submit_otp(r).await?.into_inner()),
-            Call::Resend(r) => authentication(auth.resend_otp(r).await?.into_inner()),
-            Call::Redirect(r) => authentication(auth.complete_redirect(r).await?.into_inner()),
-            Call::Authorize(r) => payment(pay.authorize(r).await?.into_inner()),
-            Call::Capture(r) => payment(pay.capture(r).await?.into_inner()),
-            Call::Void(r) => payment(pay.void(r).await?.into_inner()),
-            Call::Refund(r) => payment(pay.refund(r).await?.into_inner()),
-        })
-    }
-}
-
-fn pinned(
-    connector: &str,
-    card: &str,
-    flow: FlowPreference,
-    capture: bool,
-) -> api::StartAuthenticationRequest {
-    api::StartAuthenticationRequest {
-        connector: connector.into(),
-        capture,
-        ..flows::start_request(card, flow)
-    }
-}
-
-async fn sandbox_otp(
-    sandbox: std::net::SocketAddr,
-    connector: &str,
-    a: &api::Authentication,
-) -> String {
-    let body: serde_json::Value = reqwest::get(format!(
-        "http://{sandbox}/_sandbox/otp/{connector}/{}",
-        a.provider_reference
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    body["otp"]
-        .as_str()
-        .expect("an open OTP challenge")
-        .to_owned()
-}
-
-/// Sessions and payments in every state the eight state-changing RPCs start from, made
-/// through the survivor (`addr`).
-async fn prepare(
-    addr: std::net::SocketAddr,
-    sandbox: std::net::SocketAddr,
-    connector: &'static str,
-) -> Prepared {
-    let mut auth = support::authentications(addr).await;
-    let mut pay = support::payments(addr).await;
-    let mut sessions = Vec::new();
-    for capture in [false, false, false, false, false, true] {
-        let started = auth
-            .start_authentication(pinned(
-                connector,
-                flows::SEAMLESS,
-                FlowPreference::Seamless,
-                capture,
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            started.status(),
-            api::AuthenticationStatus::OtpRequired,
-            "{connector}: {started:?}"
-        );
-        sessions.push(started);
-    }
-    let submit_otp = sandbox_otp(sandbox, connector, &sessions[0]).await;
-    let mut succeeded = Vec::new();
-    for session in &sessions[2..] {
-        let otp = sandbox_otp(sandbox, connector, session).await;
-        let done = auth
-            .submit_otp(flows::submit(session, &otp))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            done.status(),
-            api::AuthenticationStatus::Succeeded,
-            "{connector}: {done:?}"
-        );
-        succeeded.push(done);
-    }
-    let mut authorized = Vec::new();
-    for (session, capture) in [
-        (&succeeded[1], false),
-        (&succeeded[2], false),
-        (&succeeded[3], true),
-    ] {
-        let payment = pay
-            .authorize(flows::authorize(session, capture))
-            .await
-            .unwrap()
-            .into_inner();
-        let expected = if capture {
-            api::PaymentStatus::Captured
-        } else {
-            api::PaymentStatus::Authorized
-        };
-        assert_eq!(payment.status(), expected, "{connector}: {payment:?}");
-        authorized.push(payment);
-    }
-    let redirect = auth
-        .start_authentication(pinned(
-            connector,
-            flows::REDIRECT_ONLY,
-            FlowPreference::Redirect,
-            false,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let otp = sandbox_otp(sandbox, connector, &redirect).await;
-    let (_, fields) =
-        flows::payer_at_acs(&reqwest::Client::new(), &redirect, &[("otp", &otp)]).await;
-    Prepared {
-        connector,
-        submit: (sessions[0].clone(), submit_otp),
-        resend: sessions[1].clone(),
-        redirect: (redirect, fields),
-        authorize: succeeded[0].clone(),
-        capture: authorized[0].clone(),
-        void: authorized[1].clone(),
-        refund: authorized[2].clone(),
-    }
-}
-
-impl Prepared {
-    /// The eight calls, each with a fresh idempotency key.
-    fn calls(&self) -> Vec<Call> {
-        let merchant_id = || "demo".to_owned();
-        vec![
-            Call::Start(pinned(
-                self.connector,
-                flows::SEAMLESS,
-                FlowPreference::Seamless,
-                false,
-            )),
-            Call::Submit(flows::submit(&self.submit.0, &self.submit.1)),
-            Call::Resend(api::ResendOtpRequest {
-                authentication_id: self.resend.id.clone(),
-                idempotency_key: flows::key(),
-                merchant_id: merchant_id(),
-            }),
-            Call::Redirect(api::CompleteRedirectRequest {
-                authentication_id: self.redirect.0.id.clone(),
-                params: self.redirect.1.iter().cloned().collect(),
-                idempotency_key: flows::key(),
-                merchant_id: merchant_id(),
-            }),
-            Call::Authorize(flows::authorize(&self.authorize, false)),
-            Call::Capture(api::CaptureRequest {
-                payment_id: self.capture.id.clone(),
-                amount: None,
-                idempotency_key: flows::key(),
-                merchant_id: merchant_id(),
-            }),
-            Call::Void(api::VoidRequest {
-                payment_id: self.void.id.clone(),
-                idempotency_key: flows::key(),
-                merchant_id: merchant_id(),
-                reason: "chaos".into(),
-            }),
-            Call::Refund(api::RefundRequest {
-                payment_id: self.refund.id.clone(),
-                amount: None,
-                idempotency_key: flows::key(),
-                reason: "chaos".into(),
-                merchant_id: merchant_id(),
-            }),
-        ]
-    }
-}
-
-/// Every provider call the sandbox counted, over all connectors, by `connector/operation`.
-async fn provider_calls(sandbox: std::net::SocketAddr) -> std::collections::BTreeMap<String, u64> {
-    let body: serde_json::Value = reqwest::get(format!("http://{sandbox}/_sandbox/calls"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut calls = std::collections::BTreeMap::new();
-    for (connector, ops) in body.as_object().into_iter().flatten() {
-        for (op, n) in ops.as_object().into_iter().flatten() {
-            calls.insert(format!("{connector}/{op}"), n.as_u64().unwrap_or(0));
-        }
-    }
-    calls
-}
-
-/// The sandbox's counters of provider operations that only read (status queries, lookups):
-/// the only calls the resolver may make.
-const READS: &[&str] = &[
-    "inquiry",
-    "information",
-    "order_inquiry",
-    "order_status",
-    "retrieve_order",
-    "retrieve_transaction",
-    "transaction_details",
-    "transaction_search",
-];
-
-fn reads(op: &str) -> bool {
-    op.rsplit('/').next().is_some_and(|o| READS.contains(&o))
-}
-
 /// What each call leaves once the resolver has read the provider: the provider acted on every
 /// one of them before the replica died (the sandbox's `timeout` fault processes, then holds
 /// the answer), so the outcome is the provider's, not a guess.
@@ -503,8 +220,8 @@ async fn a_replica_killed_in_every_state_changing_call_leaves_nothing_stuck() {
     let sandbox = survivor.sandbox_addr.unwrap();
     let (mut doomed, grpc, http) = replica(&redis, sandbox);
     let mut prepared = Vec::new();
-    for connector in ["cybersource", "fiserv-ipg", "juspay", "mpgs"] {
-        prepared.push(prepare(survivor.grpc_addr, sandbox, connector).await);
+    for connector in chaos::CONNECTORS {
+        prepared.push(chaos::prepare(survivor.grpc_addr, sandbox, connector).await);
     }
     let up = support::eventually(Duration::from_secs(20), || async {
         reqwest::get(format!("http://{http}/readyz"))
@@ -513,22 +230,11 @@ async fn a_replica_killed_in_every_state_changing_call_leaves_nothing_stuck() {
     })
     .await;
     assert!(up, "the replica binary started");
-    let before_ids = (
-        support::ids_in(&redis, "auth"),
-        support::ids_in(&redis, "pay"),
-    );
+    let before_ids = chaos::records(&redis);
 
     // Every provider processes and then never answers: each call is with the provider, which
     // has acted, when the replica dies.
-    let client = reqwest::Client::new();
-    client
-        .put(format!("http://{sandbox}/_sandbox/faults"))
-        .json(&serde_json::json!({"fault": "timeout"}))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
+    chaos::faults(sandbox, Some("timeout")).await;
     let before = provider_calls(sandbox).await;
     let calls: Vec<(&'static str, Call)> = prepared
         .iter()
@@ -558,171 +264,21 @@ async fn a_replica_killed_in_every_state_changing_call_leaves_nothing_stuck() {
             "a call outlived its replica"
         );
     }
-    client
-        .delete(format!("http://{sandbox}/_sandbox/faults"))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
+    chaos::faults(sandbox, None).await;
     let at_kill = provider_calls(sandbox).await;
 
-    // The records the calls were about, as the store has them.
     let store = support::redis_store(&redis).await;
-    let new_auth: Vec<String> = support::ids_in(&redis, "auth")
-        .into_iter()
-        .filter(|id| !before_ids.0.contains(id))
-        .collect();
-    let new_pay: Vec<String> = support::ids_in(&redis, "pay")
-        .into_iter()
-        .filter(|id| !before_ids.1.contains(id))
-        .collect();
-    assert_eq!(
-        new_auth.len(),
-        4,
-        "one new session per connector: {new_auth:?}"
-    );
-    assert_eq!(
-        new_pay.len(),
-        4,
-        "one new payment per connector: {new_pay:?}"
-    );
-    let mut targets = Vec::new();
-    for (connector, call) in &calls {
-        let (kind, id) = match call {
-            Call::Start(_) => ("auth", find_session(&store, &new_auth, connector).await),
-            Call::Authorize(_) => ("pay", find_payment(&store, &new_pay, connector).await),
-            Call::Submit(r) => ("auth", r.authentication_id.clone()),
-            Call::Resend(r) => ("auth", r.authentication_id.clone()),
-            Call::Redirect(r) => ("auth", r.authentication_id.clone()),
-            Call::Capture(r) => ("pay", r.payment_id.clone()),
-            Call::Void(r) => ("pay", r.payment_id.clone()),
-            Call::Refund(r) => ("pay", r.payment_id.clone()),
-        };
-        targets.push((*connector, call.clone(), kind, id));
-    }
-
-    // Within the horizon every record is settled, by the survivor, with the provider's outcome.
-    let mut standings: Vec<Option<(String, u128)>> = vec![None; targets.len()];
-    let mut last = vec![String::new(); targets.len()];
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while standings.iter().any(Option::is_none) && std::time::Instant::now() < deadline {
-        for (i, (_, _, kind, id)) in targets.iter().enumerate() {
-            if standings[i].is_some() {
-                continue;
-            }
-            let (status, open) = standing(&store, kind, id).await;
-            if !open {
-                standings[i] = Some((status.clone(), killed_at.elapsed().as_millis()));
-            }
-            last[i] = status;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mut report = Vec::new();
-    for (i, (connector, call, _, _)) in targets.iter().enumerate() {
-        report.push(match &standings[i] {
-            None => format!(
-                "{connector} {}: STILL OPEN ({}) after 30 s",
-                call.name(),
-                last[i]
-            ),
-            Some((status, ms)) => {
-                let verdict = if settled_as(call).contains(&status.as_str()) {
-                    "ok"
-                } else {
-                    "UNEXPECTED"
-                };
-                format!(
-                    "{connector} {} -> {status} {ms} ms after the kill: {verdict}",
-                    call.name()
-                )
-            }
-        });
-    }
-    let report = report.join("\n");
-    println!("{report}");
-    assert!(
-        !report.contains("OPEN") && !report.contains("UNEXPECTED"),
-        "{report}"
-    );
-
-    // No state-changing provider call was repeated after the replica died: only reads.
-    let after = provider_calls(sandbox).await;
-    for (op, n) in &after {
-        let was = at_kill.get(op).copied().unwrap_or(0);
-        assert!(
-            *n == was || reads(op),
-            "{op} was called again after the kill: {was} -> {n}"
-        );
-    }
-
-    // The caller's retry with the same key, to the survivor, answers the settled outcome.
-    for (connector, call, _, id) in &targets {
-        let answer = call.clone().send(survivor.grpc_addr).await;
-        let outcome = answer.unwrap_or_else(|e| panic!("{connector} {} retry: {e:?}", call.name()));
-        assert_eq!(&outcome.id, id, "{connector} {}", call.name());
-        assert!(
-            settled_as(call).contains(&outcome.status.as_str()),
-            "{connector} {} retry answered {}",
-            call.name(),
-            outcome.status
-        );
-    }
-    assert_eq!(
-        provider_calls(sandbox).await,
-        after,
-        "the retries were answered from the store"
-    );
-}
-
-async fn find_session(store: &RedisStore, ids: &[String], connector: &str) -> String {
-    for id in ids {
-        if store
-            .get(id)
-            .await
-            .unwrap()
-            .is_some_and(|s| s.connector == connector)
-        {
-            return id.clone();
-        }
-    }
-    panic!("no new {connector} session among {ids:?}")
-}
-
-async fn find_payment(store: &RedisStore, ids: &[String], connector: &str) -> String {
-    for id in ids {
-        if store
-            .get_payment(id)
-            .await
-            .unwrap()
-            .is_some_and(|p| p.connector == connector)
-        {
-            return id.clone();
-        }
-    }
-    panic!("no new {connector} payment among {ids:?}")
-}
-
-/// A record's status name, and whether it is still short of a decision (PENDING, VERIFYING,
-/// UNKNOWN, or claimed).
-async fn standing(store: &RedisStore, kind: &str, id: &str) -> (String, bool) {
-    if kind == "auth" {
-        let s = store.get(id).await.unwrap().unwrap();
-        let open = matches!(
-            s.status,
-            AuthenticationStatus::Pending
-                | AuthenticationStatus::Verifying
-                | AuthenticationStatus::Unknown
-        ) || s.claim.is_some();
-        (s.status.as_str().to_owned(), open)
-    } else {
-        let p = store.get_payment(id).await.unwrap().unwrap();
-        let open = matches!(
-            p.status,
-            payorch_core::status::PaymentStatus::Unknown
-                | payorch_core::status::PaymentStatus::Pending
-        ) || p.in_flight.is_some();
-        (p.status.as_str().to_owned(), open)
-    }
+    let targets = chaos::targets(&store, &redis, &before_ids, &calls).await;
+    // Within the horizon every record is settled, by the survivor, with the provider's outcome;
+    // the resolver only read; the caller's retry gets the outcome.
+    chaos::assert_settled(
+        &store,
+        &targets,
+        killed_at,
+        Duration::from_secs(30),
+        settled_as,
+    )
+    .await;
+    chaos::assert_no_writes_since(sandbox, &at_kill).await;
+    chaos::assert_retries_answer(survivor.grpc_addr, sandbox, &targets, settled_as).await;
 }

@@ -109,7 +109,7 @@ impl Flows {
                     self.answer_orphan(&p.merchant_id, &key, &answer).await;
                 }
                 match after {
-                    Some(p) if in_doubt(&p) => {
+                    Some(p) if p.undecided() => {
                         self.store
                             .schedule(record, next_look(now_ms() - p.created_at_ms))
                             .await
@@ -182,10 +182,10 @@ impl Flows {
 
     /// The payment after the resolver's look at it; `None` when the look failed.
     async fn resolve_payment(&self, payment: PaymentRecord) -> Option<PaymentRecord> {
-        if !in_doubt(&payment) {
+        if !payment.undecided() {
             return Some(payment);
         }
-        let claimed = payment.in_flight.is_some() || payment.status == PaymentStatus::Pending;
+        let claimed = payment.in_flight.is_some();
         if claimed && !self.claim_abandoned(&payment) {
             return Some(payment);
         }
@@ -212,16 +212,6 @@ fn orphaned_payment(payment: &PaymentRecord) -> Option<String> {
         .as_ref()
         .filter(|_| payment.in_flight.is_some())?;
     claim.orphaned_request(now_ms()).map(str::to_owned)
-}
-
-/// Whether money may be in doubt: a call claimed on the payment, a lost answer, or an
-/// authorization that never left.
-fn in_doubt(payment: &PaymentRecord) -> bool {
-    payment.in_flight.is_some()
-        || matches!(
-            payment.status,
-            PaymentStatus::Pending | PaymentStatus::Unknown
-        )
 }
 
 impl Flows {

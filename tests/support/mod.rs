@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod chaos;
 pub mod examples;
 pub mod flows;
 pub mod matrix;

@@ -93,10 +93,11 @@ impl PaymentRecord {
         self.captured.checked_sub(self.refunded).ok()
     }
 
-    /// Whether a call on it is open (`in_flight`) or its outcome unknown.
+    /// Whether a call on it is open (`in_flight`) or its outcome unknown. A PENDING payment
+    /// with nothing in flight is decided: the provider never processed it (the proto's
+    /// "Authorize the same authentication again to retry").
     pub fn undecided(&self) -> bool {
-        self.in_flight.is_some()
-            || matches!(self.status, PaymentStatus::Pending | PaymentStatus::Unknown)
+        self.in_flight.is_some() || self.status == PaymentStatus::Unknown
     }
 
     /// Drops the claim once no call on it is open, as for sessions. The stores apply it on

@@ -5,7 +5,7 @@
 
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
-use payorch_core::status::{AuthenticationStatus, PaymentStatus};
+use payorch_core::status::AuthenticationStatus;
 
 use crate::ttl::Lifetimes;
 
@@ -54,12 +54,9 @@ pub fn session_due(
 /// When the resolver should first look at a payment as just written; `None` when no money
 /// is in doubt (no call claimed on it, no lost answer, not left before the provider).
 pub fn payment_due(payment: &PaymentRecord, lifetimes: &Lifetimes, now_ms: i64) -> Option<i64> {
-    let in_doubt = payment.in_flight.is_some()
-        || matches!(
-            payment.status,
-            PaymentStatus::Pending | PaymentStatus::Unknown
-        );
-    in_doubt.then(|| now_ms.saturating_add(first_check_ms(lifetimes)))
+    payment
+        .undecided()
+        .then(|| now_ms.saturating_add(first_check_ms(lifetimes)))
 }
 
 fn first_check_ms(lifetimes: &Lifetimes) -> i64 {

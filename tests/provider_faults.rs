@@ -1,0 +1,210 @@
+//! Each provider fault on each state-changing RPC, on all four connectors at once: the
+//! sandbox times out after acting, answers 503 without acting, sends broken JSON or drops
+//! the connection after acting, or answers after the caller's deadline. Every call answers
+//! (never hangs, never INTERNAL); every record is decided within the resolver's horizon,
+//! with the provider's outcome; no provider write is repeated, by the flows, the resolver or
+//! the caller's retry; the retry with the same key answers what the first call answered, or
+//! (when the caller gave up first) the stored answer of the work it left running.
+//! Real gRPC, a real redis-server, the sandbox over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use payorch_sandbox::SandboxConfig;
+use payorch_store::testing::RedisServer;
+use support::chaos::{self, Call, provider_calls};
+use tonic::Code;
+
+/// What a fault that lets the provider act leaves: the provider's outcome.
+fn acted(call: &Call) -> &'static [&'static str] {
+    match call {
+        Call::Start(_) => &["FAILED", "OTP_REQUIRED"],
+        Call::Submit(_) | Call::Redirect(_) => &["SUCCEEDED"],
+        Call::Resend(_) => &["OTP_REQUIRED"],
+        Call::Authorize(_) => &["AUTHORIZED"],
+        Call::Capture(_) => &["CAPTURED"],
+        Call::Void(_) => &["VOIDED"],
+        Call::Refund(_) => &["REFUNDED"],
+    }
+}
+
+async fn provider_misbehaves(
+    fault: &str,
+    deadline: Duration,
+    expected: fn(&Call) -> &'static [&'static str],
+) {
+    let redis = RedisServer::start();
+    let sandbox = payorch_sandbox::spawn(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxConfig {
+            timeout_hold: Duration::from_secs(3),
+            ..SandboxConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut settings = support::redis_settings(&redis.url());
+    settings.sandbox.embedded = false;
+    settings.connectors.point_at_sandbox(sandbox);
+    settings.resolver.tick_ms = 100;
+    settings.resolver.first_check_secs = 1;
+    settings.resolver.stale_claim_secs = 2;
+    settings.resolver.not_found_secs = 3;
+    settings.resolver.horizon_secs = 10;
+    let payorch = support::start(settings).await;
+    let mut prepared = Vec::new();
+    for connector in chaos::CONNECTORS {
+        prepared.push(chaos::prepare(payorch.grpc_addr, sandbox, connector).await);
+    }
+    let before_ids = chaos::records(&redis);
+    let calls: Vec<(&'static str, Call)> = prepared
+        .iter()
+        .flat_map(|p| p.calls().into_iter().map(|c| (p.connector, c)))
+        .collect();
+
+    chaos::faults(sandbox, Some(fault)).await;
+    let before = provider_calls(sandbox).await;
+    let fired_at = Instant::now();
+    let mut pending = Vec::new();
+    for (_, call) in &calls {
+        pending.push(tokio::spawn(
+            call.clone().send_within(payorch.grpc_addr, deadline),
+        ));
+    }
+    let mut answers = Vec::new();
+    for (task, (connector, call)) in pending.into_iter().zip(&calls) {
+        let answer = tokio::time::timeout(Duration::from_secs(20), task)
+            .await
+            .unwrap_or_else(|_| panic!("{connector} {} never answered", call.name()))
+            .unwrap();
+        if let Err(status) = &answer {
+            assert!(
+                matches!(
+                    status.code(),
+                    Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Aborted
+                ),
+                "{connector} {} under {fault}: {status:?}",
+                call.name()
+            );
+        }
+        answers.push(answer);
+    }
+    chaos::faults(sandbox, None).await;
+    let during = provider_calls(sandbox).await;
+    assert_each_write_at_most_once(&before, &during, fault);
+
+    let store = support::redis_store(&redis).await;
+    let targets = chaos::targets(&store, &redis, &before_ids, &calls).await;
+    chaos::assert_settled(
+        &store,
+        &targets,
+        Instant::now(),
+        Duration::from_secs(30),
+        expected,
+    )
+    .await;
+    // A provider holding a request (latency) would act once the hold ends: wait it out, so a
+    // late write would be counted. A negative cannot be polled for; this is the one wait.
+    tokio::time::sleep_until((fired_at + Duration::from_secs(4)).into()).await;
+    chaos::assert_no_writes_since(sandbox, &during).await;
+
+    // The caller's retry (Cancelled is the client's own deadline): the same answer when it had one, the settled outcome when its call
+    // ended without one; never a second provider write.
+    let settled = provider_calls(sandbox).await;
+    for (target, first) in targets.iter().zip(&answers) {
+        let name = target.call.name();
+        let retry = target.call.clone().send(payorch.grpc_addr).await;
+        let retry = retry.unwrap_or_else(|e| panic!("{} {name} retry: {e:?}", target.connector));
+        assert_eq!(retry.id, target.id, "{} {name}", target.connector);
+        match first {
+            Ok(first) => assert_eq!(
+                &retry, first,
+                "{} {name}: the stored answer",
+                target.connector
+            ),
+            // The call's work finished after the caller gave up, and its answer is stored:
+            // either the outcome, or UNKNOWN when the provider call itself was cut (then the
+            // record, settled since, says what happened).
+            Err(_) => {
+                let status = if retry.status == "UNKNOWN" {
+                    target.current(payorch.grpc_addr).await.status
+                } else {
+                    retry.status.clone()
+                };
+                assert!(
+                    expected(&target.call).contains(&status.as_str()),
+                    "{} {name} retry answered {}, the record is {status}",
+                    target.connector,
+                    retry.status
+                );
+            }
+        }
+    }
+    chaos::assert_no_writes_since(sandbox, &settled).await;
+}
+
+/// Under the fault, each RPC made at most one provider write (eight RPCs per connector).
+fn assert_each_write_at_most_once(
+    before: &BTreeMap<String, u64>,
+    during: &BTreeMap<String, u64>,
+    fault: &str,
+) {
+    for connector in chaos::CONNECTORS {
+        let writes: u64 = during
+            .iter()
+            .filter(|(op, _)| op.starts_with(&format!("{connector}/")) && !chaos::reads(op))
+            .map(|(op, n)| n - before.get(op).copied().unwrap_or(0))
+            .sum();
+        assert!(
+            writes <= 8,
+            "{connector} made {writes} writes for 8 calls under {fault}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_acts_then_times_out() {
+    provider_misbehaves("timeout", Duration::from_secs(10), acted).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_acts_then_sends_broken_json() {
+    provider_misbehaves("malformed", Duration::from_secs(10), acted).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_acts_then_drops_the_connection() {
+    provider_misbehaves("drop", Duration::from_secs(10), acted).await;
+}
+
+/// 503 without acting: nothing happened, so each record is where it was before the call.
+fn not_acted(call: &Call) -> &'static [&'static str] {
+    match call {
+        Call::Start(_) => &["FAILED"],
+        Call::Submit(_) | Call::Resend(_) => &["OTP_REQUIRED"],
+        // The payer finished on the issuer's page; completing only reads that.
+        Call::Redirect(_) => &["SUCCEEDED", "REDIRECT_REQUIRED"],
+        // Not processed: PENDING with nothing in flight, the authentication free to authorize
+        // again. Juspay authorized during the authentication, so its Authorize only reads.
+        Call::Authorize(_) => &["PENDING", "AUTHORIZED"],
+        Call::Capture(_) | Call::Void(_) => &["AUTHORIZED"],
+        Call::Refund(_) => &["CAPTURED"],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_answers_503_without_acting() {
+    provider_misbehaves("status=503", Duration::from_secs(10), not_acted).await;
+}
+
+/// The caller's deadline (1 s) passes while the provider waits (3 s) before acting: payorch
+/// carries the deadline to the provider call and closes it, the provider never acts, and
+/// every record is decided as not processed (and stays so: no write arrives later).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_slower_than_the_callers_deadline() {
+    provider_misbehaves("latency=3s", Duration::from_secs(1), not_acted).await;
+}
