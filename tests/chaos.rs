@@ -19,7 +19,7 @@ use payorch::api::FlowPreference;
 use payorch_core::status::{AuthenticationStatus, FailureReason};
 use payorch_store::testing::RedisServer;
 use payorch_store::{CardCipher, Lifetimes, RedisStore, RedisTopology, SessionStore};
-use support::chaos::{self, Call, provider_calls};
+use support::chaos::{self, provider_calls};
 use support::flows;
 
 struct Killable(Child);
@@ -189,24 +189,6 @@ async fn a_replica_killed_mid_start_leaves_nothing_stuck() {
     );
 }
 
-/// What each call leaves once the resolver has read the provider: the provider acted on every
-/// one of them before the replica died (the sandbox's `timeout` fault processes, then holds
-/// the answer), so the outcome is the provider's, not a guess.
-fn settled_as(call: &Call) -> &'static [&'static str] {
-    match call {
-        // The provider's answer (the OTP challenge) was lost with the replica: a connector
-        // that can look the attempt up by its reference recovers the challenge (Fiserv IPG);
-        // the others cannot send the payer on, so the session fails.
-        Call::Start(_) => &["FAILED", "OTP_REQUIRED"],
-        Call::Submit(_) | Call::Redirect(_) => &["SUCCEEDED"],
-        Call::Resend(_) => &["OTP_REQUIRED"],
-        Call::Authorize(_) => &["AUTHORIZED"],
-        Call::Capture(_) => &["CAPTURED"],
-        Call::Void(_) => &["VOIDED"],
-        Call::Refund(_) => &["REFUNDED"],
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_killed_in_every_state_changing_call_leaves_nothing_stuck() {
     let redis = RedisServer::start();
@@ -236,14 +218,8 @@ async fn a_replica_killed_in_every_state_changing_call_leaves_nothing_stuck() {
     // has acted, when the replica dies.
     chaos::faults(sandbox, Some("timeout")).await;
     let before = provider_calls(sandbox).await;
-    let calls: Vec<(&'static str, Call)> = prepared
-        .iter()
-        .flat_map(|p| p.calls().into_iter().map(|c| (p.connector, c)))
-        .collect();
-    let mut answers = Vec::new();
-    for (_, call) in &calls {
-        answers.push(tokio::spawn(call.clone().send(grpc)));
-    }
+    let calls = chaos::all_calls(&prepared);
+    let answers = chaos::fire(grpc, &calls, Duration::from_secs(10)).await;
     let total = |m: &std::collections::BTreeMap<String, u64>| m.values().sum::<u64>();
     let reached = support::eventually(Duration::from_secs(20), || async {
         total(&provider_calls(sandbox).await) >= total(&before) + calls.len() as u64
@@ -258,11 +234,11 @@ async fn a_replica_killed_in_every_state_changing_call_leaves_nothing_stuck() {
     doomed.0.kill().unwrap();
     doomed.0.wait().unwrap();
     let killed_at = std::time::Instant::now();
+    let mut firsts = Vec::new();
     for answer in answers {
-        assert!(
-            answer.await.unwrap().is_err(),
-            "a call outlived its replica"
-        );
+        let answer = answer.await.unwrap();
+        assert!(answer.is_err(), "a call outlived its replica");
+        firsts.push(answer);
     }
     chaos::faults(sandbox, None).await;
     let at_kill = provider_calls(sandbox).await;
@@ -276,9 +252,10 @@ async fn a_replica_killed_in_every_state_changing_call_leaves_nothing_stuck() {
         &targets,
         killed_at,
         Duration::from_secs(30),
-        settled_as,
+        chaos::acted,
     )
     .await;
     chaos::assert_no_writes_since(sandbox, &at_kill).await;
-    chaos::assert_retries_answer(survivor.grpc_addr, sandbox, &targets, settled_as).await;
+    chaos::assert_retries_answer(survivor.grpc_addr, sandbox, &targets, &firsts, chaos::acted)
+        .await;
 }

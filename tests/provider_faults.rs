@@ -19,19 +19,6 @@ use payorch_store::testing::RedisServer;
 use support::chaos::{self, Call, provider_calls};
 use tonic::Code;
 
-/// What a fault that lets the provider act leaves: the provider's outcome.
-fn acted(call: &Call) -> &'static [&'static str] {
-    match call {
-        Call::Start(_) => &["FAILED", "OTP_REQUIRED"],
-        Call::Submit(_) | Call::Redirect(_) => &["SUCCEEDED"],
-        Call::Resend(_) => &["OTP_REQUIRED"],
-        Call::Authorize(_) => &["AUTHORIZED"],
-        Call::Capture(_) => &["CAPTURED"],
-        Call::Void(_) => &["VOIDED"],
-        Call::Refund(_) => &["REFUNDED"],
-    }
-}
-
 async fn provider_misbehaves(
     fault: &str,
     deadline: Duration,
@@ -61,20 +48,12 @@ async fn provider_misbehaves(
         prepared.push(chaos::prepare(payorch.grpc_addr, sandbox, connector).await);
     }
     let before_ids = chaos::records(&redis);
-    let calls: Vec<(&'static str, Call)> = prepared
-        .iter()
-        .flat_map(|p| p.calls().into_iter().map(|c| (p.connector, c)))
-        .collect();
+    let calls = chaos::all_calls(&prepared);
 
     chaos::faults(sandbox, Some(fault)).await;
     let before = provider_calls(sandbox).await;
     let fired_at = Instant::now();
-    let mut pending = Vec::new();
-    for (_, call) in &calls {
-        pending.push(tokio::spawn(
-            call.clone().send_within(payorch.grpc_addr, deadline),
-        ));
-    }
+    let pending = chaos::fire(payorch.grpc_addr, &calls, deadline).await;
     let mut answers = Vec::new();
     for (task, (connector, call)) in pending.into_iter().zip(&calls) {
         let answer = tokio::time::timeout(Duration::from_secs(20), task)
@@ -112,39 +91,7 @@ async fn provider_misbehaves(
     tokio::time::sleep_until((fired_at + Duration::from_secs(4)).into()).await;
     chaos::assert_no_writes_since(sandbox, &during).await;
 
-    // The caller's retry (Cancelled is the client's own deadline): the same answer when it had one, the settled outcome when its call
-    // ended without one; never a second provider write.
-    let settled = provider_calls(sandbox).await;
-    for (target, first) in targets.iter().zip(&answers) {
-        let name = target.call.name();
-        let retry = target.call.clone().send(payorch.grpc_addr).await;
-        let retry = retry.unwrap_or_else(|e| panic!("{} {name} retry: {e:?}", target.connector));
-        assert_eq!(retry.id, target.id, "{} {name}", target.connector);
-        match first {
-            Ok(first) => assert_eq!(
-                &retry, first,
-                "{} {name}: the stored answer",
-                target.connector
-            ),
-            // The call's work finished after the caller gave up, and its answer is stored:
-            // either the outcome, or UNKNOWN when the provider call itself was cut (then the
-            // record, settled since, says what happened).
-            Err(_) => {
-                let status = if retry.status == "UNKNOWN" {
-                    target.current(payorch.grpc_addr).await.status
-                } else {
-                    retry.status.clone()
-                };
-                assert!(
-                    expected(&target.call).contains(&status.as_str()),
-                    "{} {name} retry answered {}, the record is {status}",
-                    target.connector,
-                    retry.status
-                );
-            }
-        }
-    }
-    chaos::assert_no_writes_since(sandbox, &settled).await;
+    chaos::assert_retries_answer(payorch.grpc_addr, sandbox, &targets, &answers, expected).await;
 }
 
 /// Under the fault, each RPC made at most one provider write (eight RPCs per connector).
@@ -168,37 +115,22 @@ fn assert_each_write_at_most_once(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_acts_then_times_out() {
-    provider_misbehaves("timeout", Duration::from_secs(10), acted).await;
+    provider_misbehaves("timeout", Duration::from_secs(10), chaos::acted).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_acts_then_sends_broken_json() {
-    provider_misbehaves("malformed", Duration::from_secs(10), acted).await;
+    provider_misbehaves("malformed", Duration::from_secs(10), chaos::acted).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_acts_then_drops_the_connection() {
-    provider_misbehaves("drop", Duration::from_secs(10), acted).await;
-}
-
-/// 503 without acting: nothing happened, so each record is where it was before the call.
-fn not_acted(call: &Call) -> &'static [&'static str] {
-    match call {
-        Call::Start(_) => &["FAILED"],
-        Call::Submit(_) | Call::Resend(_) => &["OTP_REQUIRED"],
-        // The payer finished on the issuer's page; completing only reads that.
-        Call::Redirect(_) => &["SUCCEEDED", "REDIRECT_REQUIRED"],
-        // Not processed: PENDING with nothing in flight, the authentication free to authorize
-        // again. Juspay authorized during the authentication, so its Authorize only reads.
-        Call::Authorize(_) => &["PENDING", "AUTHORIZED"],
-        Call::Capture(_) | Call::Void(_) => &["AUTHORIZED"],
-        Call::Refund(_) => &["CAPTURED"],
-    }
+    provider_misbehaves("drop", Duration::from_secs(10), chaos::acted).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_answers_503_without_acting() {
-    provider_misbehaves("status=503", Duration::from_secs(10), not_acted).await;
+    provider_misbehaves("status=503", Duration::from_secs(10), chaos::not_acted).await;
 }
 
 /// The caller's deadline (1 s) passes while the provider waits (3 s) before acting: payorch
@@ -206,5 +138,5 @@ async fn a_provider_that_answers_503_without_acting() {
 /// every record is decided as not processed (and stays so: no write arrives later).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_slower_than_the_callers_deadline() {
-    provider_misbehaves("latency=3s", Duration::from_secs(1), not_acted).await;
+    provider_misbehaves("latency=3s", Duration::from_secs(1), chaos::not_acted).await;
 }
