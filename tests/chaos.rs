@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use payorch::api::FlowPreference;
 use payorch_core::status::{AuthenticationStatus, FailureReason};
+use payorch_store::SessionStore;
 use payorch_store::testing::RedisServer;
-use payorch_store::{CardCipher, Lifetimes, RedisStore, RedisTopology, SessionStore};
 use support::chaos::{self, provider_calls};
 use support::flows;
 
@@ -80,27 +80,6 @@ async fn in_flight(http: std::net::SocketAddr, method: &str) -> bool {
         .any(|l| l.starts_with(&prefix) && l.ends_with(" 1"))
 }
 
-fn sessions_in(redis: &RedisServer) -> Vec<String> {
-    let out = Command::new("redis-cli")
-        .args([
-            "-p",
-            &redis.port().to_string(),
-            "--scan",
-            "--pattern",
-            "payorch:{auth:*",
-        ])
-        .output()
-        .expect("redis-cli runs");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|key| {
-            key.strip_prefix("payorch:{auth:")
-                .and_then(|k| k.strip_suffix('}'))
-                .map(str::to_owned)
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_killed_mid_start_leaves_nothing_stuck() {
     let redis = RedisServer::start();
@@ -146,16 +125,9 @@ async fn a_replica_killed_mid_start_leaves_nothing_stuck() {
         "the caller saw the replica die"
     );
 
-    let ids = sessions_in(&redis);
+    let ids = support::ids_in(&redis, "auth");
     assert_eq!(ids.len(), 1, "{ids:?}");
-    let cipher = CardCipher::from_base64_keys("k1", [("k1", support::ENCRYPTION_KEY)]).unwrap();
-    let store = RedisStore::connect(
-        &RedisTopology::Single(redis.url()),
-        cipher,
-        Lifetimes::default(),
-    )
-    .await
-    .unwrap();
+    let store = support::redis_store(&redis).await;
     assert_eq!(
         store.get(&ids[0]).await.unwrap().unwrap().status,
         AuthenticationStatus::Pending,
@@ -193,11 +165,7 @@ async fn a_replica_killed_mid_start_leaves_nothing_stuck() {
 async fn a_replica_killed_in_every_state_changing_call_leaves_nothing_stuck() {
     let redis = RedisServer::start();
     let mut settings = support::redis_settings(&redis.url());
-    settings.resolver.tick_ms = 100;
-    settings.resolver.first_check_secs = 1;
-    settings.resolver.stale_claim_secs = 2;
-    settings.resolver.not_found_secs = 3;
-    settings.resolver.horizon_secs = 10;
+    chaos::fast_resolver(&mut settings);
     let survivor = support::start(settings).await;
     let sandbox = survivor.sandbox_addr.unwrap();
     let (mut doomed, grpc, http) = replica(&redis, sandbox);

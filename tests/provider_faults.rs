@@ -37,11 +37,7 @@ async fn provider_misbehaves(
     let mut settings = support::redis_settings(&redis.url());
     settings.sandbox.embedded = false;
     settings.connectors.point_at_sandbox(sandbox);
-    settings.resolver.tick_ms = 100;
-    settings.resolver.first_check_secs = 1;
-    settings.resolver.stale_claim_secs = 2;
-    settings.resolver.not_found_secs = 3;
-    settings.resolver.horizon_secs = 10;
+    chaos::fast_resolver(&mut settings);
     let payorch = support::start(settings).await;
     let mut prepared = Vec::new();
     for connector in chaos::CONNECTORS {

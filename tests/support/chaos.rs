@@ -17,6 +17,16 @@ use super::flows;
 
 pub const CONNECTORS: [&str; 4] = ["cybersource", "fiserv-ipg", "juspay", "mpgs"];
 
+/// The resolver's timings shortened so a case settles in seconds: looks every 100 ms, first
+/// look after 1 s, leases of 2 s, not found for 3 s is not processed, horizon 10 s.
+pub fn fast_resolver(settings: &mut payorch::config::Settings) {
+    settings.resolver.tick_ms = 100;
+    settings.resolver.first_check_secs = 1;
+    settings.resolver.stale_claim_secs = 2;
+    settings.resolver.not_found_secs = 3;
+    settings.resolver.horizon_secs = 10;
+}
+
 /// One connector's records, prepared through the survivor before the kill, and the calls
 /// calls made on them while the provider misbehaves.
 pub struct Prepared {
@@ -138,22 +148,6 @@ pub fn pinned(
     }
 }
 
-pub async fn sandbox_otp(sandbox: SocketAddr, connector: &str, a: &api::Authentication) -> String {
-    let body: serde_json::Value = reqwest::get(format!(
-        "http://{sandbox}/_sandbox/otp/{connector}/{}",
-        a.provider_reference
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    body["otp"]
-        .as_str()
-        .expect("an open OTP challenge")
-        .to_owned()
-}
-
 /// Sessions and payments in every state the eight state-changing RPCs start from, made
 /// through the survivor (`addr`).
 pub async fn prepare(addr: SocketAddr, sandbox: SocketAddr, connector: &'static str) -> Prepared {
@@ -178,10 +172,10 @@ pub async fn prepare(addr: SocketAddr, sandbox: SocketAddr, connector: &'static 
         );
         sessions.push(started);
     }
-    let submit_otp = sandbox_otp(sandbox, connector, &sessions[0]).await;
+    let submit_otp = flows::otp(sandbox, connector, &sessions[0]).await;
     let mut succeeded = Vec::new();
     for session in &sessions[2..] {
-        let otp = sandbox_otp(sandbox, connector, session).await;
+        let otp = flows::otp(sandbox, connector, session).await;
         let done = auth
             .submit_otp(flows::submit(session, &otp))
             .await
@@ -223,7 +217,7 @@ pub async fn prepare(addr: SocketAddr, sandbox: SocketAddr, connector: &'static 
         .await
         .unwrap()
         .into_inner();
-    let otp = sandbox_otp(sandbox, connector, &redirect).await;
+    let otp = flows::otp(sandbox, connector, &redirect).await;
     let (_, fields) =
         flows::payer_at_acs(&reqwest::Client::new(), &redirect, &[("otp", &otp)]).await;
     Prepared {

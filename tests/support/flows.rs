@@ -71,23 +71,7 @@ impl Stack {
 
     /// The OTP the payer's phone would show for this authentication.
     pub async fn otp(&self, authentication: &Authentication) -> String {
-        let url = format!(
-            "http://{}/_sandbox/otp/{}/{}",
-            self.sandbox, self.connector, authentication.provider_reference
-        );
-        let body: Value = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["otp"]
-            .as_str()
-            .expect("an open OTP challenge")
-            .to_owned()
+        otp(self.sandbox, self.connector, authentication).await
     }
 
     pub async fn expire_otp(&self, authentication: &Authentication) {
@@ -218,6 +202,19 @@ pub async fn payer_at_acs(
         (action, fields) = complete_hop(&reply);
     }
     (action, fields)
+}
+
+/// The OTP the payer's phone would show for `authentication` on `connector`.
+pub async fn otp(sandbox: SocketAddr, connector: &str, authentication: &Authentication) -> String {
+    let url = format!(
+        "http://{sandbox}/_sandbox/otp/{connector}/{}",
+        authentication.provider_reference
+    );
+    let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    body["otp"]
+        .as_str()
+        .expect("an open OTP challenge")
+        .to_owned()
 }
 
 /// The next page a browser is sent to, from a `{"status":"complete","action","fields"}` answer.
