@@ -3,15 +3,18 @@
 //! replica keeps the provider's answer and writes it when Redis returns (AOF: nothing
 //! else is lost), and the retry with the same idempotency key gets that answer. The provider
 //! acted once.
+//! The matrix case crashes Redis under all eight state-changing RPCs on all four connectors
+//! at once and prints how long after the restart each record was final.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use payorch::api::{self, AuthenticationStatus as AS, FlowPreference, PaymentStatus as PS};
 use payorch_store::testing::RedisServer;
+use support::chaos::{self, provider_calls};
 use support::flows;
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -176,4 +179,105 @@ async fn an_answer_the_store_missed_is_kept_and_replayed() {
         .unwrap()
         .into_inner();
     assert_eq!(read.status(), PS::Captured, "stored, not only replayed");
+}
+
+/// Redis crashes while all eight state-changing RPCs on all four connectors wait for their
+/// providers (each provider holds the call 2 s, then acts), and comes back from its
+/// append-only file after every provider acted. Nothing stored is lost; every answer kept
+/// while Redis was away is written when it returns; every record is final within the
+/// resolver's horizon with the provider's outcome; no provider write is repeated; each retry
+/// with the same key answers the stored outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_crashed_and_restarted_mid_run_loses_nothing() {
+    let mut redis = RedisServer::start_persistent();
+    let mut settings = support::redis_settings(&redis.url());
+    chaos::fast_resolver(&mut settings);
+    let payorch = support::start(settings).await;
+    let sandbox = payorch.sandbox_addr.unwrap();
+    let mut prepared = Vec::new();
+    for connector in chaos::CONNECTORS {
+        prepared.push(chaos::prepare(payorch.grpc_addr, sandbox, connector).await);
+    }
+    let before_ids = chaos::records(&redis);
+    let calls = chaos::all_calls(&prepared);
+
+    chaos::faults(sandbox, Some("latency=2s")).await;
+    let before = provider_calls(sandbox).await;
+    let pending = chaos::fire(payorch.grpc_addr, &calls, Duration::from_secs(10)).await;
+    // Every call has claimed its record (and created it, for StartAuthentication and
+    // Authorize) and waits for its provider.
+    let created = |ids: &(Vec<String>, Vec<String>)| {
+        ids.0.len() == before_ids.0.len() + chaos::CONNECTORS.len()
+            && ids.1.len() == before_ids.1.len() + chaos::CONNECTORS.len()
+    };
+    assert!(
+        support::eventually(Duration::from_secs(5), || async {
+            created(&chaos::records(&redis))
+        })
+        .await,
+        "every StartAuthentication and Authorize created its record"
+    );
+    {
+        let store = support::redis_store(&redis).await;
+        let targets = chaos::targets(&store, &redis, &before_ids, &calls).await;
+        let claimed = support::eventually(Duration::from_secs(5), || async {
+            for target in &targets {
+                if !chaos::standing(&store, target.kind, &target.id).await.1 {
+                    return false;
+                }
+            }
+            true
+        })
+        .await;
+        assert!(claimed, "every call claimed its record");
+    }
+    assert_eq!(
+        provider_calls(sandbox).await,
+        before,
+        "no provider has acted yet"
+    );
+    redis.crash();
+
+    let mut firsts = Vec::new();
+    for (task, (connector, call)) in pending.into_iter().zip(&calls) {
+        let answer = tokio::time::timeout(Duration::from_secs(20), task)
+            .await
+            .unwrap_or_else(|_| panic!("{connector} {} never answered", call.name()))
+            .unwrap();
+        let status = answer
+            .as_ref()
+            .expect_err("an answer stored while Redis was down");
+        assert_eq!(
+            (status.code(), reason(status).as_str()),
+            (Code::Unavailable, "OUTCOME_NOT_STORED"),
+            "{connector} {}: {status:?}",
+            call.name()
+        );
+        firsts.push(answer);
+    }
+    chaos::faults(sandbox, None).await;
+    let at_crash = provider_calls(sandbox).await;
+    redis.restart();
+    let restarted_at = Instant::now();
+
+    let after_ids = chaos::records(&redis);
+    assert!(created(&after_ids), "{before_ids:?} -> {after_ids:?}");
+    for id in before_ids.0.iter().chain(&before_ids.1) {
+        assert!(
+            after_ids.0.contains(id) || after_ids.1.contains(id),
+            "{id} was lost"
+        );
+    }
+    let store = support::redis_store(&redis).await;
+    let targets = chaos::targets(&store, &redis, &before_ids, &calls).await;
+    chaos::assert_settled(
+        &store,
+        &targets,
+        restarted_at,
+        Duration::from_secs(30),
+        chaos::acted,
+    )
+    .await;
+    chaos::assert_no_writes_since(sandbox, &at_crash).await;
+    chaos::assert_retries_answer(payorch.grpc_addr, sandbox, &targets, &firsts, chaos::acted).await;
 }
