@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use payorch_connector::ConnectorId;
-use payorch_store::{CardCipher, MemoryStore, RedisStore, RedisTopology, SessionStore};
+use payorch_store::{CardCipher, MemoryStore, RedisStore, RedisTls, RedisTopology, SessionStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Settings, StoreSettings};
+use crate::config::{RedisTlsSettings, Settings, StoreSettings};
 use crate::grpc;
 use crate::http::{self, HttpState};
 use crate::telemetry;
@@ -106,7 +106,7 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Startu
                 settings.lifetimes(),
             )))
         }
-        StoreSettings::Redis { url } => {
+        StoreSettings::Redis { url, tls } => {
             let keys = &settings.encryption;
             let cipher = CardCipher::from_base64_keys(
                 &keys.active_key_id,
@@ -116,11 +116,31 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Startu
             )
             .map_err(|e| StartupError::Config(format!("encryption: {e}")))?;
             let topology = RedisTopology::from_urls(url.expose());
-            let store = RedisStore::connect(&topology, cipher, settings.lifetimes()).await?;
+            let tls = redis_tls(tls)?;
+            let store =
+                RedisStore::connect_with_tls(&topology, &tls, cipher, settings.lifetimes()).await?;
             tracing::info!(key_id = keys.active_key_id, "connected to Redis");
             Ok(Arc::new(store))
         }
     }
+}
+
+/// Reads the PEM files `settings` names; a file that cannot be read stops start-up.
+fn redis_tls(settings: &RedisTlsSettings) -> Result<RedisTls, StartupError> {
+    let read = |path: &Option<std::path::PathBuf>, what: &str| {
+        path.as_ref()
+            .map(|path| {
+                std::fs::read(path).map_err(|e| {
+                    StartupError::Config(format!("store.tls.{what} {}: {e}", path.display()))
+                })
+            })
+            .transpose()
+    };
+    Ok(RedisTls {
+        ca_pem: read(&settings.ca_file, "ca_file")?,
+        client_cert_pem: read(&settings.client_cert_file, "client_cert_file")?,
+        client_key_pem: read(&settings.client_key_file, "client_key_file")?,
+    })
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {

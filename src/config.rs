@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -280,9 +280,24 @@ impl Listen {
 pub enum StoreSettings {
     /// Process memory: sessions die with the process. Embedded default and tests only.
     Memory,
-    /// Redis: `url` is one node's URL, or a comma-separated list of cluster nodes.
+    /// Redis: `url` is one node's URL, or a comma-separated list of cluster nodes
+    /// (`rediss://` for TLS, `rediss://user:password@host:port/0` for an ACL user).
     /// `REDIS_URL` in the environment overrides it.
-    Redis { url: Secret },
+    Redis {
+        url: Secret,
+        #[serde(default)]
+        tls: RedisTlsSettings,
+    },
+}
+
+/// PEM files for `rediss://` (`PAYORCH_STORE__TLS__CA_FILE=...`): the CA that signed the
+/// server's certificate when it is not in the system's trust store, and a client certificate
+/// and key for a server that requires mutual TLS (`tls-auth-clients yes`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RedisTlsSettings {
+    pub ca_file: Option<PathBuf>,
+    pub client_cert_file: Option<PathBuf>,
+    pub client_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -438,16 +453,14 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        let mut settings: Self = figment
-            .merge(Env::prefixed("PAYORCH_").split("__"))
-            .extract()
-            .map_err(Box::new)?;
+        figment = figment.merge(Env::prefixed("PAYORCH_").split("__"));
+        // After `PAYORCH_*`, and keyed, so that `PAYORCH_STORE__TLS__*` stays with it.
         if let Ok(url) = std::env::var("REDIS_URL") {
-            settings.store = StoreSettings::Redis {
-                url: Secret::new(url),
-            };
+            figment = figment
+                .merge(Serialized::default("store.kind", "redis"))
+                .merge(Serialized::default("store.url", url));
         }
-        Ok(settings)
+        figment.extract().map_err(Box::new)
     }
 
     pub fn merchant(&self, id: &str) -> Option<&Merchant> {
@@ -501,6 +514,7 @@ mod tests {
         let mut settings = Settings::embedded();
         settings.store = StoreSettings::Redis {
             url: Secret::new("redis://:hunter2@redis:6379/0"),
+            tls: Default::default(),
         };
         settings.encryption.keys.insert(
             "k1".into(),

@@ -22,6 +22,23 @@ ensure_redis_server() {
   }
 }
 
+# The openssl command, which writes the throwaway CA and certificates of the TLS Redis tests.
+ensure_openssl() {
+  if command -v openssl >/dev/null 2>&1; then
+    return
+  fi
+  echo "scripts: installing openssl (Debian package)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get install -y --no-install-recommends openssl >/dev/null 2>&1 || {
+    as_root apt-get update >/dev/null
+    as_root apt-get install -y --no-install-recommends openssl >/dev/null
+  }
+  command -v openssl >/dev/null 2>&1 || {
+    echo "scripts: openssl could not be installed; the TLS Redis tests cannot run" >&2
+    exit 1
+  }
+}
+
 # The official Cybersource Python SDK, the independent client of the sandbox's oracle test.
 ensure_cybersource_sdk() {
   local venv=target/cybersource-sdk-venv

@@ -67,6 +67,14 @@ pub fn from_store(err: &StoreError) -> Status {
                 "session store unavailable; retry",
             )
         }
+        StoreError::Config(_) => {
+            tracing::error!(error = %err, "session store misconfigured");
+            with_reason(
+                Code::Internal,
+                "STORE_MISCONFIGURED",
+                "session store misconfigured",
+            )
+        }
         StoreError::Corrupt(_) => {
             tracing::error!(error = %err, "unreadable session record");
             with_reason(Code::Internal, "STORE_CORRUPT", "stored record unreadable")

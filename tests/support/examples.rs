@@ -480,7 +480,7 @@ pub fn authorize(json: &Value) -> Result<api::AuthorizeRequest, String> {
 /// The real `payorch` binary on free loopback ports, its stdout (JSON logs) and stderr
 /// (start-up lines) collected line by line; killed when dropped.
 pub struct Binary {
-    child: std::process::Child,
+    pub child: std::process::Child,
     pub grpc: std::net::SocketAddr,
     pub http: std::net::SocketAddr,
     pub sandbox: std::net::SocketAddr,

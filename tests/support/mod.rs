@@ -44,6 +44,7 @@ pub fn redis_settings(redis_url: &str) -> Settings {
     let mut settings = settings();
     settings.store = StoreSettings::Redis {
         url: Secret::new(redis_url),
+        tls: Default::default(),
     };
     settings.encryption = EncryptionSettings {
         active_key_id: "k1".into(),

@@ -589,6 +589,7 @@ async fn run_store(args: &Args, store: &'static str) -> Result<StoreRun, String>
     if let Some(redis) = &redis {
         settings.store = StoreSettings::Redis {
             url: Secret::new(redis.url()),
+            tls: Default::default(),
         };
         settings.encryption = EncryptionSettings {
             active_key_id: "bench".into(),

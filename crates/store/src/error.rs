@@ -19,6 +19,10 @@ pub enum StoreError {
     /// The backing store cannot be reached; nothing was written.
     #[error("session store unavailable: {0}")]
     Unavailable(String),
+    /// The store's settings cannot work (a TLS setting without `rediss://`, a client
+    /// certificate without its key, an unparsable URL): fixed by configuration, not by retrying.
+    #[error("session store misconfigured: {0}")]
+    Config(String),
     /// A stored record could not be read back (schema, encoding or decryption).
     #[error("stored record unreadable: {0}")]
     Corrupt(String),
@@ -27,6 +31,9 @@ pub enum StoreError {
 impl From<redis::RedisError> for StoreError {
     fn from(err: redis::RedisError) -> Self {
         // Redis errors never contain our values (only commands' kinds and server replies).
+        if err.kind() == redis::ErrorKind::InvalidClientConfig {
+            return StoreError::Config(err.to_string());
+        }
         StoreError::Unavailable(format!("{:?}: {}", err.kind(), err))
     }
 }

@@ -23,7 +23,7 @@ pub use cipher::CardCipher;
 pub use error::StoreError;
 pub use idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope};
 pub use memory::MemoryStore;
-pub use redis::{RedisStore, RedisTopology};
+pub use redis::{RedisStore, RedisTls, RedisTopology};
 pub use ttl::Lifetimes;
 pub use unsettled::Unsettled;
 

@@ -144,6 +144,228 @@ impl Drop for RedisServer {
     }
 }
 
+/// A redis-server as production runs one in front of payorch: TLS only (no plain port),
+/// its certificate signed by a throwaway CA, the `default` user off and one ACL user,
+/// [`TlsRedis::USER`], allowed only `payorch:*` keys and no dangerous commands. With
+/// `mutual`, it also requires a client certificate signed by that CA.
+pub struct TlsRedis {
+    server: RedisServer,
+    dir: std::path::PathBuf,
+}
+
+impl TlsRedis {
+    pub const USER: &'static str = "payorch";
+    pub const PASSWORD: &'static str = "s3cret-acl-password";
+
+    #[allow(clippy::expect_used, clippy::panic)]
+    pub fn start(mutual: bool) -> Self {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("payorch-redis-tls-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder for the certificates");
+        certificates(&dir);
+        let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let binary = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        let child = Command::new(&binary)
+            .args([
+                "--port",
+                "0",
+                "--tls-port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .args([
+                "--tls-cert-file",
+                &file("server.crt"),
+                "--tls-key-file",
+                &file("server.key"),
+            ])
+            .args(["--tls-ca-cert-file", &file("ca.crt")])
+            .args(["--tls-auth-clients", if mutual { "yes" } else { "no" }])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(["--user", "default", "off"])
+            .args(["--user", Self::USER, "on"])
+            .arg(format!(">{}", Self::PASSWORD))
+            .args(["~payorch:*", "+@all", "-@dangerous"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {binary:?} ({e}); run ./scripts/test, which installs redis-server"
+                )
+            });
+        let mut redis = TlsRedis {
+            server: RedisServer {
+                child,
+                port,
+                aof_dir: None,
+            },
+            dir,
+        };
+        assert!(
+            redis.wait_ready(Duration::from_secs(10)),
+            "redis-server with TLS did not start"
+        );
+        redis
+    }
+
+    /// `rediss://` with the ACL user's credentials.
+    pub fn url(&self) -> String {
+        format!(
+            "rediss://{}:{}@127.0.0.1:{}/0",
+            Self::USER,
+            Self::PASSWORD,
+            self.server.port
+        )
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.port
+    }
+
+    /// The CA that signed the server's (and the client's) certificate.
+    pub fn ca_file(&self) -> std::path::PathBuf {
+        self.dir.join("ca.crt")
+    }
+
+    /// A CA that signed nothing here: a server checked against it is refused.
+    pub fn other_ca_file(&self) -> std::path::PathBuf {
+        self.dir.join("other-ca.crt")
+    }
+
+    pub fn client_cert_file(&self) -> std::path::PathBuf {
+        self.dir.join("client.crt")
+    }
+
+    pub fn client_key_file(&self) -> std::path::PathBuf {
+        self.dir.join("client.key")
+    }
+
+    fn wait_ready(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.server.child.try_wait() {
+                return false;
+            }
+            let pong = Command::new("redis-cli")
+                .args(["--tls", "--cacert"])
+                .arg(self.ca_file())
+                .arg("--cert")
+                .arg(self.client_cert_file())
+                .arg("--key")
+                .arg(self.client_key_file())
+                .args(["-p", &self.server.port.to_string()])
+                .args([
+                    "--user",
+                    Self::USER,
+                    "--pass",
+                    Self::PASSWORD,
+                    "--no-auth-warning",
+                ])
+                .arg("PING")
+                .output()
+                .is_ok_and(|out| out.stdout.starts_with(b"PONG"));
+            if pong {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A CA, a server certificate for 127.0.0.1 and localhost, a client certificate, and an
+/// unrelated CA, all P-256, written into `dir` by the `openssl` command.
+#[allow(clippy::panic)]
+fn certificates(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run openssl ({e}); run ./scripts/test, which installs it")
+            });
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let p256 = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    for ca in ["ca", "other-ca"] {
+        let (key, crt, subject) = (
+            format!("{ca}.key"),
+            format!("{ca}.crt"),
+            format!("/CN=payorch test {ca}"),
+        );
+        let mut args = vec!["req", "-x509"];
+        args.extend(p256);
+        args.extend([
+            "-keyout", &key, "-out", &crt, "-days", "2", "-subj", &subject,
+        ]);
+        openssl(&args);
+    }
+    for (name, usage, san) in [
+        (
+            "server",
+            "serverAuth",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        ),
+        ("client", "clientAuth", ""),
+    ] {
+        let ext = format!("{name}.ext");
+        #[allow(clippy::expect_used)]
+        std::fs::write(
+            dir.join(&ext),
+            format!("{san}basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage={usage}\n"),
+        )
+        .expect("extension file");
+        let (key, csr, crt, subject) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+            format!("/CN=payorch test {name}"),
+        );
+        let mut args = vec!["req"];
+        args.extend(p256);
+        args.extend(["-keyout", &key, "-out", &csr, "-subj", &subject]);
+        openssl(&args);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &crt,
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+        ]);
+    }
+}
+
 #[allow(clippy::expect_used)]
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

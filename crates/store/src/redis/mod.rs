@@ -15,7 +15,7 @@ use payorch_core::session::AuthenticationSession;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{FromRedisValue, Script, ScriptInvocation, Value};
+use redis::{ClientTlsConfig, FromRedisValue, Script, ScriptInvocation, TlsCertificates, Value};
 
 use crate::codec;
 use crate::idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope};
@@ -30,6 +30,42 @@ pub enum RedisTopology {
     Single(String),
     /// Redis Cluster, given any of its nodes.
     Cluster(Vec<String>),
+}
+
+/// TLS material for `rediss://` beyond the system's trust store, all PEM: the CA that signed
+/// the server's certificate (a private CA, as managed Redis services and in-cluster
+/// deployments use), and a client certificate and key for servers that require mutual TLS.
+#[derive(Clone, Default)]
+pub struct RedisTls {
+    pub ca_pem: Option<Vec<u8>>,
+    pub client_cert_pem: Option<Vec<u8>>,
+    pub client_key_pem: Option<Vec<u8>>,
+}
+
+impl RedisTls {
+    /// The certificates to build the client with, or `None` to use `rediss://` with the
+    /// system's roots (and plain `redis://` as is).
+    fn certificates(&self) -> Result<Option<TlsCertificates>, StoreError> {
+        let client_tls = match (&self.client_cert_pem, &self.client_key_pem) {
+            (Some(cert), Some(key)) => Some(ClientTlsConfig {
+                client_cert: cert.clone(),
+                client_key: key.clone(),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(StoreError::Config(
+                    "a Redis client certificate needs its key, and a key its certificate".into(),
+                ));
+            }
+        };
+        if client_tls.is_none() && self.ca_pem.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(TlsCertificates {
+            client_tls,
+            root_cert: self.ca_pem.clone(),
+        }))
+    }
 }
 
 impl RedisTopology {
@@ -87,9 +123,29 @@ impl RedisStore {
         cipher: CardCipher,
         lifetimes: Lifetimes,
     ) -> Result<Self, StoreError> {
+        Self::connect_with_tls(topology, &RedisTls::default(), cipher, lifetimes).await
+    }
+
+    /// [`Self::connect`], trusting `tls`'s CA (and presenting its client certificate) on
+    /// `rediss://` URLs. TLS material with a `redis://` URL is refused, not ignored.
+    pub async fn connect_with_tls(
+        topology: &RedisTopology,
+        tls: &RedisTls,
+        cipher: CardCipher,
+        lifetimes: Lifetimes,
+    ) -> Result<Self, StoreError> {
+        let certificates = tls.certificates()?;
+        // rustls needs one process-wide crypto provider; a second install (by another
+        // library, or a second store) is refused and harmless.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let connection = match topology {
             RedisTopology::Single(url) => {
-                let client = redis::Client::open(url.as_str())?;
+                let client = match &certificates {
+                    Some(certificates) => {
+                        redis::Client::build_with_tls(url.as_str(), certificates.clone())?
+                    }
+                    None => redis::Client::open(url.as_str())?,
+                };
                 let config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(CONNECT_TIMEOUT))
                     .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -97,10 +153,13 @@ impl RedisStore {
                 Connection::Single(client.get_connection_manager_with_config(config).await?)
             }
             RedisTopology::Cluster(nodes) => {
-                let client = ClusterClient::builder(nodes.clone())
+                let mut builder = ClusterClient::builder(nodes.clone())
                     .connection_timeout(CONNECT_TIMEOUT)
-                    .response_timeout(RESPONSE_TIMEOUT)
-                    .build()?;
+                    .response_timeout(RESPONSE_TIMEOUT);
+                if let Some(certificates) = certificates {
+                    builder = builder.certs(certificates);
+                }
+                let client = builder.build()?;
                 Connection::Cluster(client.get_async_connection().await?)
             }
         };
