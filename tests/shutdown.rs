@@ -149,3 +149,70 @@ async fn calls_outliving_the_grace_period_make_the_stop_an_error() {
     );
     drop(next);
 }
+
+/// The same through the real binary and a real SIGTERM, as Kubernetes stops a pod: while a
+/// call waits for its provider, `/readyz` answers 503 (it does not refuse connections), and
+/// when the call outlives the grace period the process exits non-zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_turns_readiness_red_and_a_cut_drain_exits_non_zero() {
+    let mut payorch = support::examples::Binary::spawn(&[("PAYORCH_SHUTDOWN_GRACE_SECS", "2")]);
+    payorch.wait_until_serving().await;
+    reqwest::Client::new()
+        .put(format!("http://{}/_sandbox/faults", payorch.sandbox))
+        .json(&serde_json::json!({"fault": "latency=20s"}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let grpc = payorch.grpc;
+    let call = tokio::spawn(async move {
+        support::authentications(grpc)
+            .await
+            .start_authentication(flows::start_request(
+                flows::SEAMLESS,
+                FlowPreference::Seamless,
+            ))
+            .await
+    });
+    let metrics = format!("http://{}/metrics", payorch.http);
+    let waiting = support::eventually(Duration::from_secs(10), || async {
+        let text = match reqwest::get(&metrics).await {
+            Ok(answer) => answer.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        text.lines().any(|l| {
+            l.starts_with("payorch_grpc_requests_in_flight{method=\"StartAuthentication\"}")
+                && l.ends_with(" 1")
+        })
+    })
+    .await;
+    assert!(waiting, "the call is with the provider");
+
+    let pid = payorch.child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let readyz = format!("http://{}/readyz", payorch.http);
+    let red = support::eventually(Duration::from_secs(2), || async {
+        matches!(reqwest::get(&readyz).await, Ok(answer) if answer.status() == 503)
+    })
+    .await;
+    assert!(red, "readiness must answer 503 while the call drains");
+
+    let exited = support::eventually(Duration::from_secs(15), || {
+        let done = matches!(payorch.child.try_wait(), Ok(Some(_)));
+        async move { done }
+    })
+    .await;
+    assert!(exited, "payorch did not stop after its grace period");
+    let status = payorch.child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "a drain cut short must exit non-zero, got {status:?}:\n{}",
+        payorch.output().join("\n")
+    );
+    assert!(call.await.unwrap().is_err(), "the cut call got no success");
+}
