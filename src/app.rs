@@ -5,31 +5,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use payorch_connector::ConnectorId;
 use payorch_store::{CardCipher, MemoryStore, RedisStore, RedisTls, RedisTopology, SessionStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{RedisTlsSettings, Settings, StoreSettings};
+use crate::error::StartupError;
 use crate::grpc;
 use crate::http::{self, HttpState};
 use crate::telemetry;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error("configuration: {0}")]
-    Config(String),
-    #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("session store: {0}")]
-    Store(#[from] payorch_store::StoreError),
-    #[error("server: {0}")]
-    Serve(String),
-}
 
 /// A started payorch: its bound addresses, and the handle that stops it.
 pub struct Running {
@@ -80,16 +65,6 @@ fn validate(settings: &Settings) -> Result<(), StartupError> {
         return Err(StartupError::Config(
             "at least one merchant is required".into(),
         ));
-    }
-    for merchant in &settings.merchants {
-        for connector in &merchant.connectors {
-            if ConnectorId::parse(connector).is_none() {
-                return Err(StartupError::Config(format!(
-                    "merchant {:?}: unknown connector {connector:?}",
-                    merchant.id
-                )));
-            }
-        }
     }
     Ok(())
 }
@@ -184,8 +159,8 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
     ));
 
     let sandbox_addr = start_sandbox(&settings).await?;
-    let connectors = Arc::new(crate::connectors::build(&settings, sandbox_addr)?);
-    let services = grpc::Services::new(Arc::new(settings.clone()), store, connectors);
+    let router = Arc::new(crate::connectors::router(&settings, sandbox_addr)?);
+    let services = grpc::Services::new(Arc::new(settings.clone()), store, router);
     let flows = services.flows();
     let resolver = settings.resolver.enabled.then(|| {
         tokio::spawn(crate::flows::resolver::run(
@@ -273,7 +248,22 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
     })
 }
 
+/// A build without the `sandbox` feature (the production image) has no simulators to serve.
+#[cfg(not(feature = "sandbox"))]
+async fn start_sandbox(settings: &Settings) -> Result<Option<SocketAddr>, StartupError> {
+    if settings.sandbox.embedded {
+        return Err(StartupError::Config(
+            "this build has no provider sandbox (built without the `sandbox` feature): \
+             run `payorch serve --config <file>` with real connectors, or use a build with \
+             the sandbox for local tries"
+                .into(),
+        ));
+    }
+    Ok(None)
+}
+
 /// Serves the provider simulators in-process when configured (the embedded default).
+#[cfg(feature = "sandbox")]
 async fn start_sandbox(settings: &Settings) -> Result<Option<SocketAddr>, StartupError> {
     if !settings.sandbox.embedded {
         return Ok(None);

@@ -61,9 +61,9 @@ pub struct ResolverSettings {
     /// Seconds after which a record the provider still does not know settles as not
     /// processed (FAILED, TIMED_OUT).
     pub horizon_secs: u64,
-    /// Seconds an UNKNOWN authorization must stay unknown to the provider before it counts
-    /// as never processed (the authentication may then authorize again). Above the
-    /// providers' search-index lag.
+    /// Seconds an UNKNOWN authorization (or an undecided authentication) must stay unknown
+    /// to a provider that answers before it counts as never processed (the authentication
+    /// may then authorize again; the session fails). Above the providers' search-index lag.
     pub not_found_secs: u64,
 }
 

@@ -3,14 +3,15 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use payorch_connector::{Connector, ConnectorId};
 use payorch_cybersource::{CybersourceConfig, CybersourceConnector};
 use payorch_fiserv_ipg::{FiservIpgConfig, FiservIpgConnector};
 use payorch_juspay::{JuspayConfig, JuspayConnector};
 use payorch_mpgs::{MpgsConfig, MpgsConnector};
+use payorch_router::Router;
 
-use crate::app::StartupError;
 use crate::config::Settings;
-use crate::flows::Connectors;
+use crate::error::StartupError;
 
 /// The base URL of a connector: its configured one, or the embedded sandbox's mount point.
 pub fn base_url(
@@ -28,10 +29,41 @@ pub fn base_url(
     }
 }
 
-/// The adapters named in the settings. Adapters land one issue at a time; a merchant routed
-/// to a connector without an adapter gets FAILED_PRECONDITION `CONNECTOR_NOT_CONFIGURED`.
-pub fn build(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Connectors, StartupError> {
-    let mut connectors = Connectors::new();
+/// The router over the adapters named in the settings and every merchant's connectors. A
+/// merchant routed to a connector this deployment has no settings for gets
+/// FAILED_PRECONDITION `CONNECTOR_NOT_CONFIGURED`.
+pub fn router(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Router, StartupError> {
+    let merchants = settings
+        .merchants
+        .iter()
+        .map(|merchant| {
+            let connectors = merchant
+                .connectors
+                .iter()
+                .map(|name| {
+                    ConnectorId::parse(name).ok_or_else(|| {
+                        StartupError::Config(format!(
+                            "merchant {:?}: unknown connector {name:?}",
+                            merchant.id
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((merchant.id.clone(), connectors))
+        })
+        .collect::<Result<Vec<_>, StartupError>>()?;
+    Ok(Router::new(merchants, adapters(settings, sandbox)?))
+}
+
+/// One adapter and the connector it speaks for.
+type Adapter = (ConnectorId, Arc<dyn Connector>);
+
+/// The adapters named in the settings.
+fn adapters(
+    settings: &Settings,
+    sandbox: Option<SocketAddr>,
+) -> Result<Vec<Adapter>, StartupError> {
+    let mut connectors: Vec<Adapter> = Vec::new();
     if let Some(cybersource) = &settings.connectors.cybersource {
         let base = base_url(
             cybersource.base_url.as_deref(),
@@ -47,7 +79,7 @@ pub fn build(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Connect
         );
         let adapter = CybersourceConnector::new(config)
             .map_err(|e| StartupError::Config(format!("connectors.cybersource: {e}")))?;
-        connectors.insert("cybersource".into(), Arc::new(adapter));
+        connectors.push((ConnectorId::Cybersource, Arc::new(adapter)));
     }
     if let Some(fiserv) = &settings.connectors.fiserv_ipg {
         let base = base_url(
@@ -61,7 +93,7 @@ pub fn build(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Connect
         config.store_id = fiserv.store_id.clone();
         let adapter = FiservIpgConnector::new(config)
             .map_err(|e| StartupError::Config(format!("connectors.fiserv-ipg: {e}")))?;
-        connectors.insert("fiserv-ipg".into(), Arc::new(adapter));
+        connectors.push((ConnectorId::FiservIpg, Arc::new(adapter)));
     }
     if let Some(juspay) = &settings.connectors.juspay {
         let base = base_url(juspay.base_url.as_deref(), sandbox, "juspay", "juspay")?;
@@ -70,7 +102,7 @@ pub fn build(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Connect
         config.response_key = juspay.response_key.as_ref().map(|k| k.expose().to_owned());
         let adapter = JuspayConnector::new(config)
             .map_err(|e| StartupError::Config(format!("connectors.juspay: {e}")))?;
-        connectors.insert("juspay".into(), Arc::new(adapter));
+        connectors.push((ConnectorId::Juspay, Arc::new(adapter)));
     }
     if let Some(mpgs) = &settings.connectors.mpgs {
         let base = base_url(mpgs.base_url.as_deref(), sandbox, "mpgs", "mpgs")?;
@@ -81,7 +113,7 @@ pub fn build(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Connect
         }
         let adapter = MpgsConnector::new(config)
             .map_err(|e| StartupError::Config(format!("connectors.mpgs: {e}")))?;
-        connectors.insert("mpgs".into(), Arc::new(adapter));
+        connectors.push((ConnectorId::Mpgs, Arc::new(adapter)));
     }
     Ok(connectors)
 }

@@ -8,8 +8,9 @@ use tonic::transport::Channel;
 use crate::api::authentication_service_client::AuthenticationServiceClient;
 use crate::api::payment_service_client::PaymentServiceClient;
 use crate::api::{self, FlowPreference};
-use crate::app::{self, StartupError};
+use crate::app;
 use crate::config::Settings;
+use crate::error::StartupError;
 
 /// The sandbox's seamless-enrolled test card.
 const DEMO_CARD: &str = "5085000000000015";

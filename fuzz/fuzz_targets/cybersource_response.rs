@@ -7,6 +7,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
+use payorch_connector::amounts::status_from_amounts;
 use payorch_core::money::Money;
 use payorch_cybersource::state::{self, AuthFlow, AuthState};
 use payorch_cybersource::wire::response::Response;
@@ -53,11 +54,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(a) = amounts {
         let total = mapping::minor_units(a.total_amount.as_deref(), like);
         let authorized = mapping::minor_units(a.authorized_amount.as_deref(), like);
-        let _ = mapping::status_from_amounts(
-            authorized.unwrap_or_default(),
-            total.unwrap_or_default(),
-            0,
-        );
+        let _ = status_from_amounts(authorized.unwrap_or_default(), total.unwrap_or_default(), 0);
     }
     let _ = r.related_ids();
     let _ = r.application("ics_auth");
@@ -75,14 +72,17 @@ fuzz_target!(|data: &[u8]| {
         xid: Some("xid-1".into()),
         ..AuthState::default()
     };
-    let outcome = fuzzing::validation_outcome(&r, state.clone(), 2, 2);
-    if let Some(cs) = outcome.connector_state.as_ref() {
-        let _ = state::decode::<AuthState>(Some(cs));
+    if let Ok(outcome) = fuzzing::validation_outcome(&r, state.clone(), 2, 2)
+        && let Some(cs) = outcome.connector_state.as_ref()
+    {
+        let _ = state::CODEC.decode::<AuthState>(Some(cs));
     }
     if let Some(c) = CONNECTOR.as_ref() {
         let mut s = state.clone();
         let _ = fuzzing::seamless_challenge(c, &r, &mut s);
-        let _ = state::decode::<AuthState>(Some(&state::encode(&s)));
+        if let Ok(cs) = state::CODEC.encode(&s) {
+            let _ = state::CODEC.decode::<AuthState>(Some(&cs));
+        }
         let _ = fuzzing::payment_outcome(c, &r, like, sel & 0x40 != 0);
     }
     if let Some(embedded) = &r.embedded {

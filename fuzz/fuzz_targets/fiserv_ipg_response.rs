@@ -5,6 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use payorch_connector::amounts::status_from_amounts;
 use payorch_core::money::Money;
 use payorch_fiserv_ipg::mapping;
 use payorch_fiserv_ipg::wire::response::{OrderResponse, Response};
@@ -34,8 +35,7 @@ fn map(r: &Response, like: Money) {
             .and_then(|a| a.total.as_deref()),
         like,
     );
-    let _ =
-        mapping::status_from_amounts(approved.unwrap_or_default(), total.unwrap_or_default(), 0);
+    let _ = status_from_amounts(approved.unwrap_or_default(), total.unwrap_or_default(), 0);
     if let Some(d) = r.error.as_ref() {
         for detail in d.details.iter().take(8) {
             let _ = mapping::caller_field(detail.field.as_deref().unwrap_or_default());

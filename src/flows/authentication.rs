@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use payorch_connector::model::{
-    AuthenticationOutcome, Browser, RedirectParams, StartAuthentication,
+    AuthenticationOutcome, Browser, Eligibility, RedirectParams, StartAuthentication,
 };
 use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::card::Card;
@@ -13,16 +13,14 @@ use payorch_core::claim;
 use payorch_core::money::Money;
 use payorch_core::session::AuthenticationSession;
 use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
+use payorch_router::Route;
 use payorch_store::ttl::now_ms;
 use payorch_store::{StoreError, Unsettled};
-use tonic::{Code, Status};
 
-use crate::api;
+use crate::flows::error::{ErrorKind, FlowError};
 use crate::flows::holdings::Held;
-use crate::flows::{Flows, connector_status, unreachable};
-use crate::grpc::resources;
-use crate::grpc::status::{from_store, not_found, with_reason};
-use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, new_resource_id};
+use crate::flows::{Flows, unreachable};
+use crate::ids::{AUTHENTICATION_ID_PREFIX, new_resource_id};
 
 /// How long a payer's second return waits for the first one's verification.
 const MAX_SETTLE_WAIT: Duration = Duration::from_secs(15);
@@ -31,7 +29,8 @@ const SETTLE_POLL: Duration = Duration::from_millis(50);
 /// Everything StartAuthentication needs, already validated.
 pub struct StartInput {
     pub merchant_id: String,
-    pub connector: String,
+    /// The connector chosen for it (see [`Flows::route`]).
+    pub route: Route,
     pub amount: Money,
     pub card: Card,
     pub browser: Browser,
@@ -109,55 +108,28 @@ impl Flows {
     /// Read-only: adapters may answer from the card's BIN without calling the provider.
     pub async fn check_eligibility(
         &self,
-        connector_id: &str,
+        route: &Route,
         card: &Card,
         amount: Option<Money>,
         deadline: Option<Duration>,
-    ) -> Result<api::CheckEligibilityResponse, Status> {
-        let connector = self.connector(connector_id)?;
+    ) -> Result<Eligibility, FlowError> {
         let ctx = CallContext::new("eligibility", deadline);
         let request = payorch_connector::model::EligibilityRequest { card, amount };
-        let eligibility = connector
+        route
+            .connector
             .check_eligibility(&ctx, &request)
             .await
-            .map_err(|e| connector_status(&e))?;
-        let recommendation = if eligibility.available {
-            Recommendation::Proceed
-        } else {
-            Recommendation::DoNotProceed
-        };
-        Ok(api::CheckEligibilityResponse {
-            available: eligibility.available,
-            flows: eligibility
-                .flows
-                .iter()
-                .map(|f| i32::from(resources::flow(*f)))
-                .collect(),
-            connector: connector_id.to_owned(),
-            failure_reason: eligibility
-                .failure_reason
-                .map(resources::failure_reason)
-                .unwrap_or(api::FailureReason::Unspecified)
-                .into(),
-            recommendation: resources::recommendation(recommendation).into(),
-            provider_status: eligibility
-                .provider_status
-                .as_ref()
-                .map(resources::provider_status),
-            card_bin: card.bin().to_owned(),
-            card_last4: card.last4().to_owned(),
-            card_brand: resources::card_brand(card.brand()).into(),
-        })
+            .map_err(|e| FlowError::from(&e))
     }
 
-    async fn load(&self, merchant_id: &str, id: &str) -> Result<AuthenticationSession, Status> {
+    async fn load(&self, merchant_id: &str, id: &str) -> Result<AuthenticationSession, FlowError> {
         let session = self
             .store
             .get(id)
             .await
-            .map_err(|e| from_store(&e))?
+            .map_err(|e| FlowError::from(&e))?
             .filter(|s| s.merchant_id == merchant_id)
-            .ok_or_else(|| not_found("authentication"))?;
+            .ok_or_else(|| FlowError::not_found("authentication"))?;
         self.expire_if_due(session).await
     }
 
@@ -166,7 +138,7 @@ impl Flows {
     pub(crate) async fn expire_if_due(
         &self,
         session: AuthenticationSession,
-    ) -> Result<AuthenticationSession, Status> {
+    ) -> Result<AuthenticationSession, FlowError> {
         let waiting = matches!(
             session.status,
             AuthenticationStatus::OtpRequired | AuthenticationStatus::RedirectRequired
@@ -192,9 +164,9 @@ impl Flows {
                 .store
                 .get(&session.id)
                 .await
-                .map_err(|e| from_store(&e))?
-                .ok_or_else(|| not_found("authentication")),
-            Err(e) => Err(from_store(&e)),
+                .map_err(|e| FlowError::from(&e))?
+                .ok_or_else(|| FlowError::not_found("authentication")),
+            Err(e) => Err(FlowError::from(&e)),
         }
     }
 
@@ -202,11 +174,11 @@ impl Flows {
         &self,
         from: &AuthenticationSession,
         next: AuthenticationSession,
-    ) -> Result<AuthenticationSession, Status> {
+    ) -> Result<AuthenticationSession, FlowError> {
         self.store
             .transition(from, next)
             .await
-            .map_err(|e| from_store(&e))
+            .map_err(|e| FlowError::from(&e))
     }
 
     /// Stores the session a provider's answer produced. When the store fails, the answer is
@@ -215,7 +187,7 @@ impl Flows {
         &self,
         from: &AuthenticationSession,
         next: AuthenticationSession,
-    ) -> Result<AuthenticationSession, Status> {
+    ) -> Result<AuthenticationSession, FlowError> {
         match self.store.transition(from, next.clone()).await {
             Ok(saved) => Ok(saved),
             Err(StoreError::Unavailable(err)) => {
@@ -223,14 +195,15 @@ impl Flows {
                 let from = from.clone();
                 Err(crate::flows::write_behind::keep(
                     &self.store,
+                    &self.answers,
                     move |store| {
                         let (from, next) = (from.clone(), next.clone());
                         async move { store.transition(&from, next).await }
                     },
-                    resources::authentication,
+                    |answers, written| answers.authentication(written),
                 ))
             }
-            Err(e) => Err(from_store(&e)),
+            Err(e) => Err(FlowError::from(&e)),
         }
     }
 
@@ -251,7 +224,7 @@ impl Flows {
         &self,
         session: &AuthenticationSession,
         expected: &[AuthenticationStatus],
-    ) -> Result<(AuthenticationSession, Held), Status> {
+    ) -> Result<(AuthenticationSession, Held), FlowError> {
         self.claim_marked(session, expected, |_| {}).await
     }
 
@@ -261,7 +234,7 @@ impl Flows {
         session: &AuthenticationSession,
         expected: &[AuthenticationStatus],
         mark: impl FnOnce(&mut AuthenticationSession),
-    ) -> Result<(AuthenticationSession, Held), Status> {
+    ) -> Result<(AuthenticationSession, Held), FlowError> {
         if session.status == AuthenticationStatus::Verifying {
             return Err(in_flight());
         }
@@ -279,7 +252,7 @@ impl Flows {
         match self.store.transition(session, claimed).await {
             Ok(claimed) => Ok((claimed, held)),
             Err(StoreError::Conflict { .. }) => Err(in_flight()),
-            Err(e) => Err(from_store(&e)),
+            Err(e) => Err(FlowError::from(&e)),
         }
     }
 
@@ -287,10 +260,10 @@ impl Flows {
         &self,
         input: StartInput,
         deadline: Option<Duration>,
-    ) -> Result<api::Authentication, Status> {
-        let connector = self.connector(&input.connector)?;
+    ) -> Result<AuthenticationSession, FlowError> {
+        let connector = input.route.connector.clone();
         if input.card.is_network_token() && !connector.capabilities().network_tokens {
-            return Err(connector_status(&ConnectorError::Unsupported(
+            return Err(FlowError::from(&ConnectorError::Unsupported(
                 "network tokens (send the card instead)",
             )));
         }
@@ -300,7 +273,7 @@ impl Flows {
         let pending = AuthenticationSession {
             id: id.clone(),
             merchant_id: input.merchant_id,
-            connector: input.connector,
+            connector: input.route.id.as_str().to_owned(),
             status: AuthenticationStatus::Pending,
             flow: None,
             amount: input.amount,
@@ -338,8 +311,8 @@ impl Flows {
                 .store
                 .create(refused)
                 .await
-                .map_err(|e| from_store(&e))?;
-            return Ok(resources::authentication(&stored));
+                .map_err(|e| FlowError::from(&e))?;
+            return Ok(stored);
         }
         // Written before the provider is called: a crash mid-call leaves a findable record.
         let _held = self.holdings.hold(Unsettled::Authentication(id.clone()));
@@ -347,11 +320,10 @@ impl Flows {
             .store
             .create(pending)
             .await
-            .map_err(|e| from_store(&e))?;
-        let card = pending
-            .card
-            .clone()
-            .ok_or_else(|| with_reason(Code::Internal, "CARD_MISSING", "card data missing"))?;
+            .map_err(|e| FlowError::from(&e))?;
+        let card = pending.card.clone().ok_or_else(|| {
+            FlowError::new(ErrorKind::Internal, "CARD_MISSING", "card data missing")
+        })?;
         let callback = self.callback_url(&id);
         let ctx = CallContext::new(&id, deadline);
         let request = StartAuthentication {
@@ -367,9 +339,7 @@ impl Flows {
         match connector.start_authentication(&ctx, &request).await {
             Ok(outcome) => {
                 let next = apply(&pending, outcome);
-                Ok(resources::authentication(
-                    &self.save_answer(&pending, next).await?,
-                ))
+                Ok(self.save_answer(&pending, next).await?)
             }
             Err(err) => {
                 self.record_failure(&pending, &err, AuthenticationStatus::Failed)
@@ -385,15 +355,15 @@ impl Flows {
         session: &AuthenticationSession,
         err: &ConnectorError,
         fallback: AuthenticationStatus,
-    ) -> Result<api::Authentication, Status> {
+    ) -> Result<AuthenticationSession, FlowError> {
         tracing::warn!(authentication_id = %session.id, error = %err, "provider call failed");
         let saved = self
             .save_answer(session, after_error(session, err, fallback))
             .await?;
         if err.outcome_unknown() {
-            Ok(resources::authentication(&saved))
+            Ok(saved)
         } else {
-            Err(connector_status(err))
+            Err(FlowError::from(err))
         }
     }
 
@@ -403,7 +373,7 @@ impl Flows {
         id: &str,
         otp: &str,
         deadline: Option<Duration>,
-    ) -> Result<api::Authentication, Status> {
+    ) -> Result<AuthenticationSession, FlowError> {
         let session = self.load(merchant_id, id).await?;
         let connector = self.connector(&session.connector)?;
         let (claimed, _held) = self
@@ -413,9 +383,7 @@ impl Flows {
         match connector.submit_otp(&ctx, &claimed, otp).await {
             Ok(outcome) => {
                 let next = apply(&claimed, outcome);
-                Ok(resources::authentication(
-                    &self.save_answer(&claimed, next).await?,
-                ))
+                Ok(self.save_answer(&claimed, next).await?)
             }
             Err(err) => {
                 self.record_failure(&claimed, &err, AuthenticationStatus::OtpRequired)
@@ -429,11 +397,11 @@ impl Flows {
         merchant_id: &str,
         id: &str,
         deadline: Option<Duration>,
-    ) -> Result<api::Authentication, Status> {
+    ) -> Result<AuthenticationSession, FlowError> {
         let session = self.load(merchant_id, id).await?;
         let connector = self.connector(&session.connector)?;
         if !connector.capabilities().resend_otp {
-            return Err(connector_status(&ConnectorError::Unsupported("OTP resend")));
+            return Err(FlowError::from(&ConnectorError::Unsupported("OTP resend")));
         }
         let (claimed, _held) = self
             .claim(&session, &[AuthenticationStatus::OtpRequired])
@@ -442,9 +410,7 @@ impl Flows {
         match connector.resend_otp(&ctx, &claimed).await {
             Ok(outcome) => {
                 let next = apply(&claimed, outcome);
-                Ok(resources::authentication(
-                    &self.save_answer(&claimed, next).await?,
-                ))
+                Ok(self.save_answer(&claimed, next).await?)
             }
             Err(err) => {
                 self.record_failure(&claimed, &err, AuthenticationStatus::OtpRequired)
@@ -459,7 +425,7 @@ impl Flows {
         id: &str,
         params: &RedirectParams,
         deadline: Option<Duration>,
-    ) -> Result<(api::Authentication, String), Status> {
+    ) -> Result<(AuthenticationSession, String), FlowError> {
         let digest = redirect_digest(params);
         let mut session = self.load_for_return(merchant_id, id).await?;
         let connector = self.connector(&session.connector)?;
@@ -474,7 +440,7 @@ impl Flows {
                 && session.status != AuthenticationStatus::RedirectRequired
             {
                 let return_url = session.return_url.clone();
-                return Ok((resources::authentication(&session), return_url));
+                return Ok((session, return_url));
             }
             let claim =
                 self.claim_marked(&session, &[AuthenticationStatus::RedirectRequired], |c| {
@@ -483,7 +449,7 @@ impl Flows {
             match claim.await {
                 Ok(claimed) => break claimed,
                 // Lost the claim to a concurrent return: read what it wrote and decide again.
-                Err(status) if status.code() == Code::Aborted && races < 3 => {
+                Err(status) if status.kind == ErrorKind::Aborted && races < 3 => {
                     races += 1;
                     session = self.load_for_return(merchant_id, id).await?;
                 }
@@ -495,7 +461,7 @@ impl Flows {
         let answer = match connector.complete_redirect(&ctx, &claimed, params).await {
             Ok(outcome) => {
                 let next = apply(&claimed, outcome);
-                resources::authentication(&self.save_answer(&claimed, next).await?)
+                self.save_answer(&claimed, next).await?
             }
             Err(err) => {
                 self.record_failure(&claimed, &err, AuthenticationStatus::RedirectRequired)
@@ -511,7 +477,7 @@ impl Flows {
         &self,
         merchant_id: Option<&str>,
         id: &str,
-    ) -> Result<AuthenticationSession, Status> {
+    ) -> Result<AuthenticationSession, FlowError> {
         match merchant_id {
             Some(merchant) => self.load(merchant, id).await,
             None => {
@@ -519,8 +485,8 @@ impl Flows {
                     .store
                     .get(id)
                     .await
-                    .map_err(|e| from_store(&e))?
-                    .ok_or_else(|| not_found("authentication"))?;
+                    .map_err(|e| FlowError::from(&e))?
+                    .ok_or_else(|| FlowError::not_found("authentication"))?;
                 self.expire_if_due(session).await
             }
         }
@@ -533,7 +499,7 @@ impl Flows {
         merchant_id: Option<&str>,
         id: &str,
         deadline: Option<Duration>,
-    ) -> Result<AuthenticationSession, Status> {
+    ) -> Result<AuthenticationSession, FlowError> {
         let budget = deadline.unwrap_or(MAX_SETTLE_WAIT).min(MAX_SETTLE_WAIT);
         let until = tokio::time::Instant::now() + budget;
         loop {
@@ -551,14 +517,10 @@ impl Flows {
     /// Where a payer's return lands when it cannot complete the session: the merchant's
     /// return URL with the session's current status, for a redirect-flow session; `None`
     /// for ids that are unknown or not redirect sessions, which are answered alike.
-    pub async fn return_after_refusal(&self, id: &str) -> Option<(api::Authentication, String)> {
+    pub async fn return_after_refusal(&self, id: &str) -> Option<(AuthenticationSession, String)> {
         let session = self.store.get(id).await.ok().flatten()?;
-        (session.flow == Some(Flow::Redirect)).then(|| {
-            (
-                resources::authentication(&session),
-                session.return_url.clone(),
-            )
-        })
+        let return_url = session.return_url.clone();
+        (session.flow == Some(Flow::Redirect)).then_some((session, return_url))
     }
 
     pub async fn get_authentication(
@@ -567,7 +529,7 @@ impl Flows {
         id: &str,
         refresh: bool,
         deadline: Option<Duration>,
-    ) -> Result<api::Authentication, Status> {
+    ) -> Result<AuthenticationSession, FlowError> {
         let session = self.load(merchant_id, id).await?;
         // A session another call has claimed (VERIFYING) or is starting (PENDING) belongs to
         // that call; only once it is stale (its replica died mid-call) may a refresh settle it.
@@ -576,7 +538,7 @@ impl Flows {
             AuthenticationStatus::Verifying | AuthenticationStatus::Pending
         );
         if !refresh || session.is_terminal() || (claimed && !self.stale(&session)) {
-            return Ok(resources::authentication(&session));
+            return Ok(session);
         }
         let connector = self.connector(&session.connector)?;
         let ctx = CallContext::new(id, deadline);
@@ -586,17 +548,24 @@ impl Flows {
             // reported in `provider_status`, not as an error.
             Err(err) if unreachable(&err) => {
                 tracing::warn!(authentication_id = %id, error = %err, "refresh could not reach the provider");
-                let mut answer = resources::authentication(&session);
+                let mut answer = session;
                 answer.provider_status = Some(crate::flows::unreachable_status());
                 return Ok(answer);
             }
-            Err(err) => return Err(connector_status(&err)),
+            Err(err) => return Err(FlowError::from(&err)),
         };
         if outcome.status == session.status && outcome.status != AuthenticationStatus::Unknown {
-            return Ok(resources::authentication(&session));
+            return Ok(session);
         }
         let next = apply(&session, outcome);
-        Ok(resources::authentication(&self.save(&session, next).await?))
+        // A read that taught nothing new leaves the record as it was: its last change stays
+        // the time the resolver's not-found rule counts from.
+        let mut unchanged = next.clone();
+        unchanged.updated_at_ms = session.updated_at_ms;
+        if unchanged == session {
+            return Ok(session);
+        }
+        self.save(&session, next).await
     }
 
     /// Cancels locally: RuPay OTP sessions have no provider-side cancel; the session simply
@@ -608,14 +577,14 @@ impl Flows {
         merchant_id: &str,
         id: &str,
         reason: &str,
-    ) -> Result<api::Authentication, Status> {
+    ) -> Result<AuthenticationSession, FlowError> {
         let session = self.load(merchant_id, id).await?;
         match session.status {
-            AuthenticationStatus::Cancelled => return Ok(resources::authentication(&session)),
+            AuthenticationStatus::Cancelled => return Ok(session),
             AuthenticationStatus::Verifying => return Err(in_flight()),
             AuthenticationStatus::Pending if !self.stale(&session) => {
-                return Err(with_reason(
-                    Code::Aborted,
+                return Err(FlowError::new(
+                    ErrorKind::Aborted,
                     "START_IN_FLIGHT",
                     "the provider is still starting this authentication; retry when it has answered",
                 ));
@@ -634,14 +603,14 @@ impl Flows {
         next.cancel_reason = (!reason.is_empty()).then(|| reason.to_owned());
         next.updated_at_ms = now_ms();
         let saved = self.save(&session, next).await.map_err(|status| {
-            if status.code() == Code::Aborted {
+            if status.kind == ErrorKind::Aborted {
                 in_flight()
             } else {
                 status
             }
         })?;
         tracing::info!(authentication_id = %id, reason = %reason, "authentication cancelled by the merchant");
-        Ok(resources::authentication(&saved))
+        Ok(saved)
     }
 }
 
@@ -667,17 +636,17 @@ fn window_ms(settings: &crate::config::Settings) -> i64 {
     i64::try_from(settings.retention.authentication_window().as_millis()).unwrap_or(i64::MAX)
 }
 
-fn in_flight() -> Status {
-    with_reason(
-        Code::Aborted,
+fn in_flight() -> FlowError {
+    FlowError::new(
+        ErrorKind::Aborted,
         "CONCURRENT_OPERATION",
         "another operation on this authentication is in progress; read it and retry",
     )
 }
 
-fn wrong_state(status: AuthenticationStatus) -> Status {
-    with_reason(
-        Code::FailedPrecondition,
+fn wrong_state(status: AuthenticationStatus) -> FlowError {
+    FlowError::new(
+        ErrorKind::FailedPrecondition,
         "AUTHENTICATION_STATE",
         format!("the authentication is {status}; this operation needs another state"),
     )

@@ -3,51 +3,54 @@
 //! stores the answer (or UNKNOWN when the provider's answer was lost) atomically after.
 
 pub mod authentication;
+pub mod error;
 pub mod holdings;
-pub mod idempotency;
 pub mod operations;
 pub mod payment;
 pub mod resolver;
 pub mod write_behind;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use payorch_connector::{Connector, ConnectorError};
 use payorch_core::claim::Claim;
+use payorch_core::session::ProviderStatus;
+use payorch_router::{Route, RouteError, Router};
 use payorch_store::SessionStore;
-use tonic::{Code, Status};
 
 use crate::config::Settings;
-use crate::grpc::status::with_reason;
-
-/// The adapters this process can call, by connector id.
-pub type Connectors = HashMap<String, Arc<dyn Connector>>;
+use crate::flows::error::{ErrorKind, FlowError};
+use crate::flows::write_behind::Answers;
 
 #[derive(Clone)]
 pub struct Flows {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn SessionStore>,
-    pub connectors: Arc<Connectors>,
+    /// Which connector serves a new call, and the adapter each record continues with.
+    pub router: Arc<Router>,
     /// This replica's name, written into every claim it takes.
     pub replica: Arc<str>,
     /// The claims this replica holds right now.
     pub holdings: holdings::Holdings,
+    /// How a record is encoded as a caller's answer (for idempotent replay).
+    pub answers: Arc<dyn Answers>,
 }
 
 impl Flows {
     pub fn new(
         settings: Arc<Settings>,
         store: Arc<dyn SessionStore>,
-        connectors: Arc<Connectors>,
+        router: Arc<Router>,
+        answers: Arc<dyn Answers>,
     ) -> Self {
         let replica = settings.replica_name().into();
         Self {
             settings,
             store,
-            connectors,
+            router,
             replica,
             holdings: holdings::Holdings::default(),
+            answers,
         }
     }
 
@@ -65,13 +68,29 @@ impl Flows {
         claim
     }
 
-    pub fn connector(&self, id: &str) -> Result<Arc<dyn Connector>, Status> {
-        self.connectors.get(id).cloned().ok_or_else(|| {
-            with_reason(
-                Code::FailedPrecondition,
-                "CONNECTOR_NOT_CONFIGURED",
-                format!("connector {id:?} is not configured in this deployment"),
-            )
+    /// The adapter a record made on `connector` continues with.
+    pub fn connector(&self, connector: &str) -> Result<Arc<dyn Connector>, FlowError> {
+        self.router.adapter(connector).map_err(|e| route_error(&e))
+    }
+
+    /// The route for a merchant's new call: the pinned connector, or the merchant's first
+    /// preference (see [`Router::route`]).
+    pub fn route(&self, merchant_id: &str, pinned: &str) -> Result<Route, FlowError> {
+        self.router.route(merchant_id, pinned).map_err(|e| match e {
+            RouteError::NotConfigured(_) => route_error(&e),
+            _ => FlowError::new(
+                ErrorKind::FailedPrecondition,
+                "NO_ROUTE",
+                format!(
+                    "{e}; this merchant's connectors: {}",
+                    self.router
+                        .connectors_of(merchant_id)
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
         })
     }
 
@@ -84,6 +103,14 @@ impl Flows {
     }
 }
 
+fn route_error(err: &RouteError) -> FlowError {
+    FlowError::new(
+        ErrorKind::FailedPrecondition,
+        "CONNECTOR_NOT_CONFIGURED",
+        err.to_string(),
+    )
+}
+
 /// Whether a read found the provider unreachable or silent (rather than refusing).
 pub fn unreachable(err: &ConnectorError) -> bool {
     matches!(
@@ -93,56 +120,23 @@ pub fn unreachable(err: &ConnectorError) -> bool {
 }
 
 /// What a refresh that could not reach the provider reports in `provider_status`.
-pub fn unreachable_status() -> crate::api::ProviderStatus {
-    crate::api::ProviderStatus {
+pub fn unreachable_status() -> ProviderStatus {
+    ProviderStatus {
         code: "PROVIDER_UNREACHABLE".into(),
         message: "the provider could not be asked; this is the stored state".into(),
         raw_status: String::new(),
     }
 }
 
-/// A connector error that is not a normal provider answer, as a gRPC status.
-pub fn connector_status(err: &ConnectorError) -> Status {
-    match err {
-        ConnectorError::NotSent(_) => with_reason(
-            Code::Unavailable,
-            "PROVIDER_UNREACHABLE",
-            "the provider could not be reached; nothing was sent, retry",
-        ),
-        ConnectorError::OutcomeUnknown(_) => with_reason(
-            Code::Unavailable,
-            "PROVIDER_OUTCOME_UNKNOWN",
-            "the provider's answer was lost; the record is UNKNOWN, refresh it",
-        ),
-        ConnectorError::Rejected {
-            caller_field: Some(field),
-            ..
-        } => {
-            let errors = payorch_core::error::ValidationError::single(
-                field.clone(),
-                "refused by the provider",
-            );
-            crate::grpc::status::invalid_argument(&errors)
-        }
-        ConnectorError::Rejected { status, .. } => with_reason(
-            Code::FailedPrecondition,
-            "PROVIDER_REJECTED",
-            format!("the provider refused the request ({})", status.code),
-        ),
-        ConnectorError::Unauthorized(_) => with_reason(
-            Code::Unavailable,
-            "PROVIDER_CREDENTIALS_REFUSED",
-            "the provider refused payorch's credentials; check the connector configuration",
-        ),
-        ConnectorError::Unsupported(what) => with_reason(
-            Code::FailedPrecondition,
-            "NOT_SUPPORTED_BY_CONNECTOR",
-            format!("not supported by this connector: {what}"),
-        ),
-        ConnectorError::InvalidState(_) => with_reason(
-            Code::Internal,
-            "SESSION_STATE_UNUSABLE",
-            "the stored record cannot continue this step",
-        ),
-    }
+/// Runs `work` to completion in its own task, whatever happens to the caller (a deadline
+/// passing, a browser going away): a provider call already made still has its answer
+/// stored, never a claim left behind. The call's provider clock goes along, so its own time
+/// excludes the provider's.
+pub async fn detached<T: Send + 'static, E: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, E>> + Send + 'static,
+    lost: impl FnOnce() -> E,
+) -> Result<T, E> {
+    tokio::spawn(payorch_connector::http::ProviderClock::carry(work))
+        .await
+        .unwrap_or_else(|_| Err(lost()))
 }

@@ -16,14 +16,11 @@ use payorch_core::payment::{OperationKind, PaymentRecord};
 use payorch_core::status::{AuthenticationStatus, PaymentStatus};
 use payorch_store::ttl::now_ms;
 use payorch_store::{StoreError, Unsettled};
-use tonic::{Code, Status};
 
-use crate::api;
+use crate::flows::error::{ErrorKind, FlowError};
 use crate::flows::holdings::Held;
-use crate::flows::{Flows, connector_status, operations, unreachable};
-use crate::grpc::resources;
-use crate::grpc::status::{from_store, not_found, with_reason};
-use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, PAYMENT_ID_PREFIX};
+use crate::flows::{Flows, operations, unreachable};
+use crate::ids::{AUTHENTICATION_ID_PREFIX, PAYMENT_ID_PREFIX};
 
 /// The one payment an authentication can authorize.
 pub fn payment_id_for(authentication_id: &str) -> String {
@@ -76,7 +73,7 @@ fn apply(
     payment: &PaymentRecord,
     outcome: PaymentOutcome,
     operation: Option<Operation>,
-) -> Result<PaymentRecord, Status> {
+) -> Result<PaymentRecord, FlowError> {
     let mut next = payment.clone();
     if payment.in_flight.is_some() {
         operations::answered(&mut next, &outcome);
@@ -92,7 +89,7 @@ fn apply(
             // A provider moving money in another currency is a broken record, not a rounding.
             *total = total.checked_add(moved).map_err(|e| {
                 tracing::error!(payment_id = %payment.id, error = %e, "provider moved an amount that does not add up");
-                Status::internal("the provider's amount does not match the payment")
+                FlowError::internal("the provider's amount does not match the payment")
             })?;
         }
     }
@@ -128,7 +125,7 @@ impl CapturePlan {
         capabilities: &payorch_connector::Capabilities,
         session: &payorch_core::session::AuthenticationSession,
         capture: bool,
-    ) -> Result<CapturePlan, Status> {
+    ) -> Result<CapturePlan, FlowError> {
         if !capabilities.authorizes_during_authentication || session.capture == capture {
             return Ok(CapturePlan {
                 at_authorization: capture,
@@ -153,8 +150,8 @@ impl CapturePlan {
     }
 }
 
-fn precondition(reason: &str, message: impl Into<String>) -> Status {
-    with_reason(Code::FailedPrecondition, reason, message)
+fn precondition(reason: &'static str, message: impl Into<String>) -> FlowError {
+    FlowError::new(ErrorKind::FailedPrecondition, reason, message)
 }
 
 impl Flows {
@@ -168,20 +165,20 @@ impl Flows {
         )
     }
 
-    async fn load_payment(&self, merchant_id: &str, id: &str) -> Result<PaymentRecord, Status> {
+    async fn load_payment(&self, merchant_id: &str, id: &str) -> Result<PaymentRecord, FlowError> {
         self.store
             .get_payment(id)
             .await
-            .map_err(|e| from_store(&e))?
+            .map_err(|e| FlowError::from(&e))?
             .filter(|p| p.merchant_id == merchant_id)
-            .ok_or_else(|| not_found("payment"))
+            .ok_or_else(|| FlowError::not_found("payment"))
     }
 
     async fn update(
         &self,
         from: &PaymentRecord,
         next: PaymentRecord,
-    ) -> Result<PaymentRecord, Status> {
+    ) -> Result<PaymentRecord, FlowError> {
         self.store
             .update_payment(from, next)
             .await
@@ -194,7 +191,7 @@ impl Flows {
         &self,
         from: &PaymentRecord,
         next: PaymentRecord,
-    ) -> Result<PaymentRecord, Status> {
+    ) -> Result<PaymentRecord, FlowError> {
         match self.store.update_payment(from, next.clone()).await {
             Ok(saved) => Ok(saved),
             Err(StoreError::Unavailable(err)) => {
@@ -202,11 +199,12 @@ impl Flows {
                 let from = from.clone();
                 Err(crate::flows::write_behind::keep(
                     &self.store,
+                    &self.answers,
                     move |store| {
                         let (from, next) = (from.clone(), next.clone());
                         async move { store.update_payment(&from, next).await }
                     },
-                    resources::payment,
+                    |answers, written| answers.payment(written),
                 ))
             }
             Err(other) => Err(payment_store_error(&other)),
@@ -217,7 +215,7 @@ impl Flows {
         &self,
         input: &AuthorizeInput,
         deadline: Option<Duration>,
-    ) -> Result<api::Payment, Status> {
+    ) -> Result<PaymentRecord, FlowError> {
         let AuthorizeInput {
             merchant_id,
             authentication_id,
@@ -231,9 +229,9 @@ impl Flows {
             .store
             .get(authentication_id)
             .await
-            .map_err(|e| from_store(&e))?
+            .map_err(|e| FlowError::from(&e))?
             .filter(|s| s.merchant_id == merchant_id)
-            .ok_or_else(|| not_found("authentication"))?;
+            .ok_or_else(|| FlowError::not_found("authentication"))?;
         if session.status != AuthenticationStatus::Succeeded {
             return Err(precondition(
                 "AUTHENTICATION_REQUIRED",
@@ -248,7 +246,7 @@ impl Flows {
                     session.connector
                 ),
             );
-            return Err(crate::grpc::status::invalid_argument(&errors));
+            return Err(FlowError::invalid(errors));
         }
         // Unset means the authenticated amount.
         let amount = amount.unwrap_or(session.amount);
@@ -257,7 +255,7 @@ impl Flows {
                 "amount",
                 "must equal the authenticated amount",
             );
-            return Err(crate::grpc::status::invalid_argument(&errors));
+            return Err(FlowError::invalid(errors));
         }
         let connector = self.connector(&session.connector)?;
         // Decided before any record changes: a combination the connector cannot honour is
@@ -297,7 +295,7 @@ impl Flows {
         let pending = match self.store.create_payment(pending).await {
             Ok(created) => created,
             Err(StoreError::AlreadyExists) => self.reclaim_unsent(merchant_id, &session.id).await?,
-            Err(e) => return Err(from_store(&e)),
+            Err(e) => return Err(FlowError::from(&e)),
         };
         let ctx = CallContext::new(&pending.id, deadline);
         let request = AuthorizeRequest {
@@ -318,7 +316,7 @@ impl Flows {
             operations::failed(&mut unsent, err);
             unsent.updated_at_ms = now_ms();
             self.update(&pending, unsent).await?;
-            return Err(connector_status(err));
+            return Err(FlowError::from(err));
         }
         // The card was needed for this one call; it leaves the store once the answer is
         // known. A lost answer keeps it sealed: should the provider never have processed
@@ -329,7 +327,7 @@ impl Flows {
             self.release_card_of(&authorized).await;
         }
         if !plan.then_capture || authorized.status != PaymentStatus::Authorized {
-            return Ok(resources::payment(&authorized));
+            return Ok(authorized);
         }
         // The provider authorized during authentication only; the caller asked for a sale.
         let (claimed, _held) = self
@@ -345,7 +343,6 @@ impl Flows {
         let outcome = connector.capture(&ctx, &claimed, amount).await;
         self.finish(&claimed, outcome, Some(Operation::Capture))
             .await
-            .map(|p| resources::payment(&p))
     }
 
     /// The payment of an authentication that was already authorized: refused, unless the
@@ -354,12 +351,12 @@ impl Flows {
         &self,
         merchant_id: &str,
         authentication_id: &str,
-    ) -> Result<PaymentRecord, Status> {
+    ) -> Result<PaymentRecord, FlowError> {
         let payment_id = payment_id_for(authentication_id);
         let existing = self.load_payment(merchant_id, &payment_id).await?;
         if existing.status != PaymentStatus::Pending || existing.in_flight.is_some() {
-            return Err(with_reason(
-                Code::FailedPrecondition,
+            return Err(FlowError::new(
+                ErrorKind::FailedPrecondition,
                 "AUTHENTICATION_ALREADY_USED",
                 format!("this authentication already authorized payment {payment_id}"),
             ));
@@ -382,7 +379,7 @@ impl Flows {
         claimed: &PaymentRecord,
         outcome: Result<PaymentOutcome, ConnectorError>,
         operation: Option<Operation>,
-    ) -> Result<PaymentRecord, Status> {
+    ) -> Result<PaymentRecord, FlowError> {
         match outcome {
             Ok(outcome) => {
                 self.store_answer(claimed, apply(claimed, outcome, operation)?)
@@ -406,7 +403,7 @@ impl Flows {
                 if err.outcome_unknown() {
                     Ok(saved)
                 } else {
-                    Err(connector_status(&err))
+                    Err(FlowError::from(&err))
                 }
             }
         }
@@ -421,10 +418,10 @@ impl Flows {
         allowed: &[PaymentStatus],
         amount: Money,
         reason: &str,
-    ) -> Result<(PaymentRecord, Held), Status> {
+    ) -> Result<(PaymentRecord, Held), FlowError> {
         if payment.in_flight.is_some() {
-            return Err(with_reason(
-                Code::Aborted,
+            return Err(FlowError::new(
+                ErrorKind::Aborted,
                 "CONCURRENT_OPERATION",
                 "another operation on this payment is in progress; read it and retry",
             ));
@@ -447,14 +444,14 @@ impl Flows {
         id: &str,
         amount: Option<Money>,
         deadline: Option<Duration>,
-    ) -> Result<api::Payment, Status> {
+    ) -> Result<PaymentRecord, FlowError> {
         let payment = self.load_payment(merchant_id, id).await?;
         let connector = self.connector(&payment.connector)?;
         const CAPTURABLE: &[PaymentStatus] =
             &[PaymentStatus::Authorized, PaymentStatus::PartiallyCaptured];
         // The state decides first: nothing to capture is a precondition, not a bad amount.
         check_state(&payment, Operation::Capture, CAPTURABLE)?;
-        let capturable = remaining(payment.amount, payment.captured)?;
+        let capturable = payment.capturable().ok_or_else(mixed_currencies)?;
         let amount = amount.unwrap_or(capturable);
         check_amount(amount, capturable, "left to capture")?;
         let (claimed, _held) = self
@@ -464,7 +461,6 @@ impl Flows {
         let outcome = connector.capture(&ctx, &claimed, amount).await;
         self.finish(&claimed, outcome, Some(Operation::Capture))
             .await
-            .map(|p| resources::payment(&p))
     }
 
     pub async fn void(
@@ -473,7 +469,7 @@ impl Flows {
         id: &str,
         reason: &str,
         deadline: Option<Duration>,
-    ) -> Result<api::Payment, Status> {
+    ) -> Result<PaymentRecord, FlowError> {
         let payment = self.load_payment(merchant_id, id).await?;
         let connector = self.connector(&payment.connector)?;
         let (claimed, _held) = self
@@ -487,9 +483,7 @@ impl Flows {
             .await?;
         let ctx = CallContext::new(id, deadline);
         let outcome = connector.void(&ctx, &claimed).await;
-        self.finish(&claimed, outcome, Some(Operation::Void))
-            .await
-            .map(|p| resources::payment(&p))
+        self.finish(&claimed, outcome, Some(Operation::Void)).await
     }
 
     pub async fn refund(
@@ -500,7 +494,7 @@ impl Flows {
         refund_id: &str,
         reason: &str,
         deadline: Option<Duration>,
-    ) -> Result<api::Payment, Status> {
+    ) -> Result<PaymentRecord, FlowError> {
         let payment = self.load_payment(merchant_id, id).await?;
         let connector = self.connector(&payment.connector)?;
         const REFUNDABLE: &[PaymentStatus] = &[
@@ -509,7 +503,7 @@ impl Flows {
             PaymentStatus::PartiallyRefunded,
         ];
         check_state(&payment, Operation::Refund, REFUNDABLE)?;
-        let refundable = remaining(payment.captured, payment.refunded)?;
+        let refundable = payment.refundable().ok_or_else(mixed_currencies)?;
         let amount = amount.unwrap_or(refundable);
         check_amount(amount, refundable, "left to refund")?;
         let (claimed, _held) = self
@@ -519,7 +513,6 @@ impl Flows {
         let outcome = connector.refund(&ctx, &claimed, amount, refund_id).await;
         self.finish(&claimed, outcome, Some(Operation::Refund))
             .await
-            .map(|p| resources::payment(&p))
     }
 
     pub async fn get_payment(
@@ -528,11 +521,11 @@ impl Flows {
         id: &str,
         refresh: bool,
         deadline: Option<Duration>,
-    ) -> Result<api::Payment, Status> {
+    ) -> Result<PaymentRecord, FlowError> {
         let payment = self.load_payment(merchant_id, id).await?;
         // A final status is the end of the story: a refresh never rewrites it.
         if !refresh || payment.status.is_final() {
-            return Ok(resources::payment(&payment));
+            return Ok(payment);
         }
         let connector = self.connector(&payment.connector)?;
         let ctx = CallContext::new(id, deadline);
@@ -542,17 +535,17 @@ impl Flows {
             // not an error; `provider_status` says the provider was not reached.
             Err(err) if unreachable(&err) => {
                 tracing::warn!(payment_id = %id, error = %err, "refresh could not reach the provider");
-                let mut answer = resources::payment(&payment);
+                let mut answer = payment;
                 answer.provider_status = Some(crate::flows::unreachable_status());
                 return Ok(answer);
             }
-            Err(err) => return Err(connector_status(&err)),
+            Err(err) => return Err(FlowError::from(&err)),
         };
         let mut next = apply(&payment, outcome, None)?;
         if payment.in_flight.is_some() && !self.claim_abandoned(&payment) {
             // An operation is running: show the provider's view, but leave the record to it.
             next.in_flight = payment.in_flight.clone();
-            return Ok(resources::payment(&next));
+            return Ok(next);
         }
         if next.status != PaymentStatus::Captured {
             next.captured = payment.captured;
@@ -565,14 +558,14 @@ impl Flows {
             next.failure_reason = None;
             operations::not_processed(&mut next);
             tracing::warn!(payment_id = %id, "authorization never processed by the provider; it may be authorized again");
-            return Ok(resources::payment(&self.update(&payment, next).await?));
+            return self.update(&payment, next).await;
         }
         operations::resolved(&mut next);
         if next.status == payment.status
             && next.captured == payment.captured
             && payment.in_flight.is_none()
         {
-            return Ok(resources::payment(&payment));
+            return Ok(payment);
         }
         let saved = self.update(&payment, next).await?;
         if !matches!(
@@ -581,7 +574,7 @@ impl Flows {
         ) {
             self.release_card_of(&saved).await;
         }
-        Ok(resources::payment(&saved))
+        Ok(saved)
     }
 
     /// An UNKNOWN authorization that a refresh still cannot find at the provider, since
@@ -609,14 +602,14 @@ impl Flows {
 }
 
 /// A store error on a payment write as a gRPC status.
-fn payment_store_error(err: &StoreError) -> Status {
+fn payment_store_error(err: &StoreError) -> FlowError {
     match err {
-        StoreError::Conflict { .. } => with_reason(
-            Code::Aborted,
+        StoreError::Conflict { .. } => FlowError::new(
+            ErrorKind::Aborted,
             "CONCURRENT_OPERATION",
             "another operation on this payment is in progress; read it and retry",
         ),
-        other => from_store(other),
+        other => FlowError::from(other),
     }
 }
 
@@ -625,7 +618,7 @@ fn check_state(
     payment: &PaymentRecord,
     operation: Operation,
     allowed: &[PaymentStatus],
-) -> Result<(), Status> {
+) -> Result<(), FlowError> {
     if allowed.contains(&payment.status) {
         return Ok(());
     }
@@ -639,15 +632,13 @@ fn check_state(
     ))
 }
 
-/// What is left of `total` after `used` (same currency by construction).
-fn remaining(total: Money, used: Money) -> Result<Money, Status> {
-    total
-        .checked_sub(used)
-        .map_err(|_| Status::internal("the payment's amounts are in different currencies"))
+/// A payment whose amounts are in different currencies (never, by construction).
+fn mixed_currencies() -> FlowError {
+    FlowError::internal("the payment's amounts are in different currencies")
 }
 
 /// An operation's amount: positive, in the payment's currency, within what is left.
-fn check_amount(amount: Money, left: Money, what: &str) -> Result<(), Status> {
+fn check_amount(amount: Money, left: Money, what: &str) -> Result<(), FlowError> {
     if amount.currency() != left.currency()
         || !amount.is_positive()
         || amount.minor_units() > left.minor_units()
@@ -656,7 +647,7 @@ fn check_amount(amount: Money, left: Money, what: &str) -> Result<(), Status> {
             "amount",
             format!("must be positive, in the payment's currency and at most what is {what}"),
         );
-        return Err(crate::grpc::status::invalid_argument(&errors));
+        return Err(FlowError::invalid(errors));
     }
     Ok(())
 }

@@ -8,8 +8,11 @@
 //! - an authentication waiting for the payer past its window: EXPIRED;
 //! - a claim (PENDING, VERIFYING, a payment's call) abandoned by its replica, or an UNKNOWN
 //!   answer: the refresh the caller would make (`refresh = true`);
-//! - still not known to the provider after the horizon: settled as not processed (an
-//!   authentication FAILED with TIMED_OUT); a payment stays UNKNOWN and keeps being read,
+//! - an authentication the provider answers about but still has nothing to move, for longer
+//!   than `not_found_secs` since its last change, or still undecided after the horizon:
+//!   settled as not processed (FAILED with TIMED_OUT, provider status NOT_PROCESSED);
+//! - an UNKNOWN authorization the provider cannot find for `not_found_secs`: not processed
+//!   (the flows' never-processed rule); any other payment stays UNKNOWN and keeps being read,
 //!   since money is never declared gone on a guess.
 //!
 //! Records still in doubt are looked at again later: sooner for young records, at most
@@ -22,11 +25,9 @@ use payorch_core::session::{AuthenticationSession, ProviderStatus};
 use payorch_core::status::{AuthenticationStatus, FailureReason, PaymentStatus, Recommendation};
 use payorch_store::ttl::now_ms;
 use payorch_store::{IdempotencyScope, StoreError, Unsettled};
-use prost::Message;
 use tokio::sync::watch;
 
 use crate::flows::Flows;
-use crate::grpc::resources;
 
 /// How long one replica holds a claimed record before another may take it.
 const LEASE_MS: i64 = 60_000;
@@ -77,7 +78,7 @@ impl Flows {
                 if let (Some(key), Some(s)) = (orphan, after.as_ref())
                     && !s.undecided()
                 {
-                    let answer = resources::authentication(s).encode_to_vec();
+                    let answer = self.answers.authentication(s);
                     self.answer_orphan(&s.merchant_id, &key, &answer).await;
                 }
                 match after {
@@ -105,7 +106,7 @@ impl Flows {
                     && p.in_flight.is_none()
                     && p.status != PaymentStatus::Unknown
                 {
-                    let answer = resources::payment(p).encode_to_vec();
+                    let answer = self.answers.payment(p);
                     self.answer_orphan(&p.merchant_id, &key, &answer).await;
                 }
                 match after {
@@ -142,22 +143,50 @@ impl Flows {
         if claimed && !self.stale(&session) {
             return Some(session);
         }
-        if let Err(status) = self
+        let reached = match self
             .get_authentication(&session.merchant_id, &id, true, Some(READ_DEADLINE))
             .await
         {
-            tracing::info!(authentication_id = %id, code = ?status.code(), "resolver's read did not settle the authentication");
-        }
+            Ok(read) => read
+                .provider_status
+                .is_none_or(|p| p.code != super::unreachable_status().code),
+            Err(status) => {
+                tracing::info!(authentication_id = %id, reason = status.reason, "resolver's read did not settle the authentication");
+                false
+            }
+        };
         let now = self.store.get(&id).await.ok().flatten()?;
-        let age = now_ms() - now.created_at_ms;
-        if now.undecided() && age > self.settings.resolver.horizon_ms() {
-            return self.give_up(now).await;
+        if !now.undecided() {
+            return Some(now);
+        }
+        if now_ms() - now.created_at_ms > self.settings.resolver.horizon_ms() {
+            return self
+                .give_up(
+                    now,
+                    "the provider did not settle this authentication within the resolver's horizon",
+                )
+                .await;
+        }
+        // The provider answered and still knows nothing that moves it, for longer than the
+        // not-found horizon: the call never took effect there.
+        if reached && now_ms() - now.updated_at_ms > self.settings.resolver.not_found_ms() {
+            return self
+                .give_up(
+                    now,
+                    "the provider has no record of this authentication's call: it was not processed",
+                )
+                .await;
         }
         Some(now)
     }
 
-    /// Past the horizon, an authentication the provider never settled did not happen.
-    async fn give_up(&self, session: AuthenticationSession) -> Option<AuthenticationSession> {
+    /// An authentication the provider never settled did not happen: FAILED, and the
+    /// merchant starts a new one.
+    async fn give_up(
+        &self,
+        session: AuthenticationSession,
+        why: &str,
+    ) -> Option<AuthenticationSession> {
         let mut failed = session.clone();
         failed.status = AuthenticationStatus::Failed;
         failed.failure_reason = Some(FailureReason::TimedOut);
@@ -165,9 +194,7 @@ impl Flows {
         failed.next_action = None;
         failed.provider_status = Some(ProviderStatus {
             code: "NOT_PROCESSED".into(),
-            message:
-                "the provider did not settle this authentication within the resolver's horizon"
-                    .into(),
+            message: why.into(),
             raw_status: String::new(),
         });
         failed.updated_at_ms = now_ms();
@@ -193,7 +220,7 @@ impl Flows {
             .get_payment(&payment.merchant_id, &payment.id, true, Some(READ_DEADLINE))
             .await
         {
-            tracing::info!(payment_id = %payment.id, code = ?status.code(), "resolver's read did not settle the payment");
+            tracing::info!(payment_id = %payment.id, reason = status.reason, "resolver's read did not settle the payment");
         }
         self.store.get_payment(&payment.id).await.ok().flatten()
     }

@@ -7,11 +7,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use payorch_core::payment::PaymentRecord;
+use payorch_core::session::AuthenticationSession;
 use payorch_store::{Fingerprint, IdempotencyScope, SessionStore, StoreError};
-use prost::Message;
-use tonic::{Code, Status};
 
-use crate::grpc::status::with_reason;
+use crate::flows::error::{ErrorKind, FlowError};
 
 /// ErrorInfo reason of a call whose outcome is decided but not yet stored.
 pub const OUTCOME_NOT_STORED: &str = "OUTCOME_NOT_STORED";
@@ -21,7 +21,8 @@ const KEEP_TRYING: Duration = Duration::from_secs(15 * 60);
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const MAX_RETRY: Duration = Duration::from_secs(5);
 
-/// The idempotency record of the call being run (set by [`super::idempotency::run`]).
+/// The idempotency record of the call being run (set by the API layer around each
+/// idempotent call).
 #[derive(Clone)]
 pub struct Ticket {
     pub scope: IdempotencyScope,
@@ -32,10 +33,18 @@ tokio::task_local! {
     pub static TICKET: Ticket;
 }
 
+/// How a record is answered to a caller, encoded as the API layer encodes its responses.
+/// The flows store such answers for idempotent replay (a kept write landing late, the
+/// resolver's answer to an orphaned key) without knowing the wire format.
+pub trait Answers: Send + Sync + 'static {
+    fn authentication(&self, session: &AuthenticationSession) -> Vec<u8>;
+    fn payment(&self, payment: &PaymentRecord) -> Vec<u8>;
+}
+
 /// What the caller gets meanwhile.
-pub fn not_stored_yet() -> Status {
-    with_reason(
-        Code::Unavailable,
+pub fn not_stored_yet() -> FlowError {
+    FlowError::new(
+        ErrorKind::Unavailable,
         OUTCOME_NOT_STORED,
         "the outcome is decided but payorch's store is unreachable: it is kept and written as \
          soon as the store returns; retry with the same idempotency key to get it",
@@ -45,27 +54,35 @@ pub fn not_stored_yet() -> Status {
 /// A write the store refused after the provider acted: `write` (given the store) is retried
 /// in the background and `respond`'s answer recorded for the call's key; the caller gets
 /// [`not_stored_yet`].
-pub fn keep<T, W, Fut, M>(store: &Arc<dyn SessionStore>, write: W, respond: fn(&T) -> M) -> Status
+pub fn keep<T, W, Fut>(
+    store: &Arc<dyn SessionStore>,
+    answers: &Arc<dyn Answers>,
+    write: W,
+    respond: fn(&dyn Answers, &T) -> Vec<u8>,
+) -> FlowError
 where
     T: Send + 'static,
     W: Fn(Arc<dyn SessionStore>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, StoreError>> + Send,
-    M: Message + 'static,
 {
     let writer = store.clone();
-    spawn(store.clone(), move || write(writer.clone()), respond);
+    let answers = answers.clone();
+    spawn(
+        store.clone(),
+        move || write(writer.clone()),
+        move |written| respond(answers.as_ref(), written),
+    );
     not_stored_yet()
 }
 
 /// Keeps retrying `write` in the background until it succeeds, then stores `respond`'s
 /// answer as the idempotent response of the call in progress (when there is one).
-fn spawn<T, W, Fut, R, M>(store: Arc<dyn SessionStore>, write: W, respond: R)
+fn spawn<T, W, Fut, R>(store: Arc<dyn SessionStore>, write: W, respond: R)
 where
     T: Send + 'static,
     W: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, StoreError>> + Send,
-    R: FnOnce(&T) -> M + Send + 'static,
-    M: Message,
+    R: FnOnce(&T) -> Vec<u8> + Send + 'static,
 {
     let ticket = TICKET.try_with(Ticket::clone).ok();
     tokio::spawn(async move {
@@ -90,7 +107,7 @@ where
         let Some(ticket) = ticket else {
             return;
         };
-        let response = respond(&written).encode_to_vec();
+        let response = respond(&written);
         let mut delay = FIRST_RETRY;
         while let Err(err) = store
             .complete_idempotent(&ticket.scope, &ticket.fingerprint, &response)
@@ -104,15 +121,4 @@ where
             delay = (delay * 2).min(MAX_RETRY);
         }
     });
-}
-
-/// Whether a status is [`not_stored_yet`] (its idempotency reservation must be kept for the
-/// kept answer, not released).
-pub fn is_not_stored_yet(status: &Status) -> bool {
-    use tonic_types::StatusExt;
-    status.code() == Code::Unavailable
-        && status
-            .get_error_details()
-            .error_info()
-            .is_some_and(|info| info.reason == OUTCOME_NOT_STORED)
 }

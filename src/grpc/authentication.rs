@@ -1,9 +1,9 @@
-//! AuthenticationService handlers: validate, apply idempotency, hand over to the flows.
+//! AuthenticationService handlers: validate, then hand over to the flows (under the
+//! request's idempotency key for the calls that change something).
 
 use payorch_connector::model::{Browser, RedirectParams};
 use payorch_core::status::Flow;
-use payorch_router::MerchantRoutes;
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
 use crate::api::authentication_service_server::AuthenticationService;
 use crate::api::{
@@ -12,10 +12,10 @@ use crate::api::{
     StartAuthenticationRequest, SubmitOtpRequest,
 };
 use crate::flows::authentication::StartInput;
-use crate::grpc::callers::Caller;
-use crate::grpc::observe::observed;
-use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks};
-use crate::grpc::{Authentications, deadline, detached, status};
+use crate::grpc::handler::handle;
+use crate::grpc::validate::Checks;
+use crate::grpc::{Authentications, detached, resources};
+use crate::ids::AUTHENTICATION_ID_PREFIX;
 
 fn preferred_flow(preference: FlowPreference) -> Option<Flow> {
     match preference {
@@ -25,41 +25,13 @@ fn preferred_flow(preference: FlowPreference) -> Option<Flow> {
     }
 }
 
-impl Authentications {
-    /// The connector for a call: the pinned one, or the merchant's first preference.
-    fn route(&self, merchant_id: &str, pinned: &str) -> Result<String, Status> {
-        let routes = MerchantRoutes {
-            connectors: self
-                .0
-                .settings
-                .merchant(merchant_id)
-                .map(|m| m.connectors.clone())
-                .unwrap_or_default(),
-        };
-        routes.choose(Some(pinned)).map(str::to_owned).map_err(|e| {
-            status::with_reason(
-                Code::FailedPrecondition,
-                "NO_ROUTE",
-                format!(
-                    "{e}; this merchant's connectors: {}",
-                    routes.connectors.join(", ")
-                ),
-            )
-        })
-    }
-}
-
 #[tonic::async_trait]
 impl AuthenticationService for Authentications {
     async fn check_eligibility(
         &self,
         request: Request<CheckEligibilityRequest>,
     ) -> Result<Response<CheckEligibilityResponse>, Status> {
-        observed("CheckEligibility", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("CheckEligibility", request, |req, deadline| async move {
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -70,12 +42,17 @@ impl AuthenticationService for Authentications {
             let Some(card) = card else {
                 return Err(Status::internal("validated request lost its card"));
             };
-            let connector = self.route(&req.merchant_id, &req.connector)?;
-            self.0
+            let route = self.0.flows.route(&req.merchant_id, &req.connector)?;
+            let eligibility = self
+                .0
                 .flows
-                .check_eligibility(&connector, &card, amount, deadline)
-                .await
-                .map(Response::new)
+                .check_eligibility(&route, &card, amount, deadline)
+                .await?;
+            Ok(resources::eligibility(
+                route.id.as_str(),
+                &card,
+                &eligibility,
+            ))
         })
         .await
     }
@@ -84,11 +61,7 @@ impl AuthenticationService for Authentications {
         &self,
         request: Request<StartAuthenticationRequest>,
     ) -> Result<Response<Authentication>, Status> {
-        observed("StartAuthentication", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("StartAuthentication", request, |req, deadline| async move {
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -109,14 +82,12 @@ impl AuthenticationService for Authentications {
             };
             // What the chosen connector's provider needs is refused now, in the same
             // BadRequest, before anything is recorded or sent.
-            let route = self.route(&req.merchant_id, &req.connector);
-            if let (Ok(connector), Some(card)) = (&route, &card)
-                && let Ok(connector) = self.0.flows.connector(connector)
-            {
-                checks.provider_requirements(connector.capabilities(), card, &browser);
+            let route = self.0.flows.route(&req.merchant_id, &req.connector);
+            if let (Ok(route), Some(card)) = (&route, &card) {
+                checks.provider_requirements(route.connector.capabilities(), card, &browser);
             }
             checks.finish()?;
-            let connector = route?;
+            let route = route?;
             let (Some(card), Some(amount)) = (card, amount) else {
                 return Err(Status::internal(
                     "validated request lost its card or amount",
@@ -124,7 +95,7 @@ impl AuthenticationService for Authentications {
             };
             let input = StartInput {
                 merchant_id: req.merchant_id.clone(),
-                connector,
+                route,
                 amount,
                 card,
                 browser,
@@ -133,14 +104,12 @@ impl AuthenticationService for Authentications {
                 preferred_flow: preferred_flow(req.preferred_flow()),
                 capture: req.capture,
             };
-            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             self.0
                 .idempotent(
                     "StartAuthentication",
                     &req,
-                    &merchant_id,
-                    &key,
+                    resources::authentication,
                     async move { flows.start_authentication(input, deadline).await },
                 )
                 .await
@@ -152,11 +121,7 @@ impl AuthenticationService for Authentications {
         &self,
         request: Request<SubmitOtpRequest>,
     ) -> Result<Response<Authentication>, Status> {
-        observed("SubmitOtp", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("SubmitOtp", request, |req, deadline| async move {
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
@@ -167,11 +132,10 @@ impl AuthenticationService for Authentications {
                 )
                 .otp(&req.otp)
                 .finish()?;
-            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             let owned = req.clone();
             self.0
-                .idempotent("SubmitOtp", &req, &merchant_id, &key, async move {
+                .idempotent("SubmitOtp", &req, resources::authentication, async move {
                     let req = owned;
                     flows
                         .submit_otp(&req.merchant_id, &req.authentication_id, &req.otp, deadline)
@@ -186,11 +150,7 @@ impl AuthenticationService for Authentications {
         &self,
         request: Request<ResendOtpRequest>,
     ) -> Result<Response<Authentication>, Status> {
-        observed("ResendOtp", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("ResendOtp", request, |req, deadline| async move {
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
@@ -200,11 +160,10 @@ impl AuthenticationService for Authentications {
                     AUTHENTICATION_ID_PREFIX,
                 )
                 .finish()?;
-            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             let owned = req.clone();
             self.0
-                .idempotent("ResendOtp", &req, &merchant_id, &key, async move {
+                .idempotent("ResendOtp", &req, resources::authentication, async move {
                     let req = owned;
                     flows
                         .resend_otp(&req.merchant_id, &req.authentication_id, deadline)
@@ -219,11 +178,7 @@ impl AuthenticationService for Authentications {
         &self,
         request: Request<CompleteRedirectRequest>,
     ) -> Result<Response<Authentication>, Status> {
-        observed("CompleteRedirect", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("CompleteRedirect", request, |req, deadline| async move {
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -238,22 +193,26 @@ impl AuthenticationService for Authentications {
             }
             checks.finish()?;
             let params: RedirectParams = req.params.clone().into_iter().collect();
-            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             let owned = req.clone();
             self.0
-                .idempotent("CompleteRedirect", &req, &merchant_id, &key, async move {
-                    let req = owned;
-                    flows
-                        .complete_redirect(
-                            Some(&req.merchant_id),
-                            &req.authentication_id,
-                            &params,
-                            deadline,
-                        )
-                        .await
-                        .map(|(authentication, _)| authentication)
-                })
+                .idempotent(
+                    "CompleteRedirect",
+                    &req,
+                    resources::authentication,
+                    async move {
+                        let req = owned;
+                        flows
+                            .complete_redirect(
+                                Some(&req.merchant_id),
+                                &req.authentication_id,
+                                &params,
+                                deadline,
+                            )
+                            .await
+                            .map(|(authentication, _)| authentication)
+                    },
+                )
                 .await
         })
         .await
@@ -264,11 +223,7 @@ impl AuthenticationService for Authentications {
         &self,
         request: Request<GetAuthenticationRequest>,
     ) -> Result<Response<Authentication>, Status> {
-        observed("GetAuthentication", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("GetAuthentication", request, |req, deadline| async move {
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .resource_id("id", &req.id, AUTHENTICATION_ID_PREFIX)
@@ -279,9 +234,10 @@ impl AuthenticationService for Authentications {
                 flows
                     .get_authentication(&req.merchant_id, &req.id, req.refresh, deadline)
                     .await
+                    .map(|session| resources::authentication(&session))
+                    .map_err(Status::from)
             })
             .await
-            .map(Response::new)
         })
         .await
     }
@@ -290,10 +246,7 @@ impl AuthenticationService for Authentications {
         &self,
         request: Request<CancelAuthenticationRequest>,
     ) -> Result<Response<Authentication>, Status> {
-        observed("CancelAuthentication", async {
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("CancelAuthentication", request, |req, _| async move {
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
@@ -304,15 +257,13 @@ impl AuthenticationService for Authentications {
                 )
                 .free_text("reason", &req.reason)
                 .finish()?;
-            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             let owned = req.clone();
             self.0
                 .idempotent(
                     "CancelAuthentication",
                     &req,
-                    &merchant_id,
-                    &key,
+                    resources::authentication,
                     async move {
                         let req = owned;
                         flows

@@ -8,10 +8,10 @@ use crate::api::{
     MandateDebitNotification, MandateTerms, ModifyMandateRequest, NotifyMandateDebitRequest,
     Payment, RegisterMandateRequest,
 };
-use crate::grpc::callers::Caller;
-use crate::grpc::observe::observed;
-use crate::grpc::validate::{Checks, MANDATE_ID_PREFIX};
+use crate::grpc::handler::handle;
+use crate::grpc::validate::Checks;
 use crate::grpc::{Mandates, status};
+use crate::ids::MANDATE_ID_PREFIX;
 
 /// Standing Instructions are not in any open issue yet; the number points at the API issue
 /// where they were specified.
@@ -35,10 +35,7 @@ impl MandateService for Mandates {
         &self,
         request: Request<RegisterMandateRequest>,
     ) -> Result<Response<Mandate>, Status> {
-        observed("RegisterMandate", async {
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("RegisterMandate", request, |req, _| async move {
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -63,10 +60,7 @@ impl MandateService for Mandates {
         &self,
         request: Request<ModifyMandateRequest>,
     ) -> Result<Response<Mandate>, Status> {
-        observed("ModifyMandate", async {
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("ModifyMandate", request, |req, _| async move {
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -83,10 +77,7 @@ impl MandateService for Mandates {
         &self,
         request: Request<CancelMandateRequest>,
     ) -> Result<Response<Mandate>, Status> {
-        observed("CancelMandate", async {
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("CancelMandate", request, |req, _| async move {
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
@@ -102,10 +93,7 @@ impl MandateService for Mandates {
         &self,
         request: Request<NotifyMandateDebitRequest>,
     ) -> Result<Response<MandateDebitNotification>, Status> {
-        observed("NotifyMandateDebit", async {
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("NotifyMandateDebit", request, |req, _| async move {
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -128,10 +116,7 @@ impl MandateService for Mandates {
         &self,
         request: Request<ChargeMandateRequest>,
     ) -> Result<Response<Payment>, Status> {
-        observed("ChargeMandate", async {
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("ChargeMandate", request, |req, _| async move {
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -150,10 +135,7 @@ impl MandateService for Mandates {
         &self,
         request: Request<GetMandateRequest>,
     ) -> Result<Response<Mandate>, Status> {
-        observed("GetMandate", async {
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("GetMandate", request, |req, _| async move {
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .resource_id("id", &req.id, MANDATE_ID_PREFIX)

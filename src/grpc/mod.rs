@@ -8,7 +8,9 @@ mod authentication;
 pub mod callers;
 pub mod codec;
 pub mod deadline;
+pub mod handler;
 pub mod health;
+pub mod idempotency;
 mod mandate;
 mod observe;
 mod payment;
@@ -26,9 +28,9 @@ use tonic_health::pb::health_server::{Health, HealthServer};
 use crate::api::authentication_service_server::AuthenticationServiceServer;
 use crate::api::mandate_service_server::MandateServiceServer;
 use crate::api::payment_service_server::PaymentServiceServer;
-use crate::app::StartupError;
 use crate::config::Settings;
-use crate::flows::{Connectors, Flows};
+use crate::error::StartupError;
+use crate::flows::Flows;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -38,43 +40,14 @@ pub struct Context {
     pub flows: Flows,
 }
 
-impl Context {
-    /// Runs a mutating RPC under its idempotency key (see [`crate::flows::idempotency`]).
-    ///
-    /// The work runs in its own task: if the caller's deadline passes or it hangs up, the
-    /// provider call already made still has its answer stored (never a claim left behind).
-    pub async fn idempotent<R, M>(
-        &self,
-        rpc: &str,
-        request: &R,
-        merchant_id: &str,
-        key: &str,
-        work: impl std::future::Future<Output = Result<M, tonic::Status>> + Send + 'static,
-    ) -> Result<tonic::Response<M>, tonic::Status>
-    where
-        R: prost::Message,
-        M: prost::Message + Default + Send + 'static,
-    {
-        let fingerprint = crate::flows::idempotency::fingerprint(rpc, request);
-        let store = self.store.clone();
-        let (merchant_id, key) = (merchant_id.to_owned(), key.to_owned());
-        detached(async move {
-            crate::flows::idempotency::run(store.as_ref(), &merchant_id, &key, fingerprint, work)
-                .await
-        })
-        .await
-        .map(tonic::Response::new)
-    }
-}
-
-/// Runs `work` to completion in its own task, whatever happens to the caller.
+/// [`crate::flows::detached`] for a handler: a lost task is INTERNAL.
 pub async fn detached<T: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, tonic::Status>> + Send + 'static,
 ) -> Result<T, tonic::Status> {
-    // The RPC's provider clock goes along, so its own time excludes the provider's.
-    tokio::spawn(payorch_connector::http::ProviderClock::carry(work))
-        .await
-        .unwrap_or_else(|_| Err(tonic::Status::internal("the operation's task failed")))
+    crate::flows::detached(work, || {
+        tonic::Status::internal("the operation's task failed")
+    })
+    .await
 }
 
 #[derive(Clone)]
@@ -92,9 +65,14 @@ impl Services {
     pub fn new(
         settings: Arc<Settings>,
         store: Arc<dyn SessionStore>,
-        connectors: Arc<Connectors>,
+        router: Arc<payorch_router::Router>,
     ) -> Self {
-        let flows = Flows::new(settings.clone(), store.clone(), connectors);
+        let flows = Flows::new(
+            settings.clone(),
+            store.clone(),
+            router,
+            Arc::new(resources::ProtoAnswers),
+        );
         Self {
             context: Context {
                 settings,

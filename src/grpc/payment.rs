@@ -1,4 +1,5 @@
-//! PaymentService handlers: validate, apply idempotency, hand over to the flows.
+//! PaymentService handlers: validate, then hand over to the flows under the request's
+//! idempotency key (GetPayment reads without one).
 
 use tonic::{Request, Response, Status};
 
@@ -7,10 +8,10 @@ use crate::api::{
     AuthorizeRequest, CaptureRequest, GetPaymentRequest, Payment, RefundRequest, VoidRequest,
 };
 use crate::flows::payment::AuthorizeInput;
-use crate::grpc::callers::Caller;
-use crate::grpc::observe::observed;
-use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, Checks, PAYMENT_ID_PREFIX};
-use crate::grpc::{Payments, deadline, detached, status};
+use crate::grpc::handler::handle;
+use crate::grpc::validate::Checks;
+use crate::grpc::{Payments, detached, resources, status};
+use crate::ids::{AUTHENTICATION_ID_PREFIX, PAYMENT_ID_PREFIX};
 
 #[tonic::async_trait]
 impl PaymentService for Payments {
@@ -18,11 +19,7 @@ impl PaymentService for Payments {
         &self,
         request: Request<AuthorizeRequest>,
     ) -> Result<Response<Payment>, Status> {
-        observed("Authorize", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("Authorize", request, |req, deadline| async move {
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -61,11 +58,10 @@ impl PaymentService for Payments {
                 );
             }
             checks.finish()?;
-            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             let owned = req.clone();
             self.0
-                .idempotent("Authorize", &req, &merchant_id, &key, async move {
+                .idempotent("Authorize", &req, resources::payment, async move {
                     let req = owned;
                     let input = AuthorizeInput {
                         merchant_id: req.merchant_id,
@@ -84,11 +80,7 @@ impl PaymentService for Payments {
     }
 
     async fn capture(&self, request: Request<CaptureRequest>) -> Result<Response<Payment>, Status> {
-        observed("Capture", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("Capture", request, |req, deadline| async move {
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -96,11 +88,10 @@ impl PaymentService for Payments {
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX);
             let amount = checks.optional_money("amount", req.amount.as_ref());
             checks.finish()?;
-            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             let owned = req.clone();
             self.0
-                .idempotent("Capture", &req, &merchant_id, &key, async move {
+                .idempotent("Capture", &req, resources::payment, async move {
                     let req = owned;
                     flows
                         .capture(&req.merchant_id, &req.payment_id, amount, deadline)
@@ -112,22 +103,17 @@ impl PaymentService for Payments {
     }
 
     async fn void(&self, request: Request<VoidRequest>) -> Result<Response<Payment>, Status> {
-        observed("Void", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("Void", request, |req, deadline| async move {
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .idempotency_key(&req.idempotency_key)
                 .resource_id("payment_id", &req.payment_id, PAYMENT_ID_PREFIX)
                 .free_text("reason", &req.reason)
                 .finish()?;
-            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             let owned = req.clone();
             self.0
-                .idempotent("Void", &req, &merchant_id, &key, async move {
+                .idempotent("Void", &req, resources::payment, async move {
                     let req = owned;
                     flows
                         .void(&req.merchant_id, &req.payment_id, &req.reason, deadline)
@@ -139,11 +125,7 @@ impl PaymentService for Payments {
     }
 
     async fn refund(&self, request: Request<RefundRequest>) -> Result<Response<Payment>, Status> {
-        observed("Refund", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("Refund", request, |req, deadline| async move {
             let mut checks = Checks::new(&self.0.settings);
             checks
                 .merchant(&req.merchant_id)
@@ -154,11 +136,10 @@ impl PaymentService for Payments {
             checks.finish()?;
             // The idempotency key doubles as the provider's refund idempotency key.
             let refund_id = refund_id(&req.payment_id, &req.idempotency_key);
-            let (merchant_id, key) = (req.merchant_id.clone(), req.idempotency_key.clone());
             let flows = self.0.flows.clone();
             let owned = req.clone();
             self.0
-                .idempotent("Refund", &req, &merchant_id, &key, async move {
+                .idempotent("Refund", &req, resources::payment, async move {
                     let req = owned;
                     flows
                         .refund(
@@ -180,11 +161,7 @@ impl PaymentService for Payments {
         &self,
         request: Request<GetPaymentRequest>,
     ) -> Result<Response<Payment>, Status> {
-        observed("GetPayment", async {
-            let deadline = deadline::from_metadata(request.metadata());
-            let caller = Caller::of(&request);
-            let req = request.into_inner();
-            caller.authorize(&req.merchant_id)?;
+        handle("GetPayment", request, |req, deadline| async move {
             Checks::new(&self.0.settings)
                 .merchant(&req.merchant_id)
                 .resource_id("id", &req.id, PAYMENT_ID_PREFIX)
@@ -195,9 +172,10 @@ impl PaymentService for Payments {
                 flows
                     .get_payment(&req.merchant_id, &req.id, req.refresh, deadline)
                     .await
+                    .map(|payment| resources::payment(&payment))
+                    .map_err(Status::from)
             })
             .await
-            .map(Response::new)
         })
         .await
     }

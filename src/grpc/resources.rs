@@ -267,3 +267,49 @@ pub fn card_brand(brand: payorch_core::card::CardBrand) -> api::CardBrand {
         B::Unknown => api::CardBrand::Other,
     }
 }
+
+/// The flows' answers encoded as the RPCs answer: `Authentication` and `Payment` messages.
+pub struct ProtoAnswers;
+
+impl crate::flows::write_behind::Answers for ProtoAnswers {
+    fn authentication(&self, session: &AuthenticationSession) -> Vec<u8> {
+        prost::Message::encode_to_vec(&authentication(session))
+    }
+
+    fn payment(&self, payment: &PaymentRecord) -> Vec<u8> {
+        prost::Message::encode_to_vec(&self::payment(payment))
+    }
+}
+
+/// CheckEligibility's answer: the connector's view of the card, and the card shown only as
+/// BIN, last four and brand.
+pub fn eligibility(
+    connector_id: &str,
+    card: &payorch_core::card::Card,
+    eligibility: &payorch_connector::model::Eligibility,
+) -> api::CheckEligibilityResponse {
+    let recommendation = if eligibility.available {
+        Recommendation::Proceed
+    } else {
+        Recommendation::DoNotProceed
+    };
+    api::CheckEligibilityResponse {
+        available: eligibility.available,
+        flows: eligibility
+            .flows
+            .iter()
+            .map(|f| i32::from(flow(*f)))
+            .collect(),
+        connector: connector_id.to_owned(),
+        failure_reason: eligibility
+            .failure_reason
+            .map(failure_reason)
+            .unwrap_or(api::FailureReason::Unspecified)
+            .into(),
+        recommendation: self::recommendation(recommendation).into(),
+        provider_status: eligibility.provider_status.as_ref().map(provider_status),
+        card_bin: card.bin().to_owned(),
+        card_last4: card.last4().to_owned(),
+        card_brand: card_brand(card.brand()).into(),
+    }
+}

@@ -6,6 +6,8 @@ use payorch_store::StoreError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::flows::error::{ErrorKind, FlowError};
+
 const DOMAIN: &str = "payorch.dev";
 
 /// INVALID_ARGUMENT with a `BadRequest` listing every offending field.
@@ -42,42 +44,25 @@ pub fn not_found(what: &str) -> Status {
 }
 
 pub fn from_store(err: &StoreError) -> Status {
-    match err {
-        StoreError::NotFound => not_found("authentication"),
-        StoreError::AlreadyExists => with_reason(
-            Code::AlreadyExists,
-            "ALREADY_EXISTS",
-            "the resource already exists",
-        ),
-        StoreError::Conflict { .. } => with_reason(
-            Code::Aborted,
-            "CONCURRENT_MODIFICATION",
-            "the resource changed concurrently; read it again and retry",
-        ),
-        StoreError::IllegalTransition { from, to } => with_reason(
-            Code::FailedPrecondition,
-            "ILLEGAL_STATE",
-            format!("cannot move from {from:?} to {to:?}"),
-        ),
-        StoreError::Unavailable(_) => {
-            tracing::warn!(error = %err, "session store unavailable");
-            with_reason(
-                Code::Unavailable,
-                "STORE_UNAVAILABLE",
-                "session store unavailable; retry",
-            )
+    Status::from(FlowError::from(err))
+}
+
+/// A flow's failure as the status callers get: its kind as the code, its reason in an
+/// `ErrorInfo`, and for invalid arguments a `BadRequest` naming every field.
+impl From<FlowError> for Status {
+    fn from(err: FlowError) -> Self {
+        if let Some(violations) = &err.violations {
+            return invalid_argument(violations);
         }
-        StoreError::Config(_) => {
-            tracing::error!(error = %err, "session store misconfigured");
-            with_reason(
-                Code::Internal,
-                "STORE_MISCONFIGURED",
-                "session store misconfigured",
-            )
-        }
-        StoreError::Corrupt(_) => {
-            tracing::error!(error = %err, "unreadable session record");
-            with_reason(Code::Internal, "STORE_CORRUPT", "stored record unreadable")
-        }
+        let code = match err.kind {
+            ErrorKind::InvalidArgument => Code::InvalidArgument,
+            ErrorKind::NotFound => Code::NotFound,
+            ErrorKind::AlreadyExists => Code::AlreadyExists,
+            ErrorKind::FailedPrecondition => Code::FailedPrecondition,
+            ErrorKind::Aborted => Code::Aborted,
+            ErrorKind::Unavailable => Code::Unavailable,
+            ErrorKind::Internal => Code::Internal,
+        };
+        with_reason(code, err.reason, err.message)
     }
 }

@@ -23,9 +23,7 @@ const MAX_CUSTOMER_ID: usize = 128;
 const MAX_EMAIL: usize = 254;
 
 /// Resource id prefixes: `auth_`, `pay_`, `mdt_` followed by 32 lower-case hex digits.
-pub const AUTHENTICATION_ID_PREFIX: &str = "auth_";
-pub const PAYMENT_ID_PREFIX: &str = "pay_";
-pub const MANDATE_ID_PREFIX: &str = "mdt_";
+use crate::ids::is_resource_id;
 
 /// Collects every violation of one request, so the caller learns them all at once.
 pub struct Checks<'a> {
@@ -366,20 +364,6 @@ fn is_e164(phone: &str) -> bool {
             && !digits.starts_with('0')
             && digits.bytes().all(|b| b.is_ascii_digit())
     })
-}
-
-pub fn is_resource_id(id: &str, prefix: &str) -> bool {
-    id.strip_prefix(prefix).is_some_and(|hex| {
-        hex.len() == 32
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
-}
-
-/// A fresh resource id with the given prefix.
-pub fn new_resource_id(prefix: &str) -> String {
-    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
 }
 
 fn non_empty(value: &str) -> Option<&str> {

@@ -16,9 +16,12 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::api;
-use crate::grpc::validate::{AUTHENTICATION_ID_PREFIX, is_resource_id};
+use payorch_core::session::AuthenticationSession;
+use payorch_core::status::AuthenticationStatus;
+
+use crate::flows::error::FlowError;
 use crate::http::HttpState;
+use crate::ids::{AUTHENTICATION_ID_PREFIX, is_resource_id};
 
 /// How long a browser callback may spend verifying with the provider.
 const CALLBACK_DEADLINE: Duration = Duration::from_secs(20);
@@ -34,16 +37,19 @@ pub async fn complete(
     // Runs to completion even if the browser goes away: the provider's answer is stored.
     let flows = state.flows.clone();
     let id = authentication_id.clone();
-    let result = crate::grpc::detached(async move {
-        flows
-            .complete_redirect(None, &id, &params, Some(CALLBACK_DEADLINE))
-            .await
-    })
+    let result = crate::flows::detached(
+        async move {
+            flows
+                .complete_redirect(None, &id, &params, Some(CALLBACK_DEADLINE))
+                .await
+        },
+        || FlowError::internal("the callback's task failed"),
+    )
     .await;
     match result {
         Ok((authentication, return_url)) => see_other(&return_url, &authentication),
-        Err(status) => {
-            tracing::warn!(%authentication_id, code = ?status.code(), "redirect callback did not complete the session");
+        Err(err) => {
+            tracing::warn!(%authentication_id, reason = err.reason, "redirect callback did not complete the session");
             match state.flows.return_after_refusal(&authentication_id).await {
                 Some((authentication, return_url)) => see_other(&return_url, &authentication),
                 None => not_a_payment_page(),
@@ -54,14 +60,20 @@ pub async fn complete(
 
 /// 303 to the merchant's return URL, carrying only the id and the unified status (the
 /// merchant reads the rest with GetAuthentication).
-fn see_other(return_url: &str, authentication: &api::Authentication) -> Response {
-    let status = authentication.status().as_str_name();
+fn see_other(return_url: &str, authentication: &AuthenticationSession) -> Response {
+    let status = status_name(authentication.status);
     let separator = if return_url.contains('?') { '&' } else { '?' };
     let location = format!(
         "{return_url}{separator}authentication_id={}&status={status}",
         authentication.id
     );
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+/// The status as the API's enum names it (`AUTHENTICATION_STATUS_SUCCEEDED`), the form
+/// merchants already switch on.
+fn status_name(status: AuthenticationStatus) -> String {
+    format!("AUTHENTICATION_STATUS_{}", status.as_str())
 }
 
 /// The one page for returns payorch cannot place: a human page, not a bare error.
@@ -78,4 +90,21 @@ fn not_a_payment_page() -> Response {
         ),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_name;
+    use payorch_core::status::AuthenticationStatus;
+
+    /// The redirect carries the same names as the gRPC API.
+    #[test]
+    fn status_names_are_the_apis() {
+        for &status in AuthenticationStatus::ALL {
+            assert_eq!(
+                status_name(status),
+                crate::grpc::resources::authentication_status(status).as_str_name()
+            );
+        }
+    }
 }

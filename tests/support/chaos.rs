@@ -18,13 +18,16 @@ use super::flows;
 pub const CONNECTORS: [&str; 4] = ["cybersource", "fiserv-ipg", "juspay", "mpgs"];
 
 /// The resolver's timings shortened so a case settles in seconds: looks every 100 ms, first
-/// look after 1 s, leases of 2 s, not found for 3 s is not processed, horizon 10 s.
+/// look after 1 s, leases of 2 s, not found for 3 s is not processed. The horizon (60 s
+/// from a record's creation) is longer than any case: while a fault is armed the resolver's
+/// reads fail too (a read retried three times takes 9 s), and a record past its horizon
+/// would be given up on instead of read once the provider answers.
 pub fn fast_resolver(settings: &mut payorch::config::Settings) {
     settings.resolver.tick_ms = 100;
     settings.resolver.first_check_secs = 1;
     settings.resolver.stale_claim_secs = 2;
     settings.resolver.not_found_secs = 3;
-    settings.resolver.horizon_secs = 10;
+    settings.resolver.horizon_secs = 60;
 }
 
 /// One connector's records, prepared through the survivor before the kill, and the calls

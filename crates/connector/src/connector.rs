@@ -105,7 +105,7 @@ pub trait Connector: Send + Sync + 'static {
     ) -> Result<PaymentOutcome, ConnectorError>;
 
     // RuPay Standing Instructions. Adapters that support them override these; the others
-    // answer `Unsupported`, and `capabilities().mandates` says which is which.
+    // answer `Unsupported`.
 
     async fn register_mandate(
         &self,

@@ -1,6 +1,7 @@
 //! The provider-adapter contract: the [`Connector`] trait, the request and outcome types it
 //! speaks, capability flags, and the shared HTTP plumbing adapters build on.
 
+pub mod amounts;
 pub mod capabilities;
 pub mod connector;
 pub mod context;
@@ -8,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod id;
 pub mod model;
+pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -59,11 +59,7 @@ impl CybersourceConnector {
             capabilities: Capabilities {
                 flows: vec![Flow::Seamless, Flow::Redirect],
                 resend_otp: true,
-                partial_capture: true,
-                partial_refund: true,
-                void: true,
                 network_tokens: false,
-                mandates: false,
                 authorizes_during_authentication: false,
                 card_brands: vec![CardBrand::RuPay],
                 // Check enrollment refuses a request without the Accept header or the CVV (seed 004).

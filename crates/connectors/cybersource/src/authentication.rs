@@ -59,7 +59,7 @@ impl CybersourceConnector {
         &self,
         body: &Response,
         state: &mut AuthState,
-    ) -> AuthenticationOutcome {
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
         let cai = body
             .consumer_authentication_information
             .clone()
@@ -89,12 +89,15 @@ impl CybersourceConnector {
         outcome.provider_status = Some(mapping::authentication_status(body));
         outcome.provider_reference = Some(state.transaction_id.clone());
         outcome.expires_at_ms = expires_at_ms;
-        outcome.connector_state = Some(state::encode(state));
-        outcome
+        outcome.connector_state = Some(state::CODEC.encode(state)?);
+        Ok(outcome)
     }
 
     /// A `AUTHENTICATION_SUCCESSFUL` validation: the proof goes into the state.
-    pub(crate) fn authenticated(body: &Response, mut state: AuthState) -> AuthenticationOutcome {
+    pub(crate) fn authenticated(
+        body: &Response,
+        mut state: AuthState,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
         let cai = body
             .consumer_authentication_information
             .clone()
@@ -115,8 +118,8 @@ impl CybersourceConnector {
         let mut outcome = AuthenticationOutcome::with_status(AuthenticationStatus::Succeeded);
         outcome.recommendation = Some(Recommendation::Proceed);
         outcome.provider_status = Some(mapping::authentication_status(body));
-        outcome.connector_state = Some(state::encode(&state));
-        outcome
+        outcome.connector_state = Some(state::CODEC.encode(&state)?);
+        Ok(outcome)
     }
 
     /// Maps a validation answer (seamless or redirect).
@@ -125,19 +128,19 @@ impl CybersourceConnector {
         mut state: AuthState,
         attempts_remaining: i32,
         resends_remaining: i32,
-    ) -> AuthenticationOutcome {
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
         match body.status.as_deref() {
             Some("AUTHENTICATION_SUCCESSFUL") => Self::authenticated(body, state),
             _ => {
                 let mut outcome =
                     mapping::authentication_failure(body, attempts_remaining, resends_remaining);
                 state.remember(body.id.as_deref());
-                outcome.connector_state = Some(state::encode(&state));
+                outcome.connector_state = Some(state::CODEC.encode(&state)?);
                 outcome.attempts_remaining = Some(match outcome.failure_reason {
                     Some(FailureReason::OtpAttemptsExhausted) => 0,
                     _ => attempts_remaining.max(0),
                 });
-                outcome
+                Ok(outcome)
             }
         }
     }
@@ -197,12 +200,12 @@ impl CybersourceConnector {
                     outcome.recommendation = Some(Recommendation::Proceed);
                     outcome.provider_status = Some(mapping::authentication_status(&answer));
                     outcome.provider_reference = Some(xid);
-                    outcome.connector_state = Some(state::encode(&state));
+                    outcome.connector_state = Some(state::CODEC.encode(&state)?);
                     Ok(outcome)
                 } else if cai.authentication_type.as_deref() == Some("20")
                     || cai.context().is_some()
                 {
-                    let mut outcome = self.seamless_challenge(&answer, &mut state);
+                    let mut outcome = self.seamless_challenge(&answer, &mut state)?;
                     outcome.attempts_remaining = Some(self.config.otp_attempts);
                     outcome.resends_remaining = Some(self.config.otp_resends);
                     Ok(outcome)
@@ -220,7 +223,7 @@ impl CybersourceConnector {
                     .authentication_transaction_id
                     .clone()
                     .unwrap_or_default();
-                Ok(Self::authenticated(&answer, state))
+                Self::authenticated(&answer, state)
             }
             _ => {
                 let mut outcome = mapping::authentication_failure(&answer, 0, 0);
@@ -264,12 +267,7 @@ impl CybersourceConnector {
             .as_ref()
             .and_then(|c| c.authentication_result.as_deref());
         let attempts = attempts_after(session, result);
-        Ok(Self::validation_outcome(
-            &answer,
-            state,
-            attempts,
-            session.resends_remaining,
-        ))
+        Self::validation_outcome(&answer, state, attempts, session.resends_remaining)
     }
 
     pub(crate) async fn resend(
@@ -297,7 +295,7 @@ impl CybersourceConnector {
             .await?;
         match answer.status.as_deref() {
             Some("PENDING_AUTHENTICATION") => {
-                let mut outcome = self.seamless_challenge(&answer, &mut state);
+                let mut outcome = self.seamless_challenge(&answer, &mut state)?;
                 outcome.resends_remaining = Some((session.resends_remaining - 1).max(0));
                 Ok(outcome)
             }
@@ -353,7 +351,7 @@ impl CybersourceConnector {
         let answer = self
             .post(ctx, Idempotence::Write, "validation", VALIDATION, &body)
             .await?;
-        Ok(Self::validation_outcome(&answer, state, 0, 0))
+        Self::validation_outcome(&answer, state, 0, 0)
     }
 }
 
@@ -378,7 +376,7 @@ fn state_in_flow(
     flow: AuthFlow,
     needs: &str,
 ) -> Result<AuthState, ConnectorError> {
-    let state: AuthState = state::decode(session.connector_state.as_ref())?;
+    let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
     if state.flow != Some(flow) {
         return Err(ConnectorError::InvalidState(needs.into()));
     }

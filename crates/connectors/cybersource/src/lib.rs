@@ -34,6 +34,7 @@ pub use config::{ConfigError, CybersourceConfig};
 /// turn a parsed provider answer or the browser's return parameters into payorch's outcome.
 #[doc(hidden)]
 pub mod fuzzing {
+    use payorch_connector::ConnectorError;
     use payorch_connector::model::{AuthenticationOutcome, PaymentOutcome, RedirectParams};
     use payorch_core::money::Money;
 
@@ -49,7 +50,7 @@ pub mod fuzzing {
         c: &CybersourceConnector,
         body: &Response,
         state: &mut AuthState,
-    ) -> AuthenticationOutcome {
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
         c.seamless_challenge(body, state)
     }
 
@@ -58,7 +59,7 @@ pub mod fuzzing {
         state: AuthState,
         a: i32,
         r: i32,
-    ) -> AuthenticationOutcome {
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
         CybersourceConnector::validation_outcome(body, state, a, r)
     }
 

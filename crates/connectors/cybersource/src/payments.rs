@@ -1,6 +1,7 @@
 //! Payments: authorization (with the payer authentication's proof), capture, reversal
 //! (void) and refund, and the mapping of payment answers.
 
+use payorch_connector::amounts::status_from_amounts;
 use payorch_connector::http::Idempotence;
 use payorch_connector::model::{AuthorizeRequest, PaymentOutcome};
 use payorch_connector::{CallContext, ConnectorError};
@@ -44,7 +45,7 @@ impl CybersourceConnector {
                 .unwrap_or(like.minor_units());
                 // A sale (`capture=true`) is captured in full by the same answer.
                 let captured = if capture { authorized } else { 0 };
-                (mapping::status_from_amounts(authorized, captured, 0), None)
+                (status_from_amounts(authorized, captured, 0), None)
             }
             "REVERSED" | "VOIDED" => (PaymentStatus::Voided, None),
             "PENDING_REVIEW" | "PENDING" => (PaymentStatus::Pending, None),
@@ -72,7 +73,7 @@ impl CybersourceConnector {
         let card = request.card.ok_or_else(|| {
             ConnectorError::InvalidState("Cybersource authorization needs the card".into())
         })?;
-        let auth: AuthState = state::decode(request.authentication_state)?;
+        let auth: AuthState = state::CODEC.decode(request.authentication_state)?;
         // Redirect: CAVV + XID; seamless: the validation's transaction token and id.
         let proof = rq::PaymentAuthentication {
             cavv: auth.cavv.clone(),
@@ -112,11 +113,11 @@ impl CybersourceConnector {
             outcome.amount = Some(request.amount);
         }
         if let Some(id) = answer.id.clone() {
-            outcome.connector_state = Some(state::encode(&PaymentState {
+            outcome.connector_state = Some(state::CODEC.encode(&PaymentState {
                 authorization_id: id,
                 sale: request.capture && outcome.status == PaymentStatus::Captured,
                 ..PaymentState::default()
-            }));
+            })?);
         }
         Ok(outcome)
     }
@@ -146,12 +147,12 @@ impl CybersourceConnector {
             });
         }
         let captured = payment.captured.minor_units() + amount.minor_units();
-        Ok(follow_on_outcome(
-            mapping::status_from_amounts(payment.amount.minor_units(), captured, 0),
+        follow_on_outcome(
+            status_from_amounts(payment.amount.minor_units(), captured, 0),
             Some(amount),
             &answer,
             &pstate,
-        ))
+        )
     }
 
     pub(crate) async fn void_payment(
@@ -170,7 +171,7 @@ impl CybersourceConnector {
             Some("REVERSED") | Some("VOIDED") => PaymentStatus::Voided,
             _ => payment.status,
         };
-        Ok(follow_on_outcome(status, None, &answer, &pstate))
+        follow_on_outcome(status, None, &answer, &pstate)
     }
 
     pub(crate) async fn refund_payment(
@@ -207,8 +208,8 @@ impl CybersourceConnector {
             pstate.refund_ids.push(id);
         }
         let refunded = payment.refunded.minor_units() + amount.minor_units();
-        Ok(follow_on_outcome(
-            mapping::status_from_amounts(
+        follow_on_outcome(
+            status_from_amounts(
                 payment.amount.minor_units(),
                 payment.captured.minor_units(),
                 refunded,
@@ -216,7 +217,7 @@ impl CybersourceConnector {
             Some(amount),
             &answer,
             &pstate,
-        ))
+        )
     }
 }
 
@@ -238,7 +239,7 @@ fn reversal(payment: &PaymentRecord) -> rq::ReversalRequest {
 }
 
 fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
-    match state::decode::<PaymentState>(payment.connector_state.as_ref()) {
+    match state::CODEC.decode::<PaymentState>(payment.connector_state.as_ref()) {
         Ok(s) => Ok(s),
         Err(err) => payment
             .provider_reference
@@ -258,8 +259,8 @@ fn follow_on_outcome(
     amount: Option<Money>,
     answer: &Response,
     pstate: &PaymentState,
-) -> PaymentOutcome {
-    PaymentOutcome {
+) -> Result<PaymentOutcome, ConnectorError> {
+    Ok(PaymentOutcome {
         status,
         amount,
         approval_code: None,
@@ -267,8 +268,8 @@ fn follow_on_outcome(
         failure_reason: None,
         provider_status: Some(mapping::payment_status(answer)),
         provider_reference: answer.id.clone(),
-        connector_state: Some(state::encode(pstate)),
-    }
+        connector_state: Some(state::CODEC.encode(pstate)?),
+    })
 }
 
 #[cfg(test)]

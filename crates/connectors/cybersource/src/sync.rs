@@ -4,6 +4,7 @@
 
 use std::collections::{HashSet, VecDeque};
 
+use payorch_connector::amounts::status_from_amounts;
 use payorch_connector::model::{AuthenticationOutcome, PaymentOutcome};
 use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::codes::authorization_description;
@@ -34,21 +35,25 @@ impl CybersourceConnector {
         ctx: &CallContext,
         session: &AuthenticationSession,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
+        // PENDING and VERIFYING reach this read only once their claim is stale: the
+        // replica that made the call died, and only Cybersource knows whether it arrived.
         if !matches!(
             session.status,
-            AuthenticationStatus::Unknown | AuthenticationStatus::Verifying
+            AuthenticationStatus::Unknown
+                | AuthenticationStatus::Verifying
+                | AuthenticationStatus::Pending
         ) {
             return Ok(stored(session));
         }
         let state = match &session.connector_state {
-            Some(s) => Some(state::decode::<AuthState>(Some(s))?),
+            Some(s) => Some(state::CODEC.decode::<AuthState>(Some(s))?),
             None => None,
         };
         let summaries = self.find_authentication_calls(ctx, &session.id).await?;
-        Ok(self.resolve(session, state, &summaries))
+        self.resolve(session, state, &summaries)
     }
 
-    /// Where an UNKNOWN or VERIFYING session stands, given the payer authentication calls
+    /// Where an UNKNOWN, PENDING or VERIFYING session stands, given the payer authentication calls
     /// found for it. The call to read is the newest one whose answer payorch never read
     /// (ids of read answers are kept in the state):
     ///
@@ -72,9 +77,9 @@ impl CybersourceConnector {
         session: &AuthenticationSession,
         state: Option<AuthState>,
         summaries: &[TransactionSummary],
-    ) -> AuthenticationOutcome {
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
         if summaries.is_empty() {
-            return stored(session);
+            return Ok(stored(session));
         }
         let known = state
             .as_ref()
@@ -106,9 +111,9 @@ impl CybersourceConnector {
                     AuthenticationStatus::Unknown | AuthenticationStatus::Verifying
                 ) =>
             {
-                awaiting(&state)
+                Ok(awaiting(&state))
             }
-            _ => stored(session),
+            _ => Ok(stored(session)),
         }
     }
 
@@ -116,7 +121,7 @@ impl CybersourceConnector {
         session: &AuthenticationSession,
         found: &TransactionSummary,
         mut state: AuthState,
-    ) -> AuthenticationOutcome {
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
         let cai = summary_authentication(found);
         let redirect = match state.flow {
             Some(flow) => flow == AuthFlow::Redirect,
@@ -158,7 +163,7 @@ impl CybersourceConnector {
         session: &AuthenticationSession,
         found: &TransactionSummary,
         mut state: AuthState,
-    ) -> AuthenticationOutcome {
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
         let cai = summary_authentication(found);
         let body = summary_answer(
             found,
@@ -171,9 +176,9 @@ impl CybersourceConnector {
             },
         );
         if body.status.as_deref() != Some("PENDING_AUTHENTICATION") {
-            return resend_refused(&body, session);
+            return Ok(resend_refused(&body, session));
         }
-        let mut outcome = self.seamless_challenge(&body, &mut state);
+        let mut outcome = self.seamless_challenge(&body, &mut state)?;
         // The new OTP has been valid since the resend was made, not since now.
         let expires_at_ms = found
             .submit_time_utc
@@ -187,10 +192,12 @@ impl CybersourceConnector {
             otp_length: OTP_LENGTH,
         });
         outcome.resends_remaining = Some((session.resends_remaining - 1).max(0));
-        outcome
+        Ok(outcome)
     }
 
-    fn found_enrollment(found: &TransactionSummary) -> AuthenticationOutcome {
+    fn found_enrollment(
+        found: &TransactionSummary,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
         let cai = summary_authentication(found);
         let body = summary_answer(
             found,
@@ -225,12 +232,12 @@ impl CybersourceConnector {
                     raw_status: "PENDING_AUTHENTICATION".into(),
                 });
                 outcome.provider_reference = cai.transaction_id;
-                outcome
+                Ok(outcome)
             }
             _ => {
                 let mut outcome = mapping::authentication_failure(&body, 0, 0);
                 outcome.provider_reference = cai.transaction_id;
-                outcome
+                Ok(outcome)
             }
         }
     }
@@ -246,7 +253,9 @@ impl CybersourceConnector {
         ctx: &CallContext,
         payment: &PaymentRecord,
     ) -> Result<PaymentOutcome, ConnectorError> {
-        let pstate = state::decode::<PaymentState>(payment.connector_state.as_ref()).ok();
+        let pstate = state::CODEC
+            .decode::<PaymentState>(payment.connector_state.as_ref())
+            .ok();
         let known = pstate
             .as_ref()
             .map(|s| s.authorization_id.clone())
@@ -289,11 +298,11 @@ impl CybersourceConnector {
         let mut outcome = details_outcome(&id, &root, &related, payment);
         outcome.provider_reference = Some(id.clone());
         if found_by_search {
-            outcome.connector_state = Some(state::encode(&PaymentState {
+            outcome.connector_state = Some(state::CODEC.encode(&PaymentState {
                 authorization_id: id,
                 sale: ran(&root, BILL),
                 ..PaymentState::default()
-            }));
+            })?);
         }
         Ok(outcome)
     }
@@ -398,10 +407,7 @@ fn details_outcome(
         } else {
             let sale = if ran(root, BILL) { authorized } else { 0 };
             let captured = sale + sum(BILL);
-            (
-                mapping::status_from_amounts(authorized, captured, sum(CREDIT)),
-                None,
-            )
+            (status_from_amounts(authorized, captured, sum(CREDIT)), None)
         }
     } else {
         mapping::decline(root)

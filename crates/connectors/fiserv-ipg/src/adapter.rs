@@ -54,11 +54,7 @@ impl FiservIpgConnector {
             capabilities: Capabilities {
                 flows: vec![Flow::Seamless, Flow::Redirect],
                 resend_otp: true,
-                partial_capture: true,
-                partial_refund: true,
-                void: true,
                 network_tokens: false,
-                mandates: false,
                 authorizes_during_authentication: false,
                 card_brands: vec![CardBrand::RuPay],
                 // cardHolderBrowserParameters needs the Accept header and language (seed 002).

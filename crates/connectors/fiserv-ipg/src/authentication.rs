@@ -101,7 +101,7 @@ impl FiservIpgConnector {
             outcome.recommendation = Some(Recommendation::Proceed);
             outcome.provider_status = Some(mapping::authentication_status(answer));
             outcome.provider_reference = Some(reference);
-            outcome.connector_state = Some(state::encode(&state));
+            outcome.connector_state = Some(state::CODEC.encode(&state)?);
             return Ok(outcome);
         }
         if let Some(minutes) = otp_validity(answer) {
@@ -111,7 +111,7 @@ impl FiservIpgConnector {
                 ));
             };
             state.flow = Some(AuthFlow::Seamless);
-            let mut outcome = seamless_challenge(answer, minutes, &state);
+            let mut outcome = seamless_challenge(answer, minutes, &state)?;
             outcome.provider_reference = Some(reference);
             outcome.attempts_remaining = Some(self.config.otp_attempts);
             outcome.resends_remaining = Some(self.config.otp_resends);
@@ -174,7 +174,7 @@ impl FiservIpgConnector {
             Some(FailureReason::OtpAttemptsExhausted) => 0,
             _ => attempts.max(0),
         });
-        outcome.connector_state = Some(state::encode(&state));
+        outcome.connector_state = Some(state::CODEC.encode(&state)?);
         Ok(outcome)
     }
 
@@ -202,7 +202,7 @@ impl FiservIpgConnector {
         if let Some(minutes) = otp_validity(&answer)
             && answer.status() != "DECLINED"
         {
-            let mut outcome = seamless_challenge(&answer, minutes, &state);
+            let mut outcome = seamless_challenge(&answer, minutes, &state)?;
             outcome.resends_remaining = Some((session.resends_remaining - 1).max(0));
             return Ok(outcome);
         }
@@ -228,7 +228,7 @@ impl FiservIpgConnector {
         session: &AuthenticationSession,
         params: &RedirectParams,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let state: AuthState = state::decode(session.connector_state.as_ref())?;
+        let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
         if state.flow != Some(AuthFlow::Redirect) {
             return Err(ConnectorError::InvalidState(
                 "redirect completion needs a redirect authentication".into(),
@@ -264,7 +264,7 @@ impl FiservIpgConnector {
             .await?;
         Ok(match mapping::authentication_result(&answer, 0, 0) {
             Some(mut outcome) => {
-                outcome.connector_state = Some(state::encode(&state));
+                outcome.connector_state = Some(state::CODEC.encode(&state)?);
                 outcome
             }
             // The payer came back before finishing at the ACS: still waiting there.
@@ -278,7 +278,8 @@ impl FiservIpgConnector {
         ctx: &CallContext,
         session: &AuthenticationSession,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let state = state::decode::<AuthState>(session.connector_state.as_ref())
+        let state = state::CODEC
+            .decode::<AuthState>(session.connector_state.as_ref())
             .ok()
             .or_else(|| {
                 session.provider_reference.clone().map(|id| AuthState {
@@ -338,7 +339,7 @@ fn seamless_state(
     session: &AuthenticationSession,
     step: &str,
 ) -> Result<AuthState, ConnectorError> {
-    let state: AuthState = state::decode(session.connector_state.as_ref())?;
+    let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
     if state.flow != Some(AuthFlow::Seamless) {
         return Err(ConnectorError::InvalidState(format!(
             "{step} needs a seamless authentication"
@@ -362,7 +363,7 @@ fn seamless_challenge(
     answer: &Response,
     validity_ms: i64,
     state: &AuthState,
-) -> AuthenticationOutcome {
+) -> Result<AuthenticationOutcome, ConnectorError> {
     let expires_at_ms = Some(now_ms() + validity_ms);
     let mut outcome = AuthenticationOutcome::with_status(AuthenticationStatus::OtpRequired);
     outcome.flow = Some(Flow::Seamless);
@@ -374,8 +375,8 @@ fn seamless_challenge(
     outcome.provider_status = Some(mapping::authentication_status(answer));
     outcome.provider_reference = Some(state.ipg_transaction_id.clone());
     outcome.expires_at_ms = expires_at_ms;
-    outcome.connector_state = Some(state::encode(state));
-    outcome
+    outcome.connector_state = Some(state::CODEC.encode(state)?);
+    Ok(outcome)
 }
 
 fn still_waiting(answer: &Response, status: AuthenticationStatus) -> AuthenticationOutcome {

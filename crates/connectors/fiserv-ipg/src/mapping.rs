@@ -219,23 +219,6 @@ pub fn decline(body: &Response) -> (PaymentStatus, Option<FailureReason>) {
     }
 }
 
-/// Where a payment stands from its amounts (`captured`, `refunded` against `authorized`).
-pub fn status_from_amounts(authorized: i64, captured: i64, refunded: i64) -> PaymentStatus {
-    if refunded > 0 {
-        if refunded >= captured {
-            PaymentStatus::Refunded
-        } else {
-            PaymentStatus::PartiallyRefunded
-        }
-    } else if captured > 0 && captured >= authorized {
-        PaymentStatus::Captured
-    } else if captured > 0 {
-        PaymentStatus::PartiallyCaptured
-    } else {
-        PaymentStatus::Authorized
-    }
-}
-
 /// Minor units of an IPG amount (`123.5`, `"123.50"`) in `like`'s currency.
 pub fn minor_units(amount: Option<&str>, like: Money) -> Option<i64> {
     let text = amount?.trim();
@@ -262,6 +245,8 @@ pub fn minor_units(amount: Option<&str>, like: Money) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    use payorch_connector::amounts::status_from_amounts;
+
     use super::*;
 
     fn body(json: &str) -> Response {

@@ -7,6 +7,7 @@
 
 use payorch_connector::CallContext;
 use payorch_connector::ConnectorError;
+use payorch_connector::amounts::status_from_amounts;
 use payorch_connector::http::Idempotence;
 use payorch_connector::model::{AuthorizeRequest, PaymentOutcome};
 use payorch_core::money::Money;
@@ -29,7 +30,7 @@ impl FiservIpgConnector {
         &self,
         request: &AuthorizeRequest<'_>,
     ) -> Result<(AuthState, rq::PrimaryTransaction), ConnectorError> {
-        let auth = match state::decode::<AuthState>(request.authentication_state) {
+        let auth = match state::CODEC.decode::<AuthState>(request.authentication_state) {
             Ok(auth) => auth,
             Err(err) => AuthState {
                 ipg_transaction_id: request
@@ -94,12 +95,12 @@ impl FiservIpgConnector {
             outcome.amount = Some(request.amount);
         }
         if let Some(id) = answer.ipg_transaction_id.clone() {
-            outcome.connector_state = Some(state::encode(&PaymentState {
+            outcome.connector_state = Some(state::CODEC.encode(&PaymentState {
                 transaction_id: id,
                 order_id: answer.order_id.clone().unwrap_or(auth.order_id),
                 sale: request.capture,
                 ..PaymentState::default()
-            }));
+            })?);
         }
         Ok(outcome)
     }
@@ -148,12 +149,12 @@ impl FiservIpgConnector {
             });
         }
         let captured = payment.captured.minor_units() + amount.minor_units();
-        Ok(secondary_outcome(
+        secondary_outcome(
             &answer,
-            mapping::status_from_amounts(payment.amount.minor_units(), captured, 0),
+            status_from_amounts(payment.amount.minor_units(), captured, 0),
             Some(amount),
             &pstate,
-        ))
+        )
     }
 
     pub(crate) async fn void_transaction(
@@ -165,12 +166,7 @@ impl FiservIpgConnector {
         let body = self.secondary_body(rq::VOID, None, None)?;
         let answer = self.secondary(ctx, "void", &pstate, &body).await?;
         pstate.void_id = answer.ipg_transaction_id.clone();
-        Ok(secondary_outcome(
-            &answer,
-            PaymentStatus::Voided,
-            None,
-            &pstate,
-        ))
+        secondary_outcome(&answer, PaymentStatus::Voided, None, &pstate)
     }
 
     pub(crate) async fn return_transaction(
@@ -191,16 +187,16 @@ impl FiservIpgConnector {
             });
         }
         let refunded = payment.refunded.minor_units() + amount.minor_units();
-        Ok(secondary_outcome(
+        secondary_outcome(
             &answer,
-            mapping::status_from_amounts(
+            status_from_amounts(
                 payment.amount.minor_units(),
                 payment.captured.minor_units(),
                 refunded,
             ),
             Some(amount),
             &pstate,
-        ))
+        )
     }
 
     /// Where the payment stands, from its order: the sale or pre-auth, then every
@@ -211,7 +207,9 @@ impl FiservIpgConnector {
         ctx: &CallContext,
         payment: &PaymentRecord,
     ) -> Result<PaymentOutcome, ConnectorError> {
-        let known = state::decode::<PaymentState>(payment.connector_state.as_ref()).ok();
+        let known = state::CODEC
+            .decode::<PaymentState>(payment.connector_state.as_ref())
+            .ok();
         let order_id = known
             .as_ref()
             .map(|s| s.order_id.clone())
@@ -298,10 +296,10 @@ impl FiservIpgConnector {
             outcome.status = if voided {
                 PaymentStatus::Voided
             } else {
-                mapping::status_from_amounts(authorized, captured, refunded)
+                status_from_amounts(authorized, captured, refunded)
             };
         }
-        outcome.connector_state = Some(state::encode(&pstate));
+        outcome.connector_state = Some(state::CODEC.encode(&pstate)?);
         Ok(outcome)
     }
 }
@@ -335,8 +333,8 @@ fn secondary_outcome(
     status: PaymentStatus,
     amount: Option<Money>,
     pstate: &PaymentState,
-) -> PaymentOutcome {
-    PaymentOutcome {
+) -> Result<PaymentOutcome, ConnectorError> {
+    Ok(PaymentOutcome {
         status,
         amount,
         approval_code: None,
@@ -344,8 +342,8 @@ fn secondary_outcome(
         failure_reason: None,
         provider_status: Some(mapping::payment_status(answer)),
         provider_reference: answer.ipg_transaction_id.clone(),
-        connector_state: Some(state::encode(pstate)),
-    }
+        connector_state: Some(state::CODEC.encode(pstate)?),
+    })
 }
 
 fn unchanged(payment: &PaymentRecord) -> PaymentOutcome {
@@ -370,7 +368,7 @@ fn amount_of(answer: &Response, like: Money) -> Option<i64> {
 }
 
 fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
-    match state::decode::<PaymentState>(payment.connector_state.as_ref()) {
+    match state::CODEC.decode::<PaymentState>(payment.connector_state.as_ref()) {
         Ok(s) => Ok(s),
         Err(err) => payment
             .provider_reference

@@ -1,10 +1,9 @@
 //! What the adapter remembers between calls, carried opaquely in the session or payment as
-//! a versioned JSON [`ConnectorState`]. Readers accept every version they know; writers
-//! always write the current one.
+//! a versioned JSON [`ConnectorState`](payorch_core::session::ConnectorState). Readers
+//! accept every version they know; writers always write the current one.
 
-use payorch_connector::ConnectorError;
-use payorch_core::session::ConnectorState;
-use serde::de::DeserializeOwned;
+use payorch_connector::ConnectorId;
+use payorch_connector::state::StateCodec;
 use serde::{Deserialize, Serialize};
 
 /// Version of both layouts below.
@@ -55,35 +54,14 @@ pub struct PaymentState {
     pub void_id: Option<String>,
 }
 
-/// Serializes a state as the current version.
-pub fn encode<T: Serialize>(state: &T) -> ConnectorState {
-    ConnectorState {
-        version: STATE_VERSION,
-        // Serializing these plain structs cannot fail.
-        payload: serde_json::to_string(state).unwrap_or_default(),
-    }
-}
-
-/// Reads a state this adapter wrote.
-pub fn decode<T: DeserializeOwned>(state: Option<&ConnectorState>) -> Result<T, ConnectorError> {
-    let state = state
-        .ok_or_else(|| ConnectorError::InvalidState("no fiserv-ipg state on this record".into()))?;
-    match state.version {
-        1 => serde_json::from_str(&state.payload).map_err(|e| {
-            ConnectorError::InvalidState(format!(
-                "unreadable fiserv-ipg state (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        }),
-        v => Err(ConnectorError::InvalidState(format!(
-            "fiserv-ipg state version {v} is newer than this build understands"
-        ))),
-    }
-}
+/// This adapter's state, as the current version.
+pub const CODEC: StateCodec = StateCodec::new(ConnectorId::FiservIpg, STATE_VERSION);
 
 #[cfg(test)]
 mod tests {
+    use payorch_connector::ConnectorError;
+    use payorch_core::session::ConnectorState;
+
     use super::*;
 
     #[test]
@@ -93,18 +71,18 @@ mod tests {
             ipg_transaction_id: "84443535451".into(),
             order_id: "auth_1".into(),
         };
-        let encoded = encode(&state);
+        let encoded = CODEC.encode(&state).unwrap();
         assert_eq!(encoded.version, STATE_VERSION);
-        assert_eq!(decode::<AuthState>(Some(&encoded)).unwrap(), state);
+        assert_eq!(CODEC.decode::<AuthState>(Some(&encoded)).unwrap(), state);
         let future = ConnectorState {
             version: 2,
             payload: encoded.payload,
         };
         assert!(matches!(
-            decode::<AuthState>(Some(&future)),
+            CODEC.decode::<AuthState>(Some(&future)),
             Err(ConnectorError::InvalidState(_))
         ));
-        assert!(decode::<AuthState>(None).is_err());
+        assert!(CODEC.decode::<AuthState>(None).is_err());
     }
 
     #[test]
@@ -113,7 +91,7 @@ mod tests {
             version: 1,
             payload: r#"{"transactionId":"8123","orderId":"o"}"#.into(),
         };
-        let read: PaymentState = decode(Some(&state)).unwrap();
+        let read: PaymentState = CODEC.decode(Some(&state)).unwrap();
         assert_eq!(read.transaction_id, "8123");
         assert!(read.captures.is_empty() && !read.sale);
     }

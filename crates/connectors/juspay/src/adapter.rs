@@ -82,11 +82,7 @@ impl JuspayConnector {
                 flows: vec![Flow::Seamless, Flow::Redirect],
                 resend_otp: true,
                 // One capture per authorization: a partial capture releases the rest.
-                partial_capture: true,
-                partial_refund: true,
-                void: true,
                 network_tokens: false,
-                mandates: false,
                 authorizes_during_authentication: true,
                 card_brands: vec![CardBrand::RuPay],
                 // `card_security_code` is required on POST /txns (seed 003).

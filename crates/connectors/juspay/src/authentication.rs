@@ -116,7 +116,7 @@ impl JuspayConnector {
             }
         };
         outcome.provider_reference = Some(txn_uuid);
-        outcome.connector_state = Some(state::encode(&state));
+        outcome.connector_state = Some(state::CODEC.encode(&state)?);
         Ok(outcome)
     }
 
@@ -193,7 +193,7 @@ impl JuspayConnector {
         session: &AuthenticationSession,
         otp: &str,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let state: AuthState = state::decode(session.connector_state.as_ref())?;
+        let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
         let challenge_id = seamless_challenge(&state, "OTP submission")?;
         let path = format!(
             "/v2/txns/{}/authenticate",
@@ -262,7 +262,7 @@ impl JuspayConnector {
         ctx: &CallContext,
         session: &AuthenticationSession,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let state: AuthState = state::decode(session.connector_state.as_ref())?;
+        let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
         let challenge_id = seamless_challenge(&state, "OTP resend")?;
         let path = format!(
             "/v2/txns/{}/authenticate/{}/resend",
@@ -334,7 +334,7 @@ impl JuspayConnector {
         session: &AuthenticationSession,
         params: &RedirectParams,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let state: AuthState = state::decode(session.connector_state.as_ref())?;
+        let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
         if let Some(order_id) = param(params, "order_id")
             && order_id.trim() != state.order_id
         {
@@ -383,7 +383,7 @@ impl JuspayConnector {
         ctx: &CallContext,
         session: &AuthenticationSession,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let known: Option<AuthState> = state::decode(session.connector_state.as_ref()).ok();
+        let known: Option<AuthState> = state::CODEC.decode(session.connector_state.as_ref()).ok();
         let order_id = known.as_ref().map_or_else(
             || mapping::order_id_for(&session.id),
             |s| s.order_id.clone(),
@@ -429,7 +429,7 @@ impl JuspayConnector {
         {
             let detail = order.txn_detail.clone().unwrap_or_default();
             outcome.provider_reference = Some(txn_uuid.clone());
-            outcome.connector_state = Some(state::encode(&AuthState {
+            outcome.connector_state = Some(state::CODEC.encode(&AuthState {
                 order_id,
                 txn_uuid,
                 txn_id: order.txn_id.clone(),
@@ -439,7 +439,7 @@ impl JuspayConnector {
                 },
                 challenge_id: None,
                 auto_capture: detail.auto_capture.unwrap_or(true),
-            }));
+            })?);
         }
         Ok(outcome)
     }

@@ -7,6 +7,7 @@
 //! refused by the gateway), AUTHORIZING (pending at the bank); VOIDED after a void.
 
 use payorch_connector::ConnectorError;
+use payorch_connector::amounts::status_from_amounts;
 use payorch_connector::model::AuthenticationOutcome;
 use payorch_core::card::fields;
 use payorch_core::codes::{
@@ -313,23 +314,6 @@ pub fn payment_result(
         _ => (PaymentStatus::Unknown, Some(FailureReason::ProviderError)),
     };
     (status, reason, amounts)
-}
-
-/// Where a payment stands from its amounts (`captured`, `refunded` against `authorized`).
-pub fn status_from_amounts(authorized: i64, captured: i64, refunded: i64) -> PaymentStatus {
-    if refunded > 0 {
-        if refunded >= captured {
-            PaymentStatus::Refunded
-        } else {
-            PaymentStatus::PartiallyRefunded
-        }
-    } else if captured > 0 && captured >= authorized {
-        PaymentStatus::Captured
-    } else if captured > 0 {
-        PaymentStatus::PartiallyCaptured
-    } else {
-        PaymentStatus::Authorized
-    }
 }
 
 /// Minor units of a Juspay amount (`100.0`, `"20.50"`) in `like`'s currency.

@@ -26,7 +26,7 @@ impl JuspayConnector {
         ctx: &CallContext,
         request: &AuthorizeRequest<'_>,
     ) -> Result<PaymentOutcome, ConnectorError> {
-        let auth: AuthState = state::decode(request.authentication_state)?;
+        let auth: AuthState = state::CODEC.decode(request.authentication_state)?;
         if request.capture != auth.auto_capture {
             let message = if auth.auto_capture {
                 "Juspay captured at authentication (the authentication was started with capture); authorize with capture"
@@ -60,7 +60,7 @@ impl JuspayConnector {
             let (_, _, amounts) = mapping::payment_result(&order, request.amount);
             outcome.amount = Some(money(amounts.captured, request.amount));
         }
-        outcome.connector_state = Some(state::encode(&pstate));
+        outcome.connector_state = Some(state::CODEC.encode(&pstate)?);
         Ok(outcome)
     }
 
@@ -190,7 +190,7 @@ impl JuspayConnector {
         });
         let mut outcome = outcome_of(&order, payment.amount, &pstate);
         if payment.connector_state.is_none() {
-            outcome.connector_state = Some(state::encode(&pstate));
+            outcome.connector_state = Some(state::CODEC.encode(&pstate)?);
         }
         Ok(outcome)
     }
@@ -216,7 +216,7 @@ fn outcome_of(order: &OrderStatus, like: Money, pstate: &PaymentState) -> Paymen
 /// The payment's order and transaction: from its state, else from its authentication id
 /// and provider reference (the `txn_uuid`).
 fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
-    match state::decode::<PaymentState>(payment.connector_state.as_ref()) {
+    match state::CODEC.decode::<PaymentState>(payment.connector_state.as_ref()) {
         Ok(s) => Ok(s),
         Err(err) => match (&payment.authentication_id, &payment.provider_reference) {
             (Some(authentication_id), Some(txn_uuid)) => Ok(PaymentState {

@@ -1,10 +1,9 @@
 //! What the adapter remembers between calls, carried opaquely in the session or payment as
-//! a versioned JSON [`ConnectorState`]. Readers accept every version they know; writers
-//! always write the current one.
+//! a versioned JSON [`ConnectorState`](payorch_core::session::ConnectorState). Readers
+//! accept every version they know; writers always write the current one.
 
-use payorch_connector::ConnectorError;
-use payorch_core::session::ConnectorState;
-use serde::de::DeserializeOwned;
+use payorch_connector::ConnectorId;
+use payorch_connector::state::StateCodec;
 use serde::{Deserialize, Serialize};
 
 /// Version of both layouts below.
@@ -47,36 +46,15 @@ pub struct PaymentState {
     pub auto_capture: bool,
 }
 
-/// Serializes a state as the current version.
-pub fn encode<T: Serialize>(state: &T) -> ConnectorState {
-    ConnectorState {
-        version: STATE_VERSION,
-        // Serializing these plain structs cannot fail.
-        payload: serde_json::to_string(state).unwrap_or_default(),
-    }
-}
-
-/// Reads a state this adapter wrote.
-pub fn decode<T: DeserializeOwned>(state: Option<&ConnectorState>) -> Result<T, ConnectorError> {
-    let state = state
-        .ok_or_else(|| ConnectorError::InvalidState("no juspay state on this record".into()))?;
-    match state.version {
-        1 => serde_json::from_str(&state.payload).map_err(|e| {
-            ConnectorError::InvalidState(format!(
-                "unreadable juspay state (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        }),
-        v => Err(ConnectorError::InvalidState(format!(
-            "juspay state version {v} is newer than this build understands"
-        ))),
-    }
-}
+/// This adapter's state, as the current version.
+pub const CODEC: StateCodec = StateCodec::new(ConnectorId::Juspay, STATE_VERSION);
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    use payorch_connector::ConnectorError;
+    use payorch_core::session::ConnectorState;
 
     use super::*;
 
@@ -90,17 +68,17 @@ mod tests {
             challenge_id: Some("ch_1".into()),
             auto_capture: false,
         };
-        let encoded = encode(&state);
+        let encoded = CODEC.encode(&state).unwrap();
         assert_eq!(encoded.version, STATE_VERSION);
-        assert_eq!(decode::<AuthState>(Some(&encoded)).unwrap(), state);
+        assert_eq!(CODEC.decode::<AuthState>(Some(&encoded)).unwrap(), state);
         let future = ConnectorState {
             version: 2,
             payload: encoded.payload,
         };
         assert!(matches!(
-            decode::<AuthState>(Some(&future)),
+            CODEC.decode::<AuthState>(Some(&future)),
             Err(ConnectorError::InvalidState(_))
         ));
-        assert!(decode::<PaymentState>(None).is_err());
+        assert!(CODEC.decode::<PaymentState>(None).is_err());
     }
 }

@@ -54,11 +54,7 @@ impl MpgsConnector {
             capabilities: Capabilities {
                 flows: vec![Flow::Seamless, Flow::Redirect],
                 resend_otp: true,
-                partial_capture: true,
-                partial_refund: true,
-                void: true,
                 network_tokens: true,
-                mandates: false,
                 authorizes_during_authentication: false,
                 card_brands: vec![CardBrand::RuPay],
                 // AUTHENTICATE_PAYER needs device.browserDetails.acceptHeaders; IPv4 only (seed 001).

@@ -121,9 +121,9 @@ impl MpgsConnector {
             .await?;
         match mapping::standing(&answer) {
             Standing::Failed => {
-                return Ok(with_state(mapping::authentication_failure(&answer), &state));
+                return with_state(mapping::authentication_failure(&answer), &state);
             }
-            Standing::Succeeded => return Ok(with_state(succeeded(&answer), &state)),
+            Standing::Succeeded => return with_state(succeeded(&answer), &state),
             Standing::Available | Standing::Pending => {}
         }
         if let Some(version) = answer
@@ -137,7 +137,7 @@ impl MpgsConnector {
             outcome.failure_reason = Some(FailureReason::AuthenticationNotAvailable);
             outcome.recommendation = Some(Recommendation::DoNotProceed);
             outcome.provider_status = Some(mapping::authentication_status(&answer));
-            return Ok(with_state(outcome, &state));
+            return with_state(outcome, &state);
         }
 
         let body = rq::TransactionRequest {
@@ -170,9 +170,9 @@ impl MpgsConnector {
                 .status_code()
                 .is_some_and(|c| !matches!(c, "00" | "0"));
         match standing {
-            Standing::Succeeded => Ok(with_state(succeeded(&answer), &state)),
-            Standing::Failed => Ok(with_state(mapping::authentication_failure(&answer), &state)),
-            _ if refused => Ok(with_state(mapping::authentication_failure(&answer), &state)),
+            Standing::Succeeded => with_state(succeeded(&answer), &state),
+            Standing::Failed => with_state(mapping::authentication_failure(&answer), &state),
+            _ if refused => with_state(mapping::authentication_failure(&answer), &state),
             Standing::Available => Err(ConnectorError::OutcomeUnknown(
                 "authenticate_payer: the gateway opened no challenge".into(),
             )),
@@ -230,7 +230,7 @@ impl MpgsConnector {
             }
         };
         outcome.provider_status = Some(mapping::authentication_status(answer));
-        Ok(with_state(outcome, &state))
+        with_state(outcome, &state)
     }
 
     /// OTP_REQUIRED with a fresh OTP's expiry (estimated: the gateway does not report it).
@@ -251,7 +251,7 @@ impl MpgsConnector {
     fn seamless_state(
         session: &AuthenticationSession,
     ) -> Result<(AuthState, OtpForm), ConnectorError> {
-        let state: AuthState = state::decode(session.connector_state.as_ref())?;
+        let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
         match (&state.flow, state.otp_form.clone()) {
             (Some(AuthFlow::Seamless), Some(form)) => Ok((state, form)),
             (Some(AuthFlow::Seamless), None) => Err(ConnectorError::InvalidState(
@@ -360,7 +360,7 @@ impl MpgsConnector {
         session: &AuthenticationSession,
         params: &RedirectParams,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let state: AuthState = state::decode(session.connector_state.as_ref())?;
+        let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
         if state.flow != Some(AuthFlow::Redirect) {
             return Err(ConnectorError::InvalidState(
                 "redirect completion needs a redirect authentication".into(),
@@ -412,7 +412,7 @@ impl MpgsConnector {
         session: &AuthenticationSession,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
         let stored: Option<AuthState> = match session.connector_state.as_ref() {
-            Some(s) => Some(state::decode(Some(s))?),
+            Some(s) => Some(state::CODEC.decode(Some(s))?),
             None => None,
         };
         let (order_id, transaction_id) = stored.as_ref().map_or_else(
@@ -499,12 +499,15 @@ fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-fn with_state(mut o: AuthenticationOutcome, state: &AuthState) -> AuthenticationOutcome {
+fn with_state(
+    mut o: AuthenticationOutcome,
+    state: &AuthState,
+) -> Result<AuthenticationOutcome, ConnectorError> {
     if o.provider_reference.is_none() {
         o.provider_reference = state.rupay_transaction_id.clone();
     }
-    o.connector_state = Some(state::encode(state));
-    o
+    o.connector_state = Some(state::CODEC.encode(state)?);
+    Ok(o)
 }
 
 /// The NPCI code a callback answer shows (`authentication.status.code`), from its JSON or

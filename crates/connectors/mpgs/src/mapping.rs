@@ -2,6 +2,7 @@
 //! own code, message and status are always kept in a [`ProviderStatus`].
 
 use payorch_connector::ConnectorError;
+use payorch_connector::amounts::status_from_amounts;
 use payorch_connector::model::AuthenticationOutcome;
 use payorch_core::card::fields;
 use payorch_core::codes::{
@@ -287,23 +288,6 @@ pub fn decline(body: &TransactionResponse) -> (PaymentStatus, Option<FailureReas
         | "NOT_SUPPORTED"
         | "EXCEEDED_RETRY_LIMIT" => (P::Failed, Some(F::ProviderError)),
         _ => (P::Declined, Some(F::DoNotHonour)),
-    }
-}
-
-/// Where a payment stands from its amounts (`captured`, `refunded` against `authorized`).
-pub fn status_from_amounts(authorized: i64, captured: i64, refunded: i64) -> PaymentStatus {
-    if refunded > 0 {
-        if refunded >= captured {
-            PaymentStatus::Refunded
-        } else {
-            PaymentStatus::PartiallyRefunded
-        }
-    } else if captured > 0 && captured >= authorized {
-        PaymentStatus::Captured
-    } else if captured > 0 {
-        PaymentStatus::PartiallyCaptured
-    } else {
-        PaymentStatus::Authorized
     }
 }
 

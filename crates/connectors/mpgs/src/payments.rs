@@ -22,7 +22,7 @@ impl MpgsConnector {
         request: &AuthorizeRequest<'_>,
     ) -> Result<PaymentOutcome, ConnectorError> {
         let auth: Option<AuthState> = match request.authentication_state {
-            Some(s) => Some(state::decode(Some(s))?),
+            Some(s) => Some(state::CODEC.decode(Some(s))?),
             None => None,
         };
         let order_id = auth
@@ -61,12 +61,12 @@ impl MpgsConnector {
             outcome.amount = Some(request.amount);
         }
         outcome.provider_reference = Some(transaction_id.clone());
-        outcome.connector_state = Some(state::encode(&PaymentState {
+        outcome.connector_state = Some(state::CODEC.encode(&PaymentState {
             order_id,
             transaction_id,
             sale: request.capture,
             ..PaymentState::default()
-        }));
+        })?);
         Ok(outcome)
     }
 
@@ -110,14 +110,14 @@ impl MpgsConnector {
             captured: payment.captured.minor_units() + amount.minor_units(),
             refunded: payment.refunded.minor_units(),
         };
-        Ok(follow_on_outcome(
+        follow_on_outcome(
             &answer,
             payment,
             moved.then_some(amount),
             expected,
             transaction_id,
             &pstate,
-        ))
+        )
     }
 
     pub(crate) async fn void_payment(
@@ -155,7 +155,7 @@ impl MpgsConnector {
             failure_reason,
             provider_status: Some(mapping::payment_status(&answer)),
             provider_reference: Some(transaction_id),
-            connector_state: Some(state::encode(&pstate)),
+            connector_state: Some(state::CODEC.encode(&pstate)?),
         })
     }
 
@@ -191,14 +191,14 @@ impl MpgsConnector {
             captured: payment.captured.minor_units(),
             refunded: payment.refunded.minor_units() + amount.minor_units(),
         };
-        Ok(follow_on_outcome(
+        follow_on_outcome(
             &answer,
             payment,
             moved.then_some(amount),
             expected,
             transaction_id,
             &pstate,
-        ))
+        )
     }
 
     /// Retrieve Order: the authorization transaction (found by payorch's id, so this works
@@ -249,7 +249,8 @@ impl MpgsConnector {
             payment_outcome(authorization, false)
         };
         outcome.provider_reference = Some(known.transaction_id.clone());
-        outcome.connector_state = Some(state::encode(&rebuilt_state(&order, known, currency)));
+        outcome.connector_state =
+            Some(state::CODEC.encode(&rebuilt_state(&order, known, currency))?);
         Ok(outcome)
     }
 }
@@ -307,7 +308,7 @@ fn follow_on_outcome(
     expected: Totals,
     transaction_id: String,
     pstate: &PaymentState,
-) -> PaymentOutcome {
+) -> Result<PaymentOutcome, ConnectorError> {
     let (status, failure_reason) = match moved {
         Some(_) => {
             let currency = payment.amount.currency();
@@ -331,7 +332,7 @@ fn follow_on_outcome(
         }
         None => (payment.status, mapping::decline(answer).1),
     };
-    PaymentOutcome {
+    Ok(PaymentOutcome {
         status,
         amount: moved,
         approval_code: None,
@@ -339,20 +340,20 @@ fn follow_on_outcome(
         failure_reason,
         provider_status: Some(mapping::payment_status(answer)),
         provider_reference: Some(transaction_id),
-        connector_state: Some(state::encode(pstate)),
-    }
+        connector_state: Some(state::CODEC.encode(pstate)?),
+    })
 }
 
 /// The payment's state, or (when the authorization's answer was lost and none was stored)
 /// the ids payorch would have used.
 fn payment_state(payment: &PaymentRecord) -> PaymentState {
-    state::decode::<PaymentState>(payment.connector_state.as_ref()).unwrap_or_else(|_| {
-        PaymentState {
+    state::CODEC
+        .decode::<PaymentState>(payment.connector_state.as_ref())
+        .unwrap_or_else(|_| PaymentState {
             order_id: ids::order_id(payment.authentication_id.as_deref().unwrap_or(&payment.id)),
             transaction_id: ids::authorization_transaction_id(&payment.id),
             ..PaymentState::default()
-        }
-    })
+        })
 }
 
 /// The state as the order's transactions show it (captures and refunds made whose answers

@@ -83,7 +83,7 @@ where
             Ok(response)
         }
         // The answer is kept and will be stored with this reservation: keep it.
-        Err(status) if crate::flows::write_behind::is_not_stored_yet(&status) => Err(status),
+        Err(status) if is_not_stored_yet(&status) => Err(status),
         Err(status) => {
             // Errors are not replayed: the state machine, not the key, guards what changed.
             if let Err(err) = store.abandon_idempotent(&scope, &fingerprint).await {
@@ -92,6 +92,17 @@ where
             Err(status)
         }
     }
+}
+
+/// Whether a status is the flows' "decided but not stored yet" (its reservation must be
+/// kept for the kept answer, not released).
+fn is_not_stored_yet(status: &Status) -> bool {
+    use tonic_types::StatusExt;
+    status.code() == Code::Unavailable
+        && status
+            .get_error_details()
+            .error_info()
+            .is_some_and(|info| info.reason == crate::flows::write_behind::OUTCOME_NOT_STORED)
 }
 
 #[cfg(test)]
