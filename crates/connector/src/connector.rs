@@ -1,4 +1,6 @@
-//! The contract every provider adapter implements.
+//! The contract every provider adapter implements, in the parts an adapter's modules each
+//! implement where they do the work: payer authentication, payments and RuPay Standing
+//! Instructions. [`Connector`] is all three plus who the adapter is.
 
 use async_trait::async_trait;
 use payorch_core::money::Money;
@@ -22,17 +24,32 @@ use crate::model::{
 /// returns [`ConnectorError::OutcomeUnknown`] the caller records UNKNOWN and resolves it with
 /// the matching `sync_*` call, never by calling again.
 #[async_trait]
-pub trait Connector: Send + Sync + 'static {
+pub trait Connector:
+    Authenticator + Payments + StandingInstructions + Send + Sync + 'static
+{
     fn id(&self) -> ConnectorId;
 
     fn capabilities(&self) -> &Capabilities;
 
+    /// Is payer authentication available for this card, and by which flows? By default
+    /// decided locally from the card's brand and the flows the provider offers (for most
+    /// providers the only eligibility answer is the authentication itself, which already
+    /// sends the payer an OTP); an adapter whose provider answers it cheaply overrides this.
     async fn check_eligibility(
         &self,
-        ctx: &CallContext,
+        _ctx: &CallContext,
         request: &EligibilityRequest<'_>,
-    ) -> Result<Eligibility, ConnectorError>;
+    ) -> Result<Eligibility, ConnectorError> {
+        Ok(Eligibility::by_card_brand(
+            request.card,
+            &self.capabilities().flows,
+        ))
+    }
+}
 
+/// Payer authentication (RuPay: by OTP, seamless or redirect), and reading where one stands.
+#[async_trait]
+pub trait Authenticator: Send + Sync {
     async fn start_authentication(
         &self,
         ctx: &CallContext,
@@ -62,13 +79,18 @@ pub trait Connector: Send + Sync + 'static {
         params: &RedirectParams,
     ) -> Result<AuthenticationOutcome, ConnectorError>;
 
-    /// Ask the provider where the authentication stands (read only; safe to retry).
+    /// Ask the provider where the authentication stands (read only, safe to retry): how
+    /// UNKNOWN and abandoned sessions are settled.
     async fn sync_authentication(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
     ) -> Result<AuthenticationOutcome, ConnectorError>;
+}
 
+/// Moving money on an authenticated payment, and reading where a payment stands.
+#[async_trait]
+pub trait Payments: Send + Sync {
     async fn authorize(
         &self,
         ctx: &CallContext,
@@ -97,16 +119,19 @@ pub trait Connector: Send + Sync + 'static {
         refund_id: &str,
     ) -> Result<PaymentOutcome, ConnectorError>;
 
-    /// Ask the provider where the payment stands (read only; safe to retry).
+    /// Ask the provider where the payment stands (read only, safe to retry): how UNKNOWN
+    /// and abandoned payments are settled.
     async fn sync_payment(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
     ) -> Result<PaymentOutcome, ConnectorError>;
+}
 
-    // RuPay Standing Instructions. Adapters that support them override these; the others
-    // answer `Unsupported`.
-
+/// RuPay Standing Instructions. Adapters that support them override these; the others
+/// take the defaults, which answer `Unsupported`.
+#[async_trait]
+pub trait StandingInstructions: Send + Sync {
     async fn register_mandate(
         &self,
         _ctx: &CallContext,

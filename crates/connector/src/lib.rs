@@ -14,7 +14,7 @@ pub mod state;
 pub mod testing;
 
 pub use capabilities::Capabilities;
-pub use connector::Connector;
+pub use connector::{Authenticator, Connector, Payments, StandingInstructions};
 pub use context::CallContext;
 pub use error::ConnectorError;
 pub use id::ConnectorId;

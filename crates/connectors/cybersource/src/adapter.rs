@@ -5,19 +5,14 @@
 //! and `sync.rs`.
 
 use async_trait::async_trait;
+use payorch_connector::StandingInstructions;
 use payorch_connector::capabilities::Capabilities;
 use payorch_connector::capabilities::RequestField;
 use payorch_connector::http::{Idempotence, ProviderHttp, ProviderResponse};
-use payorch_connector::model::{
-    AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest, PaymentOutcome,
-    RedirectParams, StartAuthentication,
-};
 use payorch_connector::{CallContext, Connector, ConnectorError, ConnectorId};
 use payorch_core::card::Card;
 use payorch_core::card::CardBrand;
 use payorch_core::money::Money;
-use payorch_core::payment::PaymentRecord;
-use payorch_core::session::AuthenticationSession;
 use payorch_core::status::Flow;
 use reqwest::Method;
 use serde::Serialize;
@@ -37,7 +32,7 @@ pub struct CybersourceConnector {
     http: ProviderHttp,
     key: SigningKey,
     pub(crate) config: CybersourceConfig,
-    capabilities: Capabilities,
+    pub(crate) capabilities: Capabilities,
 }
 
 impl CybersourceConnector {
@@ -193,103 +188,8 @@ impl Connector for CybersourceConnector {
     fn capabilities(&self) -> &Capabilities {
         &self.capabilities
     }
-
-    /// Decided locally: Cybersource's only eligibility answer is check enrollment, which
-    /// for a seamless card already sends the payer an OTP and needs the payer's browser.
-    /// A RuPay card may authenticate by either flow; the issuer's BIN decides which.
-    async fn check_eligibility(
-        &self,
-        _ctx: &CallContext,
-        request: &EligibilityRequest<'_>,
-    ) -> Result<Eligibility, ConnectorError> {
-        Ok(Eligibility::by_card_brand(
-            request.card,
-            &self.capabilities.flows,
-        ))
-    }
-
-    async fn start_authentication(
-        &self,
-        ctx: &CallContext,
-        request: &StartAuthentication<'_>,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.start(ctx, request).await
-    }
-
-    async fn submit_otp(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-        otp: &str,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.validate_otp(ctx, session, otp).await
-    }
-
-    async fn resend_otp(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.resend(ctx, session).await
-    }
-
-    async fn complete_redirect(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-        params: &RedirectParams,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.redirect_return(ctx, session, params).await
-    }
-
-    async fn sync_authentication(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.lookup_authentication(ctx, session).await
-    }
-
-    async fn authorize(
-        &self,
-        ctx: &CallContext,
-        request: &AuthorizeRequest<'_>,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.authorize_payment(ctx, request).await
-    }
-
-    async fn capture(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-        amount: Money,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.capture_payment(ctx, payment, amount).await
-    }
-
-    async fn void(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.void_payment(ctx, payment).await
-    }
-
-    async fn refund(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-        amount: Money,
-        refund_id: &str,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.refund_payment(ctx, payment, amount, refund_id).await
-    }
-
-    async fn sync_payment(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.lookup_payment(ctx, payment).await
-    }
 }
+
+/// No Standing Instructions yet: every mandate call answers `Unsupported`.
+#[async_trait]
+impl StandingInstructions for CybersourceConnector {}

@@ -2,6 +2,8 @@
 //! OTP validation and resend (seamless), and the issuer's return (redirect), with the
 //! mapping of their answers.
 
+use async_trait::async_trait;
+use payorch_connector::Authenticator;
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -144,8 +146,85 @@ impl CybersourceConnector {
             }
         }
     }
+}
 
-    pub(crate) async fn start(
+fn browser_state(browser: &Browser) -> AuthState {
+    AuthState {
+        ip_address: browser.ip_address.clone(),
+        accept_header: browser.accept_header.clone(),
+        user_agent: browser.user_agent.clone(),
+        ..AuthState::default()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The session's state, which must be of `flow` (else `InvalidState`: `needs`).
+fn state_in_flow(
+    session: &AuthenticationSession,
+    flow: AuthFlow,
+    needs: &str,
+) -> Result<AuthState, ConnectorError> {
+    let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
+    if state.flow != Some(flow) {
+        return Err(ConnectorError::InvalidState(needs.into()));
+    }
+    Ok(state)
+}
+
+/// The OTP attempts left after a validation whose NPCI result is `result` (450, a wrong
+/// OTP, costs one).
+pub(crate) fn attempts_after(session: &AuthenticationSession, result: Option<&str>) -> i32 {
+    if result == Some("450") {
+        session.attempts_remaining - 1
+    } else {
+        session.attempts_remaining
+    }
+}
+
+/// A refused resend (read live or found by search), mapped as a failure; no resend is
+/// left when the refusal says the limit is reached.
+pub(crate) fn resend_refused(
+    body: &Response,
+    session: &AuthenticationSession,
+) -> AuthenticationOutcome {
+    let mut outcome = mapping::authentication_failure(
+        body,
+        session.attempts_remaining,
+        session.resends_remaining,
+    );
+    if outcome.failure_reason == Some(FailureReason::ResendLimitReached) {
+        outcome.resends_remaining = Some(0);
+    }
+    outcome
+}
+
+fn rejected(code: &str, message: &str, caller_field: Option<&str>) -> ConnectorError {
+    ConnectorError::Rejected {
+        status: ProviderStatus {
+            code: code.into(),
+            message: message.into(),
+            raw_status: String::new(),
+        },
+        caller_field: caller_field.map(str::to_owned),
+    }
+}
+
+/// The session as stored (nothing to ask the provider, or nothing found yet).
+pub(crate) fn stored(session: &AuthenticationSession) -> AuthenticationOutcome {
+    let mut outcome = AuthenticationOutcome::with_status(session.status);
+    outcome.failure_reason = session.failure_reason;
+    outcome.recommendation = session.recommendation;
+    outcome
+}
+
+#[async_trait]
+impl Authenticator for CybersourceConnector {
+    async fn start_authentication(
         &self,
         ctx: &CallContext,
         request: &StartAuthentication<'_>,
@@ -233,7 +312,7 @@ impl CybersourceConnector {
         }
     }
 
-    pub(crate) async fn validate_otp(
+    async fn submit_otp(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -270,7 +349,7 @@ impl CybersourceConnector {
         Self::validation_outcome(&answer, state, attempts, session.resends_remaining)
     }
 
-    pub(crate) async fn resend(
+    async fn resend_otp(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -303,7 +382,7 @@ impl CybersourceConnector {
         }
     }
 
-    pub(crate) async fn redirect_return(
+    async fn complete_redirect(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -353,70 +432,32 @@ impl CybersourceConnector {
             .await?;
         Self::validation_outcome(&answer, state, 0, 0)
     }
-}
 
-fn browser_state(browser: &Browser) -> AuthState {
-    AuthState {
-        ip_address: browser.ip_address.clone(),
-        accept_header: browser.accept_header.clone(),
-        user_agent: browser.user_agent.clone(),
-        ..AuthState::default()
-    }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// The session's state, which must be of `flow` (else `InvalidState`: `needs`).
-fn state_in_flow(
-    session: &AuthenticationSession,
-    flow: AuthFlow,
-    needs: &str,
-) -> Result<AuthState, ConnectorError> {
-    let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
-    if state.flow != Some(flow) {
-        return Err(ConnectorError::InvalidState(needs.into()));
-    }
-    Ok(state)
-}
-
-/// The OTP attempts left after a validation whose NPCI result is `result` (450, a wrong
-/// OTP, costs one).
-pub(crate) fn attempts_after(session: &AuthenticationSession, result: Option<&str>) -> i32 {
-    if result == Some("450") {
-        session.attempts_remaining - 1
-    } else {
-        session.attempts_remaining
-    }
-}
-
-/// A refused resend (read live or found by search), mapped as a failure; no resend is
-/// left when the refusal says the limit is reached.
-pub(crate) fn resend_refused(
-    body: &Response,
-    session: &AuthenticationSession,
-) -> AuthenticationOutcome {
-    let mut outcome = mapping::authentication_failure(
-        body,
-        session.attempts_remaining,
-        session.resends_remaining,
-    );
-    if outcome.failure_reason == Some(FailureReason::ResendLimitReached) {
-        outcome.resends_remaining = Some(0);
-    }
-    outcome
-}
-
-fn rejected(code: &str, message: &str, caller_field: Option<&str>) -> ConnectorError {
-    ConnectorError::Rejected {
-        status: ProviderStatus {
-            code: code.into(),
-            message: message.into(),
-            raw_status: String::new(),
-        },
-        caller_field: caller_field.map(str::to_owned),
+    /// Cybersource offers no read of a payer authentication, but Transaction Search
+    /// indexes every enrollment, resend (`ics_pa_enroll`) and validation
+    /// (`ics_pa_validate`) under the `clientReferenceInformation.code` payorch sent: the
+    /// authentication's id. An UNKNOWN (or VERIFYING) session is resolved from the call
+    /// whose answer payorch never read; see [`Self::resolve`].
+    async fn sync_authentication(
+        &self,
+        ctx: &CallContext,
+        session: &AuthenticationSession,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
+        // PENDING and VERIFYING reach this read only once their claim is stale: the
+        // replica that made the call died, and only Cybersource knows whether it arrived.
+        if !matches!(
+            session.status,
+            AuthenticationStatus::Unknown
+                | AuthenticationStatus::Verifying
+                | AuthenticationStatus::Pending
+        ) {
+            return Ok(stored(session));
+        }
+        let state = match &session.connector_state {
+            Some(s) => Some(state::CODEC.decode::<AuthState>(Some(s))?),
+            None => None,
+        };
+        let summaries = self.find_authentication_calls(ctx, &session.id).await?;
+        self.resolve(session, state, &summaries)
     }
 }

@@ -1,6 +1,9 @@
 //! Payments: authorization (with the payer authentication's proof), capture, reversal
 //! (void) and refund, and the mapping of payment answers.
 
+use crate::sync::{BILL, MAX_RELATED, Related, details_outcome, ran, unchanged};
+use async_trait::async_trait;
+use payorch_connector::Payments;
 use payorch_connector::amounts::status_from_amounts;
 use payorch_connector::http::Idempotence;
 use payorch_connector::model::{AuthorizeRequest, PaymentOutcome};
@@ -8,6 +11,7 @@ use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::money::Money;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::status::{FailureReason, PaymentStatus};
+use std::collections::{HashSet, VecDeque};
 
 use crate::adapter::{CybersourceConnector, card_info, order};
 use crate::mapping;
@@ -64,8 +68,62 @@ impl CybersourceConnector {
             connector_state: None,
         }
     }
+}
 
-    pub(crate) async fn authorize_payment(
+/// The full reversal of `payment`'s authorization. No `reversalInformation.reason`:
+/// Cybersource's one documented value, `34`, reports suspected fraud, which a merchant's
+/// void is not.
+fn reversal(payment: &PaymentRecord) -> rq::ReversalRequest {
+    rq::ReversalRequest {
+        client_reference_information: rq::ClientReference {
+            code: payment.id.clone(),
+        },
+        reversal_information: rq::ReversalInformation {
+            amount_details: rq::AmountDetails {
+                total_amount: payment.amount.to_decimal_string(),
+                currency: Some(payment.amount.currency().code().to_owned()),
+            },
+        },
+    }
+}
+
+fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
+    match state::CODEC.decode::<PaymentState>(payment.connector_state.as_ref()) {
+        Ok(s) => Ok(s),
+        Err(err) => payment
+            .provider_reference
+            .clone()
+            .map(|id| PaymentState {
+                authorization_id: id,
+                ..PaymentState::default()
+            })
+            .ok_or(err),
+    }
+}
+
+/// The outcome of a follow-on (capture, reversal, refund): `status`, the `amount` it
+/// moved, the provider's answer and the payment's updated state.
+fn follow_on_outcome(
+    status: PaymentStatus,
+    amount: Option<Money>,
+    answer: &Response,
+    pstate: &PaymentState,
+) -> Result<PaymentOutcome, ConnectorError> {
+    Ok(PaymentOutcome {
+        status,
+        amount,
+        approval_code: None,
+        network_transaction_id: None,
+        failure_reason: None,
+        provider_status: Some(mapping::payment_status(answer)),
+        provider_reference: answer.id.clone(),
+        connector_state: Some(state::CODEC.encode(pstate)?),
+    })
+}
+
+#[async_trait]
+impl Payments for CybersourceConnector {
+    async fn authorize(
         &self,
         ctx: &CallContext,
         request: &AuthorizeRequest<'_>,
@@ -122,7 +180,7 @@ impl CybersourceConnector {
         Ok(outcome)
     }
 
-    pub(crate) async fn capture_payment(
+    async fn capture(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -155,7 +213,7 @@ impl CybersourceConnector {
         )
     }
 
-    pub(crate) async fn void_payment(
+    async fn void(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -174,7 +232,7 @@ impl CybersourceConnector {
         follow_on_outcome(status, None, &answer, &pstate)
     }
 
-    pub(crate) async fn refund_payment(
+    async fn refund(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -219,57 +277,71 @@ impl CybersourceConnector {
             &pstate,
         )
     }
-}
 
-/// The full reversal of `payment`'s authorization. No `reversalInformation.reason`:
-/// Cybersource's one documented value, `34`, reports suspected fraud, which a merchant's
-/// void is not.
-fn reversal(payment: &PaymentRecord) -> rq::ReversalRequest {
-    rq::ReversalRequest {
-        client_reference_information: rq::ClientReference {
-            code: payment.id.clone(),
-        },
-        reversal_information: rq::ReversalInformation {
-            amount_details: rq::AmountDetails {
-                total_amount: payment.amount.to_decimal_string(),
-                currency: Some(payment.amount.currency().code().to_owned()),
+    /// A payment read back through Transaction Details (`GET /tss/v2/transactions/{id}`,
+    /// Cybersource's documented read): the authorization, then every transaction related
+    /// to it (captures, reversal, refunds, voids, followed through their own
+    /// `relatedTransactions`, plus those payorch recorded). Only reads are made, so a
+    /// refresh never repeats a state-changing call. A transaction not found (the details
+    /// index lags) leaves the stored status.
+    async fn sync_payment(
+        &self,
+        ctx: &CallContext,
+        payment: &PaymentRecord,
+    ) -> Result<PaymentOutcome, ConnectorError> {
+        let pstate = state::CODEC
+            .decode::<PaymentState>(payment.connector_state.as_ref())
+            .ok();
+        let known = pstate
+            .as_ref()
+            .map(|s| s.authorization_id.clone())
+            .or(payment.provider_reference.clone());
+        let (id, found_by_search) = match known {
+            Some(id) => (id, false),
+            None => match self.find_payment(ctx, payment).await? {
+                Some(id) => (id, true),
+                // Nothing found (yet: searches lag): still unknown.
+                None => return Ok(unchanged(payment)),
             },
-        },
-    }
-}
-
-fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
-    match state::CODEC.decode::<PaymentState>(payment.connector_state.as_ref()) {
-        Ok(s) => Ok(s),
-        Err(err) => payment
-            .provider_reference
-            .clone()
-            .map(|id| PaymentState {
+        };
+        let Some(root) = self.details(ctx, &id).await? else {
+            return Ok(unchanged(payment));
+        };
+        let mut queue: VecDeque<String> = root.related_ids().into();
+        if let Some(s) = &pstate {
+            queue.extend(s.captures.iter().map(|c| c.id.clone()));
+            queue.extend(s.refund_ids.iter().cloned());
+            queue.extend(s.reversal_id.iter().cloned());
+        }
+        let mut seen = HashSet::from([id.clone()]);
+        let mut related = Vec::new();
+        while let Some(next) = queue.pop_front() {
+            if related.len() >= MAX_RELATED {
+                break;
+            }
+            if !seen.insert(next.clone()) {
+                continue;
+            }
+            let Some(found) = self.details(ctx, &next).await? else {
+                return Ok(unchanged(payment));
+            };
+            queue.extend(found.related_ids());
+            related.push(Related {
+                id: next,
+                details: found,
+            });
+        }
+        let mut outcome = details_outcome(&id, &root, &related, payment);
+        outcome.provider_reference = Some(id.clone());
+        if found_by_search {
+            outcome.connector_state = Some(state::CODEC.encode(&PaymentState {
                 authorization_id: id,
+                sale: ran(&root, BILL),
                 ..PaymentState::default()
-            })
-            .ok_or(err),
+            })?);
+        }
+        Ok(outcome)
     }
-}
-
-/// The outcome of a follow-on (capture, reversal, refund): `status`, the `amount` it
-/// moved, the provider's answer and the payment's updated state.
-fn follow_on_outcome(
-    status: PaymentStatus,
-    amount: Option<Money>,
-    answer: &Response,
-    pstate: &PaymentState,
-) -> Result<PaymentOutcome, ConnectorError> {
-    Ok(PaymentOutcome {
-        status,
-        amount,
-        approval_code: None,
-        network_transaction_id: None,
-        failure_reason: None,
-        provider_status: Some(mapping::payment_status(answer)),
-        provider_reference: answer.id.clone(),
-        connector_state: Some(state::CODEC.encode(pstate)?),
-    })
 }
 
 #[cfg(test)]

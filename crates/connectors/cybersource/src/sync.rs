@@ -2,7 +2,7 @@
 //! from the payer authentication calls Transaction Search holds for it, and a payment is
 //! read back (found by search when payorch never learnt its id).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 
 use payorch_connector::amounts::status_from_amounts;
 use payorch_connector::model::{AuthenticationOutcome, PaymentOutcome};
@@ -16,43 +16,15 @@ use payorch_core::status::{
 };
 
 use crate::adapter::CybersourceConnector;
-use crate::authentication::{OTP_LENGTH, attempts_after, resend_refused};
+use crate::authentication::{OTP_LENGTH, attempts_after, resend_refused, stored};
 use crate::mapping;
 use crate::search::{
     PA_ENROLL, PA_VALIDATE, found_reason, succeeded, summary_answer, summary_authentication, utc_ms,
 };
-use crate::state::{self, AuthFlow, AuthState, PaymentState};
+use crate::state::{AuthFlow, AuthState};
 use crate::wire::response::{Application, AuthenticationInformation, Response, TransactionSummary};
 
 impl CybersourceConnector {
-    /// Cybersource offers no read of a payer authentication, but Transaction Search
-    /// indexes every enrollment, resend (`ics_pa_enroll`) and validation
-    /// (`ics_pa_validate`) under the `clientReferenceInformation.code` payorch sent: the
-    /// authentication's id. An UNKNOWN (or VERIFYING) session is resolved from the call
-    /// whose answer payorch never read; see [`Self::resolve`].
-    pub(crate) async fn lookup_authentication(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        // PENDING and VERIFYING reach this read only once their claim is stale: the
-        // replica that made the call died, and only Cybersource knows whether it arrived.
-        if !matches!(
-            session.status,
-            AuthenticationStatus::Unknown
-                | AuthenticationStatus::Verifying
-                | AuthenticationStatus::Pending
-        ) {
-            return Ok(stored(session));
-        }
-        let state = match &session.connector_state {
-            Some(s) => Some(state::CODEC.decode::<AuthState>(Some(s))?),
-            None => None,
-        };
-        let summaries = self.find_authentication_calls(ctx, &session.id).await?;
-        self.resolve(session, state, &summaries)
-    }
-
     /// Where an UNKNOWN, PENDING or VERIFYING session stands, given the payer authentication calls
     /// found for it. The call to read is the newest one whose answer payorch never read
     /// (ids of read answers are kept in the state):
@@ -72,7 +44,7 @@ impl CybersourceConnector {
     /// the session goes back to waiting for the payer. (A VERIFYING session reaches this
     /// read only once its claim is stale: the replica that claimed it died before its call
     /// reached Cybersource.)
-    fn resolve(
+    pub(crate) fn resolve(
         &self,
         session: &AuthenticationSession,
         state: Option<AuthState>,
@@ -242,72 +214,7 @@ impl CybersourceConnector {
         }
     }
 
-    /// A payment read back through Transaction Details (`GET /tss/v2/transactions/{id}`,
-    /// Cybersource's documented read): the authorization, then every transaction related
-    /// to it (captures, reversal, refunds, voids, followed through their own
-    /// `relatedTransactions`, plus those payorch recorded). Only reads are made, so a
-    /// refresh never repeats a state-changing call. A transaction not found (the details
-    /// index lags) leaves the stored status.
-    pub(crate) async fn lookup_payment(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        let pstate = state::CODEC
-            .decode::<PaymentState>(payment.connector_state.as_ref())
-            .ok();
-        let known = pstate
-            .as_ref()
-            .map(|s| s.authorization_id.clone())
-            .or(payment.provider_reference.clone());
-        let (id, found_by_search) = match known {
-            Some(id) => (id, false),
-            None => match self.find_payment(ctx, payment).await? {
-                Some(id) => (id, true),
-                // Nothing found (yet: searches lag): still unknown.
-                None => return Ok(unchanged(payment)),
-            },
-        };
-        let Some(root) = self.details(ctx, &id).await? else {
-            return Ok(unchanged(payment));
-        };
-        let mut queue: VecDeque<String> = root.related_ids().into();
-        if let Some(s) = &pstate {
-            queue.extend(s.captures.iter().map(|c| c.id.clone()));
-            queue.extend(s.refund_ids.iter().cloned());
-            queue.extend(s.reversal_id.iter().cloned());
-        }
-        let mut seen = HashSet::from([id.clone()]);
-        let mut related = Vec::new();
-        while let Some(next) = queue.pop_front() {
-            if related.len() >= MAX_RELATED {
-                break;
-            }
-            if !seen.insert(next.clone()) {
-                continue;
-            }
-            let Some(found) = self.details(ctx, &next).await? else {
-                return Ok(unchanged(payment));
-            };
-            queue.extend(found.related_ids());
-            related.push(Related {
-                id: next,
-                details: found,
-            });
-        }
-        let mut outcome = details_outcome(&id, &root, &related, payment);
-        outcome.provider_reference = Some(id.clone());
-        if found_by_search {
-            outcome.connector_state = Some(state::CODEC.encode(&PaymentState {
-                authorization_id: id,
-                sale: ran(&root, BILL),
-                ..PaymentState::default()
-            })?);
-        }
-        Ok(outcome)
-    }
-
-    async fn details(
+    pub(crate) async fn details(
         &self,
         ctx: &CallContext,
         id: &str,
@@ -318,24 +225,24 @@ impl CybersourceConnector {
 }
 
 /// Transaction Details, Cybersource's documented read of a transaction.
-const DETAILS: &str = "/tss/v2/transactions";
+pub(crate) const DETAILS: &str = "/tss/v2/transactions";
 /// How many related transactions one refresh reads at most.
-const MAX_RELATED: usize = 64;
+pub(crate) const MAX_RELATED: usize = 64;
 /// Transaction Details' names of the payment services.
-const AUTH: &str = "ics_auth";
-const BILL: &str = "ics_bill";
-const REVERSAL: &str = "ics_auth_reversal";
-const CREDIT: &str = "ics_credit";
-const VOID: &str = "ics_void";
+pub(crate) const AUTH: &str = "ics_auth";
+pub(crate) const BILL: &str = "ics_bill";
+pub(crate) const REVERSAL: &str = "ics_auth_reversal";
+pub(crate) const CREDIT: &str = "ics_credit";
+pub(crate) const VOID: &str = "ics_void";
 
 /// A transaction related to the authorization, with its details.
-struct Related {
-    id: String,
-    details: Response,
+pub(crate) struct Related {
+    pub(crate) id: String,
+    pub(crate) details: Response,
 }
 
 /// Whether `details` ran `service` successfully (`rCode` 1; else `reasonCode` 100).
-fn ran(details: &Response, service: &str) -> bool {
+pub(crate) fn ran(details: &Response, service: &str) -> bool {
     details
         .application(service)
         .is_some_and(|a| match a.r_code.as_deref() {
@@ -346,12 +253,12 @@ fn ran(details: &Response, service: &str) -> bool {
 
 /// The transactions a void voided: the ones it relates to. (A void's
 /// `relatedTransactions` name what it acted on; kept in this one place.)
-fn voided_by(void: &Related) -> Vec<String> {
+pub(crate) fn voided_by(void: &Related) -> Vec<String> {
     void.details.related_ids()
 }
 
 /// `orderInformation.amountDetails.totalAmount` of a transaction, in minor units.
-fn total(details: &Response, like: Money) -> Option<i64> {
+pub(crate) fn total(details: &Response, like: Money) -> Option<i64> {
     let amounts = details
         .order_information
         .as_ref()?
@@ -362,7 +269,7 @@ fn total(details: &Response, like: Money) -> Option<i64> {
 
 /// Where a payment stands from the details of its authorization (`root`, id `root_id`)
 /// and of the transactions related to it.
-fn details_outcome(
+pub(crate) fn details_outcome(
     root_id: &str,
     root: &Response,
     related: &[Related],
@@ -426,7 +333,7 @@ fn details_outcome(
 
 /// The provider status of an authorization's details: the processor's response code (else
 /// the service's reasonCode), its description, and the service's `rFlag`.
-fn details_status(root: &Response, auth: &Application) -> ProviderStatus {
+pub(crate) fn details_status(root: &Response, auth: &Application) -> ProviderStatus {
     let response_code = root
         .processor_information
         .as_ref()
@@ -457,7 +364,7 @@ fn details_status(root: &Response, auth: &Application) -> ProviderStatus {
 }
 
 /// The payment as stored (nothing found to conclude from).
-fn unchanged(payment: &PaymentRecord) -> PaymentOutcome {
+pub(crate) fn unchanged(payment: &PaymentRecord) -> PaymentOutcome {
     PaymentOutcome {
         status: payment.status,
         amount: None,
@@ -470,17 +377,9 @@ fn unchanged(payment: &PaymentRecord) -> PaymentOutcome {
     }
 }
 
-/// The session as stored (nothing to ask the provider, or nothing found yet).
-fn stored(session: &AuthenticationSession) -> AuthenticationOutcome {
-    let mut outcome = AuthenticationOutcome::with_status(session.status);
-    outcome.failure_reason = session.failure_reason;
-    outcome.recommendation = session.recommendation;
-    outcome
-}
-
 /// Back to waiting for the payer, as the last answer payorch read left it (the stored
 /// OTP prompt or redirect form stays in place).
-fn awaiting(state: &AuthState) -> AuthenticationOutcome {
+pub(crate) fn awaiting(state: &AuthState) -> AuthenticationOutcome {
     match state.flow {
         Some(AuthFlow::Redirect) => {
             let mut outcome =

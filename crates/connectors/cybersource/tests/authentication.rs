@@ -5,8 +5,10 @@
 mod common;
 
 use common::*;
+use payorch_connector::Connector;
+use payorch_connector::ConnectorError;
 use payorch_connector::model::{EligibilityRequest, RedirectParams};
-use payorch_connector::{Connector, ConnectorError};
+use payorch_connector::{Authenticator, Payments};
 use payorch_core::session::NextAction;
 use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
 use payorch_sandbox::SandboxConfig;

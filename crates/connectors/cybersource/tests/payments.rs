@@ -6,8 +6,9 @@
 mod common;
 
 use common::*;
+use payorch_connector::ConnectorError;
 use payorch_connector::model::AuthorizeRequest;
-use payorch_connector::{Connector, ConnectorError};
+use payorch_connector::{Authenticator, Payments};
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
 use payorch_core::status::{FailureReason, PaymentStatus};

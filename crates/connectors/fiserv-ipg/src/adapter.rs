@@ -2,21 +2,16 @@
 //! call through [`ProviderHttp`]. The operations are in [`crate::authentication`] and
 //! [`crate::payments`].
 
+use payorch_connector::StandingInstructions;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use payorch_connector::capabilities::Capabilities;
 use payorch_connector::capabilities::RequestField;
 use payorch_connector::http::{Idempotence, ProviderHttp, ProviderResponse};
-use payorch_connector::model::{
-    AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest, PaymentOutcome,
-    RedirectParams, StartAuthentication,
-};
 use payorch_connector::{CallContext, Connector, ConnectorError, ConnectorId};
 use payorch_core::card::CardBrand;
-use payorch_core::money::Money;
-use payorch_core::payment::PaymentRecord;
-use payorch_core::session::{AuthenticationSession, ProviderStatus};
+use payorch_core::session::ProviderStatus;
 use payorch_core::status::Flow;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -32,7 +27,7 @@ pub struct FiservIpgConnector {
     pub(crate) http: ProviderHttp,
     pub(crate) credentials: Credentials,
     pub(crate) config: FiservIpgConfig,
-    capabilities: Capabilities,
+    pub(crate) capabilities: Capabilities,
     /// Every answer this adapter received, for the OpenAPI oracle (`crate::openapi`).
     #[cfg(test)]
     pub(crate) answers: std::sync::Mutex<Vec<crate::openapi::Answer>>,
@@ -280,108 +275,11 @@ impl Connector for FiservIpgConnector {
     fn capabilities(&self) -> &Capabilities {
         &self.capabilities
     }
-
-    /// Decided locally: IPG's only eligibility answer is the payer authentication itself,
-    /// which for a seamless card already sends the payer an OTP. A RuPay card may
-    /// authenticate by either flow; the issuer's BIN decides which.
-    async fn check_eligibility(
-        &self,
-        _ctx: &CallContext,
-        request: &EligibilityRequest<'_>,
-    ) -> Result<Eligibility, ConnectorError> {
-        Ok(Eligibility::by_card_brand(
-            request.card,
-            &self.capabilities.flows,
-        ))
-    }
-
-    async fn start_authentication(
-        &self,
-        ctx: &CallContext,
-        request: &StartAuthentication<'_>,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.start(ctx, request).await
-    }
-
-    async fn submit_otp(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-        otp: &str,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.verify_otp(ctx, session, otp).await
-    }
-
-    async fn resend_otp(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.regenerate_otp(ctx, session).await
-    }
-
-    async fn complete_redirect(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-        params: &RedirectParams,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.confirm_redirect(ctx, session, params).await
-    }
-
-    async fn sync_authentication(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.authentication_inquiry(ctx, session).await
-    }
-
-    async fn authorize(
-        &self,
-        ctx: &CallContext,
-        request: &AuthorizeRequest<'_>,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.primary(ctx, request).await
-    }
-
-    async fn capture(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-        amount: Money,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.post_auth(ctx, payment, amount).await
-    }
-
-    async fn void(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.void_transaction(ctx, payment).await
-    }
-
-    async fn refund(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-        amount: Money,
-        refund_id: &str,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.return_transaction(ctx, payment, amount, refund_id)
-            .await
-    }
-
-    async fn sync_payment(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.payment_inquiry(ctx, payment).await
-    }
 }
 
+/// No Standing Instructions yet: every mandate call answers `Unsupported`.
+#[async_trait]
+impl StandingInstructions for FiservIpgConnector {}
 #[cfg(test)]
 mod tests {
     use super::*;

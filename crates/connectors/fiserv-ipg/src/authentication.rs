@@ -4,6 +4,8 @@
 //! (seamless); `PATCH /payments/{ipgTransactionId}` verifies or regenerates the OTP; the
 //! transaction inquiry tells where it stands (and confirms a redirect's return).
 
+use async_trait::async_trait;
+use payorch_connector::Authenticator;
 use std::collections::BTreeMap;
 
 use payorch_connector::CallContext;
@@ -26,46 +28,6 @@ use crate::wire::rupay;
 const OTP_LENGTH: u32 = 6;
 
 impl FiservIpgConnector {
-    pub(crate) async fn start(
-        &self,
-        ctx: &CallContext,
-        request: &StartAuthentication<'_>,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        // payorch names the order after the authentication, so a payer authentication or
-        // an authorization whose answer was lost can be found again by order inquiry.
-        let order_id = request.authentication_id.to_owned();
-        let body = rupay::PayerAuthTransaction {
-            request_type: rupay::PAYER_AUTH,
-            store_id: self.store_id(),
-            transaction_amount: Amount::of(request.amount)?,
-            order: Order {
-                order_id: order_id.clone(),
-            },
-            payment_method: PaymentMethod::of(request.card),
-            authentication_request: rupay::AuthenticationRequest {
-                authentication_type: rupay::AUTHENTICATION_TYPE,
-                term_url: request.return_url.to_owned(),
-                browser: rupay::BrowserParams {
-                    accept_headers: request.browser.accept_header.clone(),
-                    ip: request.browser.ip_address.clone(),
-                    language: request.browser.language.clone(),
-                    user_agent: request.browser.user_agent.clone(),
-                },
-            },
-        };
-        let answer = self
-            .send_json(
-                ctx,
-                Idempotence::Write,
-                "payer_auth",
-                Method::POST,
-                "/payments",
-                &body,
-            )
-            .await?;
-        self.start_outcome(&answer, order_id)
-    }
-
     /// What a payer authentication's answer (or, after a lost answer, its inquiry)
     /// opened: a redirect, an OTP challenge, or a failure.
     fn start_outcome(
@@ -135,183 +97,6 @@ impl FiservIpgConnector {
         }
     }
 
-    pub(crate) async fn verify_otp(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-        otp: &str,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let state = seamless_state(session, "OTP submission")?;
-        let card = session.card.as_ref().ok_or_else(|| {
-            ConnectorError::InvalidState("the card is needed again to verify the OTP".into())
-        })?;
-        let body =
-            rupay::AuthenticationUpdate::verify(self.store_id(), PaymentMethod::of(card), otp);
-        let answer = self
-            .send_json(
-                ctx,
-                Idempotence::Write,
-                "verify_otp",
-                Method::PATCH,
-                &payment_path(&state.ipg_transaction_id),
-                &body,
-            )
-            .await?;
-        let code = mapping::authentication_status(&answer).code;
-        let attempts = if code == "450" {
-            session.attempts_remaining - 1
-        } else {
-            session.attempts_remaining
-        };
-        let mut outcome =
-            mapping::authentication_result(&answer, attempts, session.resends_remaining)
-                .ok_or_else(|| {
-                    ConnectorError::OutcomeUnknown(
-                        "verify_otp: answer carries no OTP result".into(),
-                    )
-                })?;
-        outcome.attempts_remaining = Some(match outcome.failure_reason {
-            Some(FailureReason::OtpAttemptsExhausted) => 0,
-            _ => attempts.max(0),
-        });
-        outcome.connector_state = Some(state::CODEC.encode(&state)?);
-        Ok(outcome)
-    }
-
-    pub(crate) async fn regenerate_otp(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let state = seamless_state(session, "OTP resend")?;
-        let card = session.card.as_ref().ok_or_else(|| {
-            ConnectorError::InvalidState("the card is needed again to resend the OTP".into())
-        })?;
-        let body =
-            rupay::AuthenticationUpdate::regenerate(self.store_id(), PaymentMethod::of(card));
-        let answer = self
-            .send_json(
-                ctx,
-                Idempotence::Write,
-                "regenerate_otp",
-                Method::PATCH,
-                &payment_path(&state.ipg_transaction_id),
-                &body,
-            )
-            .await?;
-        if let Some(minutes) = otp_validity(&answer)
-            && answer.status() != "DECLINED"
-        {
-            let mut outcome = seamless_challenge(&answer, minutes, &state)?;
-            outcome.resends_remaining = Some((session.resends_remaining - 1).max(0));
-            return Ok(outcome);
-        }
-        let mut outcome = mapping::authentication_result(
-            &answer,
-            session.attempts_remaining,
-            session.resends_remaining,
-        )
-        .ok_or_else(|| {
-            ConnectorError::OutcomeUnknown("regenerate_otp: answer carries no OTP result".into())
-        })?;
-        if outcome.failure_reason == Some(FailureReason::ResendLimitReached) {
-            outcome.resends_remaining = Some(0);
-        }
-        Ok(outcome)
-    }
-
-    /// The browser came back to termURL. Its fields are checked (same transaction, intact
-    /// `response_hash`) but never trusted: the transaction inquiry decides.
-    pub(crate) async fn confirm_redirect(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-        params: &RedirectParams,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
-        if state.flow != Some(AuthFlow::Redirect) {
-            return Err(ConnectorError::InvalidState(
-                "redirect completion needs a redirect authentication".into(),
-            ));
-        }
-        let returned_id = param(params, "ipgTransactionId");
-        if let Some(id) = returned_id
-            && id.trim() != state.ipg_transaction_id
-        {
-            return Err(rejected(
-                "TRANSACTION_MISMATCH",
-                "the returned ipgTransactionId does not name this authentication",
-                Some("params.ipgTransactionId"),
-            ));
-        }
-        if let Some(hash) = param(params, "response_hash") {
-            let expected = self.credentials.response_hash(
-                param(params, "approval_code").unwrap_or_default(),
-                returned_id.unwrap_or_default(),
-                param(params, "oid").unwrap_or_default(),
-                param(params, "status").unwrap_or_default(),
-            );
-            if !same(hash.trim(), &expected) {
-                return Err(rejected(
-                    "HASH_MISMATCH",
-                    "the returned response_hash does not match the returned fields",
-                    Some("params.response_hash"),
-                ));
-            }
-        }
-        let answer = self
-            .inquiry(ctx, "payer_auth_inquiry", &state.ipg_transaction_id)
-            .await?;
-        Ok(match mapping::authentication_result(&answer, 0, 0) {
-            Some(mut outcome) => {
-                outcome.connector_state = Some(state::CODEC.encode(&state)?);
-                outcome
-            }
-            // The payer came back before finishing at the ACS: still waiting there.
-            None => still_waiting(&answer, AuthenticationStatus::RedirectRequired),
-        })
-    }
-
-    /// Where the payer authentication stands, by transaction inquiry (a read).
-    pub(crate) async fn authentication_inquiry(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let state = state::CODEC
-            .decode::<AuthState>(session.connector_state.as_ref())
-            .ok()
-            .or_else(|| {
-                session.provider_reference.clone().map(|id| AuthState {
-                    flow: None,
-                    ipg_transaction_id: id,
-                    order_id: session.id.clone(),
-                })
-            });
-        let Some(state) = state else {
-            // The start's answer was lost: the order payorch named after the
-            // authentication finds the payer authentication, if IPG created one.
-            return self.find_started(ctx, session).await;
-        };
-        let answer = self
-            .inquiry(ctx, "payer_auth_inquiry", &state.ipg_transaction_id)
-            .await?;
-        let outcome = mapping::authentication_result(
-            &answer,
-            session.attempts_remaining,
-            session.resends_remaining,
-        );
-        Ok(match outcome {
-            Some(outcome) => outcome,
-            None => still_waiting(
-                &answer,
-                match state.flow {
-                    Some(AuthFlow::Redirect) => AuthenticationStatus::RedirectRequired,
-                    _ => AuthenticationStatus::OtpRequired,
-                },
-            ),
-        })
-    }
     async fn find_started(
         &self,
         ctx: &CallContext,
@@ -395,4 +180,225 @@ fn param<'a>(params: &'a RedirectParams, name: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
+}
+
+#[async_trait]
+impl Authenticator for FiservIpgConnector {
+    async fn start_authentication(
+        &self,
+        ctx: &CallContext,
+        request: &StartAuthentication<'_>,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
+        // payorch names the order after the authentication, so a payer authentication or
+        // an authorization whose answer was lost can be found again by order inquiry.
+        let order_id = request.authentication_id.to_owned();
+        let body = rupay::PayerAuthTransaction {
+            request_type: rupay::PAYER_AUTH,
+            store_id: self.store_id(),
+            transaction_amount: Amount::of(request.amount)?,
+            order: Order {
+                order_id: order_id.clone(),
+            },
+            payment_method: PaymentMethod::of(request.card),
+            authentication_request: rupay::AuthenticationRequest {
+                authentication_type: rupay::AUTHENTICATION_TYPE,
+                term_url: request.return_url.to_owned(),
+                browser: rupay::BrowserParams {
+                    accept_headers: request.browser.accept_header.clone(),
+                    ip: request.browser.ip_address.clone(),
+                    language: request.browser.language.clone(),
+                    user_agent: request.browser.user_agent.clone(),
+                },
+            },
+        };
+        let answer = self
+            .send_json(
+                ctx,
+                Idempotence::Write,
+                "payer_auth",
+                Method::POST,
+                "/payments",
+                &body,
+            )
+            .await?;
+        self.start_outcome(&answer, order_id)
+    }
+
+    async fn submit_otp(
+        &self,
+        ctx: &CallContext,
+        session: &AuthenticationSession,
+        otp: &str,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
+        let state = seamless_state(session, "OTP submission")?;
+        let card = session.card.as_ref().ok_or_else(|| {
+            ConnectorError::InvalidState("the card is needed again to verify the OTP".into())
+        })?;
+        let body =
+            rupay::AuthenticationUpdate::verify(self.store_id(), PaymentMethod::of(card), otp);
+        let answer = self
+            .send_json(
+                ctx,
+                Idempotence::Write,
+                "verify_otp",
+                Method::PATCH,
+                &payment_path(&state.ipg_transaction_id),
+                &body,
+            )
+            .await?;
+        let code = mapping::authentication_status(&answer).code;
+        let attempts = if code == "450" {
+            session.attempts_remaining - 1
+        } else {
+            session.attempts_remaining
+        };
+        let mut outcome =
+            mapping::authentication_result(&answer, attempts, session.resends_remaining)
+                .ok_or_else(|| {
+                    ConnectorError::OutcomeUnknown(
+                        "verify_otp: answer carries no OTP result".into(),
+                    )
+                })?;
+        outcome.attempts_remaining = Some(match outcome.failure_reason {
+            Some(FailureReason::OtpAttemptsExhausted) => 0,
+            _ => attempts.max(0),
+        });
+        outcome.connector_state = Some(state::CODEC.encode(&state)?);
+        Ok(outcome)
+    }
+
+    async fn resend_otp(
+        &self,
+        ctx: &CallContext,
+        session: &AuthenticationSession,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
+        let state = seamless_state(session, "OTP resend")?;
+        let card = session.card.as_ref().ok_or_else(|| {
+            ConnectorError::InvalidState("the card is needed again to resend the OTP".into())
+        })?;
+        let body =
+            rupay::AuthenticationUpdate::regenerate(self.store_id(), PaymentMethod::of(card));
+        let answer = self
+            .send_json(
+                ctx,
+                Idempotence::Write,
+                "regenerate_otp",
+                Method::PATCH,
+                &payment_path(&state.ipg_transaction_id),
+                &body,
+            )
+            .await?;
+        if let Some(minutes) = otp_validity(&answer)
+            && answer.status() != "DECLINED"
+        {
+            let mut outcome = seamless_challenge(&answer, minutes, &state)?;
+            outcome.resends_remaining = Some((session.resends_remaining - 1).max(0));
+            return Ok(outcome);
+        }
+        let mut outcome = mapping::authentication_result(
+            &answer,
+            session.attempts_remaining,
+            session.resends_remaining,
+        )
+        .ok_or_else(|| {
+            ConnectorError::OutcomeUnknown("regenerate_otp: answer carries no OTP result".into())
+        })?;
+        if outcome.failure_reason == Some(FailureReason::ResendLimitReached) {
+            outcome.resends_remaining = Some(0);
+        }
+        Ok(outcome)
+    }
+
+    /// The browser came back to termURL. Its fields are checked (same transaction, intact
+    /// `response_hash`) but never trusted: the transaction inquiry decides.
+    async fn complete_redirect(
+        &self,
+        ctx: &CallContext,
+        session: &AuthenticationSession,
+        params: &RedirectParams,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
+        let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
+        if state.flow != Some(AuthFlow::Redirect) {
+            return Err(ConnectorError::InvalidState(
+                "redirect completion needs a redirect authentication".into(),
+            ));
+        }
+        let returned_id = param(params, "ipgTransactionId");
+        if let Some(id) = returned_id
+            && id.trim() != state.ipg_transaction_id
+        {
+            return Err(rejected(
+                "TRANSACTION_MISMATCH",
+                "the returned ipgTransactionId does not name this authentication",
+                Some("params.ipgTransactionId"),
+            ));
+        }
+        if let Some(hash) = param(params, "response_hash") {
+            let expected = self.credentials.response_hash(
+                param(params, "approval_code").unwrap_or_default(),
+                returned_id.unwrap_or_default(),
+                param(params, "oid").unwrap_or_default(),
+                param(params, "status").unwrap_or_default(),
+            );
+            if !same(hash.trim(), &expected) {
+                return Err(rejected(
+                    "HASH_MISMATCH",
+                    "the returned response_hash does not match the returned fields",
+                    Some("params.response_hash"),
+                ));
+            }
+        }
+        let answer = self
+            .inquiry(ctx, "payer_auth_inquiry", &state.ipg_transaction_id)
+            .await?;
+        Ok(match mapping::authentication_result(&answer, 0, 0) {
+            Some(mut outcome) => {
+                outcome.connector_state = Some(state::CODEC.encode(&state)?);
+                outcome
+            }
+            // The payer came back before finishing at the ACS: still waiting there.
+            None => still_waiting(&answer, AuthenticationStatus::RedirectRequired),
+        })
+    }
+
+    /// Where the payer authentication stands, by transaction inquiry (a read).
+    async fn sync_authentication(
+        &self,
+        ctx: &CallContext,
+        session: &AuthenticationSession,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
+        let state = state::CODEC
+            .decode::<AuthState>(session.connector_state.as_ref())
+            .ok()
+            .or_else(|| {
+                session.provider_reference.clone().map(|id| AuthState {
+                    flow: None,
+                    ipg_transaction_id: id,
+                    order_id: session.id.clone(),
+                })
+            });
+        let Some(state) = state else {
+            // The start's answer was lost: the order payorch named after the
+            // authentication finds the payer authentication, if IPG created one.
+            return self.find_started(ctx, session).await;
+        };
+        let answer = self
+            .inquiry(ctx, "payer_auth_inquiry", &state.ipg_transaction_id)
+            .await?;
+        let outcome = mapping::authentication_result(
+            &answer,
+            session.attempts_remaining,
+            session.resends_remaining,
+        );
+        Ok(match outcome {
+            Some(outcome) => outcome,
+            None => still_waiting(
+                &answer,
+                match state.flow {
+                    Some(AuthFlow::Redirect) => AuthenticationStatus::RedirectRequired,
+                    _ => AuthenticationStatus::OtpRequired,
+                },
+            ),
+        })
+    }
 }

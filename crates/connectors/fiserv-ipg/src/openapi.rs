@@ -303,7 +303,7 @@ mod tests {
 
     use payorch_connector::http::Idempotence;
     use payorch_connector::model::{AuthorizeRequest, Browser, StartAuthentication};
-    use payorch_connector::{CallContext, Connector};
+    use payorch_connector::{Authenticator, CallContext};
     use payorch_core::card::Card;
     use payorch_core::money::Money;
     use payorch_core::session::AuthenticationSession;
@@ -714,7 +714,7 @@ mod tests {
 mod oracle {
     use payorch_connector::model::RedirectParams;
     use payorch_connector::testing::*;
-    use payorch_connector::{Connector, ConnectorError};
+    use payorch_connector::{Authenticator, ConnectorError, Payments};
     use payorch_core::session::AuthenticationSession;
     use payorch_core::status::{AuthenticationStatus, PaymentStatus};
     use payorch_sandbox::testing::cards::*;

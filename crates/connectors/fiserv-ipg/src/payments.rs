@@ -5,8 +5,10 @@
 //! which lists every transaction of the order (a transaction inquiry of the pre-auth alone
 //! does not show its captures and returns).
 
+use async_trait::async_trait;
 use payorch_connector::CallContext;
 use payorch_connector::ConnectorError;
+use payorch_connector::Payments;
 use payorch_connector::amounts::status_from_amounts;
 use payorch_connector::http::Idempotence;
 use payorch_connector::model::{AuthorizeRequest, PaymentOutcome};
@@ -74,7 +76,115 @@ impl FiservIpgConnector {
         })
     }
 
-    pub(crate) async fn primary(
+    async fn secondary(
+        &self,
+        ctx: &CallContext,
+        operation: &'static str,
+        pstate: &PaymentState,
+        body: &rq::SecondaryTransaction,
+    ) -> Result<Response, ConnectorError> {
+        let answer = self
+            .send_json(
+                ctx,
+                Idempotence::Write,
+                operation,
+                Method::POST,
+                &payment_path(&pstate.transaction_id),
+                body,
+            )
+            .await?;
+        if answer.status() == "APPROVED" {
+            Ok(answer)
+        } else {
+            // A secondary transaction IPG declined changed nothing.
+            Err(ConnectorError::Rejected {
+                status: mapping::payment_status(&answer),
+                caller_field: None,
+            })
+        }
+    }
+}
+
+/// A sale's or pre-auth's answer (also a 422 decline).
+fn primary_outcome(answer: &Response, sale: bool) -> PaymentOutcome {
+    let (status, failure_reason) = match answer.status() {
+        _ if answer.voided() => (PaymentStatus::Voided, None),
+        "APPROVED" if sale => (PaymentStatus::Captured, None),
+        "APPROVED" => (PaymentStatus::Authorized, None),
+        "WAITING" => (PaymentStatus::Pending, None),
+        _ => mapping::decline(answer),
+    };
+    let processor = answer.processor.clone().unwrap_or_default();
+    PaymentOutcome {
+        status,
+        amount: None,
+        approval_code: processor
+            .authorization_code
+            .filter(|_| status != PaymentStatus::Declined),
+        network_transaction_id: answer.scheme_transaction_id.clone(),
+        failure_reason,
+        provider_status: Some(mapping::payment_status(answer)),
+        provider_reference: answer.ipg_transaction_id.clone(),
+        connector_state: None,
+    }
+}
+
+fn secondary_outcome(
+    answer: &Response,
+    status: PaymentStatus,
+    amount: Option<Money>,
+    pstate: &PaymentState,
+) -> Result<PaymentOutcome, ConnectorError> {
+    Ok(PaymentOutcome {
+        status,
+        amount,
+        approval_code: None,
+        network_transaction_id: None,
+        failure_reason: None,
+        provider_status: Some(mapping::payment_status(answer)),
+        provider_reference: answer.ipg_transaction_id.clone(),
+        connector_state: Some(state::CODEC.encode(pstate)?),
+    })
+}
+
+fn unchanged(payment: &PaymentRecord) -> PaymentOutcome {
+    PaymentOutcome {
+        status: payment.status,
+        amount: None,
+        approval_code: None,
+        network_transaction_id: None,
+        failure_reason: payment.failure_reason,
+        provider_status: None,
+        provider_reference: None,
+        connector_state: None,
+    }
+}
+
+fn amount_of(answer: &Response, like: Money) -> Option<i64> {
+    let amount = answer
+        .approved_amount
+        .as_ref()
+        .or(answer.transaction_amount.as_ref())?;
+    mapping::minor_units(amount.total.as_deref(), like)
+}
+
+fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
+    match state::CODEC.decode::<PaymentState>(payment.connector_state.as_ref()) {
+        Ok(s) => Ok(s),
+        Err(err) => payment
+            .provider_reference
+            .clone()
+            .map(|id| PaymentState {
+                transaction_id: id,
+                ..PaymentState::default()
+            })
+            .ok_or(err),
+    }
+}
+
+#[async_trait]
+impl Payments for FiservIpgConnector {
+    async fn authorize(
         &self,
         ctx: &CallContext,
         request: &AuthorizeRequest<'_>,
@@ -105,35 +215,7 @@ impl FiservIpgConnector {
         Ok(outcome)
     }
 
-    async fn secondary(
-        &self,
-        ctx: &CallContext,
-        operation: &'static str,
-        pstate: &PaymentState,
-        body: &rq::SecondaryTransaction,
-    ) -> Result<Response, ConnectorError> {
-        let answer = self
-            .send_json(
-                ctx,
-                Idempotence::Write,
-                operation,
-                Method::POST,
-                &payment_path(&pstate.transaction_id),
-                body,
-            )
-            .await?;
-        if answer.status() == "APPROVED" {
-            Ok(answer)
-        } else {
-            // A secondary transaction IPG declined changed nothing.
-            Err(ConnectorError::Rejected {
-                status: mapping::payment_status(&answer),
-                caller_field: None,
-            })
-        }
-    }
-
-    pub(crate) async fn post_auth(
+    async fn capture(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -157,7 +239,7 @@ impl FiservIpgConnector {
         )
     }
 
-    pub(crate) async fn void_transaction(
+    async fn void(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -169,7 +251,7 @@ impl FiservIpgConnector {
         secondary_outcome(&answer, PaymentStatus::Voided, None, &pstate)
     }
 
-    pub(crate) async fn return_transaction(
+    async fn refund(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -202,7 +284,7 @@ impl FiservIpgConnector {
     /// Where the payment stands, from its order: the sale or pre-auth, then every
     /// post-auth, return and void on it. The order is found by the state, or (when the
     /// authorization's answer was lost) by the authentication id, which names the order.
-    pub(crate) async fn payment_inquiry(
+    async fn sync_payment(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -301,83 +383,6 @@ impl FiservIpgConnector {
         }
         outcome.connector_state = Some(state::CODEC.encode(&pstate)?);
         Ok(outcome)
-    }
-}
-
-/// A sale's or pre-auth's answer (also a 422 decline).
-fn primary_outcome(answer: &Response, sale: bool) -> PaymentOutcome {
-    let (status, failure_reason) = match answer.status() {
-        _ if answer.voided() => (PaymentStatus::Voided, None),
-        "APPROVED" if sale => (PaymentStatus::Captured, None),
-        "APPROVED" => (PaymentStatus::Authorized, None),
-        "WAITING" => (PaymentStatus::Pending, None),
-        _ => mapping::decline(answer),
-    };
-    let processor = answer.processor.clone().unwrap_or_default();
-    PaymentOutcome {
-        status,
-        amount: None,
-        approval_code: processor
-            .authorization_code
-            .filter(|_| status != PaymentStatus::Declined),
-        network_transaction_id: answer.scheme_transaction_id.clone(),
-        failure_reason,
-        provider_status: Some(mapping::payment_status(answer)),
-        provider_reference: answer.ipg_transaction_id.clone(),
-        connector_state: None,
-    }
-}
-
-fn secondary_outcome(
-    answer: &Response,
-    status: PaymentStatus,
-    amount: Option<Money>,
-    pstate: &PaymentState,
-) -> Result<PaymentOutcome, ConnectorError> {
-    Ok(PaymentOutcome {
-        status,
-        amount,
-        approval_code: None,
-        network_transaction_id: None,
-        failure_reason: None,
-        provider_status: Some(mapping::payment_status(answer)),
-        provider_reference: answer.ipg_transaction_id.clone(),
-        connector_state: Some(state::CODEC.encode(pstate)?),
-    })
-}
-
-fn unchanged(payment: &PaymentRecord) -> PaymentOutcome {
-    PaymentOutcome {
-        status: payment.status,
-        amount: None,
-        approval_code: None,
-        network_transaction_id: None,
-        failure_reason: payment.failure_reason,
-        provider_status: None,
-        provider_reference: None,
-        connector_state: None,
-    }
-}
-
-fn amount_of(answer: &Response, like: Money) -> Option<i64> {
-    let amount = answer
-        .approved_amount
-        .as_ref()
-        .or(answer.transaction_amount.as_ref())?;
-    mapping::minor_units(amount.total.as_deref(), like)
-}
-
-fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
-    match state::CODEC.decode::<PaymentState>(payment.connector_state.as_ref()) {
-        Ok(s) => Ok(s),
-        Err(err) => payment
-            .provider_reference
-            .clone()
-            .map(|id| PaymentState {
-                transaction_id: id,
-                ..PaymentState::default()
-            })
-            .ok_or(err),
     }
 }
 

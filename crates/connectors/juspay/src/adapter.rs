@@ -2,21 +2,16 @@
 //! `x-merchantid`, `version`, form bodies) and the trait methods, which hand over to
 //! [`crate::authentication`] and [`crate::payments`].
 
+use payorch_connector::StandingInstructions;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use payorch_connector::capabilities::Capabilities;
 use payorch_connector::capabilities::RequestField;
 use payorch_connector::http::{Idempotence, ProviderHttp, ProviderResponse};
-use payorch_connector::model::{
-    AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest, PaymentOutcome,
-    RedirectParams, StartAuthentication,
-};
 use payorch_connector::{CallContext, Connector, ConnectorError, ConnectorId};
 use payorch_core::card::CardBrand;
 use payorch_core::money::Money;
-use payorch_core::payment::PaymentRecord;
-use payorch_core::session::AuthenticationSession;
 use payorch_core::status::Flow;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -42,7 +37,7 @@ pub struct JuspayConnector {
     authorization: HeaderValue,
     merchant_header: HeaderValue,
     version_header: HeaderValue,
-    capabilities: Capabilities,
+    pub(crate) capabilities: Capabilities,
 }
 
 impl JuspayConnector {
@@ -230,104 +225,8 @@ impl Connector for JuspayConnector {
     fn capabilities(&self) -> &Capabilities {
         &self.capabilities
     }
-
-    /// Decided locally: Juspay has no eligibility call, and `/txns` already sends the
-    /// payer an OTP. Whether Direct OTP or the 3DS page is used is the gateway's choice
-    /// at start, so a RuPay card may end up on either flow.
-    async fn check_eligibility(
-        &self,
-        _ctx: &CallContext,
-        request: &EligibilityRequest<'_>,
-    ) -> Result<Eligibility, ConnectorError> {
-        Ok(Eligibility::by_card_brand(
-            request.card,
-            &self.capabilities.flows,
-        ))
-    }
-
-    async fn start_authentication(
-        &self,
-        ctx: &CallContext,
-        request: &StartAuthentication<'_>,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.start(ctx, request).await
-    }
-
-    async fn submit_otp(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-        otp: &str,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.submit(ctx, session, otp).await
-    }
-
-    async fn resend_otp(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.resend(ctx, session).await
-    }
-
-    async fn complete_redirect(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-        params: &RedirectParams,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.returned(ctx, session, params).await
-    }
-
-    async fn sync_authentication(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.authentication_status(ctx, session).await
-    }
-
-    /// Confirms the transaction the authentication already authorized (no new charge).
-    async fn authorize(
-        &self,
-        ctx: &CallContext,
-        request: &AuthorizeRequest<'_>,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.confirm(ctx, request).await
-    }
-
-    async fn capture(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-        amount: Money,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.capture_payment(ctx, payment, amount).await
-    }
-
-    async fn void(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.void_payment(ctx, payment).await
-    }
-
-    async fn refund(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-        amount: Money,
-        refund_id: &str,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.refund_payment(ctx, payment, amount, refund_id).await
-    }
-
-    async fn sync_payment(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.payment_status(ctx, payment).await
-    }
 }
+
+/// No Standing Instructions yet: every mandate call answers `Unsupported`.
+#[async_trait]
+impl StandingInstructions for JuspayConnector {}

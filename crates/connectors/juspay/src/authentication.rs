@@ -1,6 +1,8 @@
 //! Payer authentication: the order and the Direct OTP transaction (`/orders`, `/txns`),
 //! OTP submission and resend, the 3DS fallback's return, and status lookups.
 
+use async_trait::async_trait;
+use payorch_connector::Authenticator;
 use std::collections::BTreeMap;
 
 use payorch_connector::model::{AuthenticationOutcome, RedirectParams, StartAuthentication};
@@ -24,9 +26,118 @@ const RESEND_LIMIT: &str = "max_limit_exceeded";
 const INVALID_OTP: &str = "450";
 
 impl JuspayConnector {
+    /// The step a PENDING_VBV transaction asks for: Direct OTP when Juspay allows the OTP
+    /// to be submitted server to server, else the page Juspay names (its `fallback_url`
+    /// for a Direct OTP step that cannot take the OTP, the 3DS page otherwise).
+    fn challenge(
+        &self,
+        step: &Authentication,
+        state: &mut AuthState,
+        provider_status: ProviderStatus,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
+        let params = step.params.clone().unwrap_or_default();
+        let challenge_id = param_text(&params, "challenge_id");
+        let otp_allowed = param_bool(&params, "submit_otp_allowed") != Some(false);
+        if let Some(challenge_id) = challenge_id.filter(|_| otp_allowed) {
+            state.flow = AuthFlow::Seamless;
+            state.challenge_id = Some(challenge_id);
+            let (attempts, resends) = mapping::otp_counters(&params);
+            let mut outcome = self.collect_otp(provider_status);
+            outcome.attempts_remaining = Some(attempts.unwrap_or(self.config.otp_attempts));
+            outcome.resends_remaining = Some(resends.unwrap_or(self.config.otp_resends));
+            return Ok(outcome);
+        }
+        let next_action = match param_text(&params, "fallback_url") {
+            Some(fallback) if param_text(&params, "challenge_id").is_some() => {
+                redirect_action("GET", &fallback, &Map::new())
+            }
+            _ => {
+                let url = step
+                    .url
+                    .as_deref()
+                    .filter(|u| !u.is_empty())
+                    .ok_or_else(|| {
+                        ConnectorError::OutcomeUnknown(
+                            "txn: authentication step without a URL".into(),
+                        )
+                    })?;
+                let method = step.method.as_deref().unwrap_or("GET");
+                redirect_action(method, url, &params)
+            }
+        };
+        state.flow = AuthFlow::Redirect;
+        let mut outcome =
+            AuthenticationOutcome::with_status(AuthenticationStatus::RedirectRequired);
+        outcome.flow = Some(Flow::Redirect);
+        outcome.next_action = Some(next_action);
+        outcome.recommendation = Some(Recommendation::Proceed);
+        outcome.provider_status = Some(provider_status);
+        outcome.expires_at_ms = self.config.otp_validity_ms.map(|v| now_ms() + v);
+        Ok(outcome)
+    }
+
+    /// An OTP_REQUIRED outcome showing the merchant's OTP form.
+    fn collect_otp(&self, provider_status: ProviderStatus) -> AuthenticationOutcome {
+        let expires_at_ms = self.config.otp_validity_ms.map(|v| now_ms() + v);
+        let mut outcome = AuthenticationOutcome::with_status(AuthenticationStatus::OtpRequired);
+        outcome.flow = Some(Flow::Seamless);
+        outcome.next_action = Some(NextAction::CollectOtp {
+            expires_at_ms,
+            otp_length: self.config.otp_length,
+        });
+        outcome.recommendation = Some(Recommendation::RetryOtp);
+        outcome.provider_status = Some(provider_status);
+        outcome.expires_at_ms = expires_at_ms;
+        outcome
+    }
+}
+
+/// The order's current transaction as an authentication result.
+fn order_reading(order: &OrderStatus, at_start: bool) -> AuthReading {
+    let code = order
+        .bank_error_code
+        .clone()
+        .filter(|c| !c.is_empty())
+        .or_else(|| order.txn_detail.as_ref().and_then(|d| d.error_code.clone()));
+    mapping::authentication_result(
+        order.status.as_deref().unwrap_or_default(),
+        code.as_deref(),
+        mapping::order_status(order),
+        at_start,
+    )
+}
+
+fn lost_challenge(provider_status: ProviderStatus) -> AuthenticationOutcome {
+    let mut o = AuthenticationOutcome::with_status(AuthenticationStatus::Failed);
+    o.failure_reason = Some(FailureReason::ProviderError);
+    o.recommendation = Some(Recommendation::DoNotProceed);
+    o.provider_status = Some(provider_status);
+    o
+}
+
+/// The Direct OTP challenge of a seamless authentication.
+fn seamless_challenge<'a>(state: &'a AuthState, step: &str) -> Result<&'a str, ConnectorError> {
+    match (&state.flow, &state.challenge_id) {
+        (AuthFlow::Seamless, Some(challenge)) => Ok(challenge),
+        _ => Err(ConnectorError::InvalidState(format!(
+            "{step} needs a Direct OTP authentication"
+        ))),
+    }
+}
+
+/// A value from the browser's return parameters (case-insensitive name).
+fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+#[async_trait]
+impl Authenticator for JuspayConnector {
     /// Creates the order (with the capture decision and the payer's browser), then the
     /// Direct OTP transaction, and reads which step the payer faces.
-    pub(crate) async fn start(
+    async fn start_authentication(
         &self,
         ctx: &CallContext,
         request: &StartAuthentication<'_>,
@@ -120,74 +231,9 @@ impl JuspayConnector {
         Ok(outcome)
     }
 
-    /// The step a PENDING_VBV transaction asks for: Direct OTP when Juspay allows the OTP
-    /// to be submitted server to server, else the page Juspay names (its `fallback_url`
-    /// for a Direct OTP step that cannot take the OTP, the 3DS page otherwise).
-    fn challenge(
-        &self,
-        step: &Authentication,
-        state: &mut AuthState,
-        provider_status: ProviderStatus,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let params = step.params.clone().unwrap_or_default();
-        let challenge_id = param_text(&params, "challenge_id");
-        let otp_allowed = param_bool(&params, "submit_otp_allowed") != Some(false);
-        if let Some(challenge_id) = challenge_id.filter(|_| otp_allowed) {
-            state.flow = AuthFlow::Seamless;
-            state.challenge_id = Some(challenge_id);
-            let (attempts, resends) = mapping::otp_counters(&params);
-            let mut outcome = self.collect_otp(provider_status);
-            outcome.attempts_remaining = Some(attempts.unwrap_or(self.config.otp_attempts));
-            outcome.resends_remaining = Some(resends.unwrap_or(self.config.otp_resends));
-            return Ok(outcome);
-        }
-        let next_action = match param_text(&params, "fallback_url") {
-            Some(fallback) if param_text(&params, "challenge_id").is_some() => {
-                redirect_action("GET", &fallback, &Map::new())
-            }
-            _ => {
-                let url = step
-                    .url
-                    .as_deref()
-                    .filter(|u| !u.is_empty())
-                    .ok_or_else(|| {
-                        ConnectorError::OutcomeUnknown(
-                            "txn: authentication step without a URL".into(),
-                        )
-                    })?;
-                let method = step.method.as_deref().unwrap_or("GET");
-                redirect_action(method, url, &params)
-            }
-        };
-        state.flow = AuthFlow::Redirect;
-        let mut outcome =
-            AuthenticationOutcome::with_status(AuthenticationStatus::RedirectRequired);
-        outcome.flow = Some(Flow::Redirect);
-        outcome.next_action = Some(next_action);
-        outcome.recommendation = Some(Recommendation::Proceed);
-        outcome.provider_status = Some(provider_status);
-        outcome.expires_at_ms = self.config.otp_validity_ms.map(|v| now_ms() + v);
-        Ok(outcome)
-    }
-
-    /// An OTP_REQUIRED outcome showing the merchant's OTP form.
-    fn collect_otp(&self, provider_status: ProviderStatus) -> AuthenticationOutcome {
-        let expires_at_ms = self.config.otp_validity_ms.map(|v| now_ms() + v);
-        let mut outcome = AuthenticationOutcome::with_status(AuthenticationStatus::OtpRequired);
-        outcome.flow = Some(Flow::Seamless);
-        outcome.next_action = Some(NextAction::CollectOtp {
-            expires_at_ms,
-            otp_length: self.config.otp_length,
-        });
-        outcome.recommendation = Some(Recommendation::RetryOtp);
-        outcome.provider_status = Some(provider_status);
-        outcome.expires_at_ms = expires_at_ms;
-        outcome
-    }
-
     /// `POST /v2/txns/{txn_uuid}/authenticate`: a right OTP also authorizes (CHARGED or
     /// AUTHORIZED); a wrong one leaves the transaction PENDING_VBV with NPCI 450.
-    pub(crate) async fn submit(
+    async fn submit_otp(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -257,7 +303,7 @@ impl JuspayConnector {
     /// `POST /v2/txns/{txn_uuid}/authenticate/{challenge_id}/resend`. A resend past the
     /// limit is refused with `max_limit_exceeded` and the current OTP stays valid, so
     /// the authentication stays OTP_REQUIRED with RESEND_LIMIT_REACHED.
-    pub(crate) async fn resend(
+    async fn resend_otp(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -328,7 +374,7 @@ impl JuspayConnector {
     /// The payer's browser came back from the 3DS page (or from the Direct OTP
     /// `fallback_url`). The parameters are checked (same order; signature when a response
     /// key is configured), and the result is read from Juspay, never from the browser.
-    pub(crate) async fn returned(
+    async fn complete_redirect(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -378,7 +424,7 @@ impl JuspayConnector {
     /// whose `/txns` or OTP answer was lost. A pending transaction whose challenge this
     /// adapter never learnt (the `/txns` answer was lost) cannot be continued: the order
     /// view does not carry the challenge, so it is reported FAILED (nothing was charged).
-    pub(crate) async fn authentication_status(
+    async fn sync_authentication(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -443,45 +489,4 @@ impl JuspayConnector {
         }
         Ok(outcome)
     }
-}
-
-/// The order's current transaction as an authentication result.
-fn order_reading(order: &OrderStatus, at_start: bool) -> AuthReading {
-    let code = order
-        .bank_error_code
-        .clone()
-        .filter(|c| !c.is_empty())
-        .or_else(|| order.txn_detail.as_ref().and_then(|d| d.error_code.clone()));
-    mapping::authentication_result(
-        order.status.as_deref().unwrap_or_default(),
-        code.as_deref(),
-        mapping::order_status(order),
-        at_start,
-    )
-}
-
-fn lost_challenge(provider_status: ProviderStatus) -> AuthenticationOutcome {
-    let mut o = AuthenticationOutcome::with_status(AuthenticationStatus::Failed);
-    o.failure_reason = Some(FailureReason::ProviderError);
-    o.recommendation = Some(Recommendation::DoNotProceed);
-    o.provider_status = Some(provider_status);
-    o
-}
-
-/// The Direct OTP challenge of a seamless authentication.
-fn seamless_challenge<'a>(state: &'a AuthState, step: &str) -> Result<&'a str, ConnectorError> {
-    match (&state.flow, &state.challenge_id) {
-        (AuthFlow::Seamless, Some(challenge)) => Ok(challenge),
-        _ => Err(ConnectorError::InvalidState(format!(
-            "{step} needs a Direct OTP authentication"
-        ))),
-    }
-}
-
-/// A value from the browser's return parameters (case-insensitive name).
-fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }

@@ -1,6 +1,8 @@
 //! The payment the authentication created: confirming it (authorize), capture, void,
 //! refund and status lookups, all on the order and its transaction.
 
+use async_trait::async_trait;
+use payorch_connector::Payments;
 use payorch_connector::model::{AuthorizeRequest, PaymentOutcome};
 use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::money::Money;
@@ -17,11 +19,47 @@ use crate::wire::response::OrderStatus;
 /// Juspay's refund statuses that mean the refund did not happen.
 const REFUND_FAILED: &[&str] = &["FAILURE", "FAILED"];
 
-impl JuspayConnector {
+impl JuspayConnector {}
+
+/// A payment outcome from an order view (no money moved: operations set `amount`).
+fn outcome_of(order: &OrderStatus, like: Money, pstate: &PaymentState) -> PaymentOutcome {
+    let (status, failure_reason, _) = mapping::payment_result(order, like);
+    let gateway = order.payment_gateway_response.clone().unwrap_or_default();
+    PaymentOutcome {
+        status,
+        amount: None,
+        approval_code: gateway.auth_id_code.filter(|c| !c.is_empty()),
+        // The RRN: the reference NPCI and the acquirer use for this payment.
+        network_transaction_id: gateway.rrn.filter(|r| !r.is_empty()),
+        failure_reason,
+        provider_status: Some(mapping::order_status(order)),
+        provider_reference: Some(pstate.txn_uuid.clone()).filter(|t| !t.is_empty()),
+        connector_state: None,
+    }
+}
+
+/// The payment's order and transaction: from its state, else from its authentication id
+/// and provider reference (the `txn_uuid`).
+fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
+    match state::CODEC.decode::<PaymentState>(payment.connector_state.as_ref()) {
+        Ok(s) => Ok(s),
+        Err(err) => match (&payment.authentication_id, &payment.provider_reference) {
+            (Some(authentication_id), Some(txn_uuid)) => Ok(PaymentState {
+                order_id: mapping::order_id_for(authentication_id),
+                txn_uuid: txn_uuid.clone(),
+                auto_capture: true,
+            }),
+            _ => Err(err),
+        },
+    }
+}
+
+#[async_trait]
+impl Payments for JuspayConnector {
     /// Authorize, Juspay style: the OTP already charged (or authorized) the order, so this
     /// reads the order and reports its transaction. The capture mode was fixed when the
     /// order was created; a different `capture` now is refused, not silently ignored.
-    pub(crate) async fn confirm(
+    async fn authorize(
         &self,
         ctx: &CallContext,
         request: &AuthorizeRequest<'_>,
@@ -66,7 +104,7 @@ impl JuspayConnector {
 
     /// `POST /v2/txns/{txn_uuid}/capture`. Juspay captures an authorization once; a
     /// partial capture releases the rest.
-    pub(crate) async fn capture_payment(
+    async fn capture(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -91,7 +129,7 @@ impl JuspayConnector {
     }
 
     /// `POST /v2/txns/{txn_uuid}/void`: releases an authorization (AUTHORIZED → VOIDED).
-    pub(crate) async fn void_payment(
+    async fn void(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -112,7 +150,7 @@ impl JuspayConnector {
 
     /// `POST /orders/{order_id}/refunds` with payorch's refund id as `unique_request_id`,
     /// so a repeated request answers the first refund instead of refunding twice.
-    pub(crate) async fn refund_payment(
+    async fn refund(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -161,7 +199,7 @@ impl JuspayConnector {
 
     /// Where the payment stands at Juspay (a read). A payment whose authorization answer
     /// was lost finds its order again from the authentication id.
-    pub(crate) async fn payment_status(
+    async fn sync_payment(
         &self,
         ctx: &CallContext,
         payment: &PaymentRecord,
@@ -193,38 +231,5 @@ impl JuspayConnector {
             outcome.connector_state = Some(state::CODEC.encode(&pstate)?);
         }
         Ok(outcome)
-    }
-}
-
-/// A payment outcome from an order view (no money moved: operations set `amount`).
-fn outcome_of(order: &OrderStatus, like: Money, pstate: &PaymentState) -> PaymentOutcome {
-    let (status, failure_reason, _) = mapping::payment_result(order, like);
-    let gateway = order.payment_gateway_response.clone().unwrap_or_default();
-    PaymentOutcome {
-        status,
-        amount: None,
-        approval_code: gateway.auth_id_code.filter(|c| !c.is_empty()),
-        // The RRN: the reference NPCI and the acquirer use for this payment.
-        network_transaction_id: gateway.rrn.filter(|r| !r.is_empty()),
-        failure_reason,
-        provider_status: Some(mapping::order_status(order)),
-        provider_reference: Some(pstate.txn_uuid.clone()).filter(|t| !t.is_empty()),
-        connector_state: None,
-    }
-}
-
-/// The payment's order and transaction: from its state, else from its authentication id
-/// and provider reference (the `txn_uuid`).
-fn payment_state(payment: &PaymentRecord) -> Result<PaymentState, ConnectorError> {
-    match state::CODEC.decode::<PaymentState>(payment.connector_state.as_ref()) {
-        Ok(s) => Ok(s),
-        Err(err) => match (&payment.authentication_id, &payment.provider_reference) {
-            (Some(authentication_id), Some(txn_uuid)) => Ok(PaymentState {
-                order_id: mapping::order_id_for(authentication_id),
-                txn_uuid: txn_uuid.clone(),
-                auto_capture: true,
-            }),
-            _ => Err(err),
-        },
     }
 }

@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use payorch_connector::Authenticator;
 use payorch_connector::model::{EligibilityRequest, RedirectParams};
 use payorch_connector::{Connector, ConnectorError};
 use payorch_core::session::NextAction;

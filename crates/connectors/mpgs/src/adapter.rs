@@ -3,22 +3,21 @@
 //! amount blocks of request bodies. The operations themselves are in `authentication.rs`
 //! and `payments.rs`.
 
+use crate::mapping::Standing;
+use payorch_connector::StandingInstructions;
+use payorch_connector::model::{Eligibility, EligibilityRequest};
+use payorch_core::status::FailureReason;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use payorch_connector::capabilities::Capabilities;
 use payorch_connector::capabilities::RequestField;
 use payorch_connector::http::{Idempotence, ProviderHttp, ProviderResponse};
-use payorch_connector::model::{
-    AuthenticationOutcome, AuthorizeRequest, Browser, Eligibility, EligibilityRequest,
-    PaymentOutcome, RedirectParams, StartAuthentication,
-};
+use payorch_connector::model::Browser;
 use payorch_connector::{CallContext, Connector, ConnectorError, ConnectorId};
 use payorch_core::card::Card;
 use payorch_core::card::CardBrand;
 use payorch_core::money::Money;
-use payorch_core::payment::PaymentRecord;
-use payorch_core::session::AuthenticationSession;
 use payorch_core::status::Flow;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, Url};
@@ -36,7 +35,7 @@ pub struct MpgsConnector {
     pub(crate) http: ProviderHttp,
     credentials: BasicCredentials,
     pub(crate) config: MpgsConfig,
-    capabilities: Capabilities,
+    pub(crate) capabilities: Capabilities,
     /// The gateway's origin: OTPs are only ever posted to a callback URL on it.
     origin: reqwest::Url,
 }
@@ -332,100 +331,59 @@ impl Connector for MpgsConnector {
         &self.capabilities
     }
 
+    /// INITIATE_AUTHENTICATION on a throwaway order: it only checks the BIN's eligibility
+    /// (no OTP is sent). Non-RuPay cards are answered locally: this adapter authenticates
+    /// RuPay only.
     async fn check_eligibility(
         &self,
         ctx: &CallContext,
         request: &EligibilityRequest<'_>,
     ) -> Result<Eligibility, ConnectorError> {
-        self.eligibility(ctx, request).await
-    }
-
-    async fn start_authentication(
-        &self,
-        ctx: &CallContext,
-        request: &StartAuthentication<'_>,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.start(ctx, request).await
-    }
-
-    async fn submit_otp(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-        otp: &str,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.otp(ctx, session, otp).await
-    }
-
-    async fn resend_otp(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.resend(ctx, session).await
-    }
-
-    async fn complete_redirect(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-        params: &RedirectParams,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.redirect_return(ctx, session, params).await
-    }
-
-    async fn sync_authentication(
-        &self,
-        ctx: &CallContext,
-        session: &AuthenticationSession,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        self.lookup_authentication(ctx, session).await
-    }
-
-    async fn authorize(
-        &self,
-        ctx: &CallContext,
-        request: &AuthorizeRequest<'_>,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.authorize_payment(ctx, request).await
-    }
-
-    async fn capture(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-        amount: Money,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.capture_payment(ctx, payment, amount).await
-    }
-
-    async fn void(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.void_payment(ctx, payment).await
-    }
-
-    async fn refund(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-        amount: Money,
-        refund_id: &str,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.refund_payment(ctx, payment, amount, refund_id).await
-    }
-
-    async fn sync_payment(
-        &self,
-        ctx: &CallContext,
-        payment: &PaymentRecord,
-    ) -> Result<PaymentOutcome, ConnectorError> {
-        self.lookup_payment(ctx, payment).await
+        if request.card.brand() != CardBrand::RuPay {
+            return Ok(Eligibility {
+                available: false,
+                flows: Vec::new(),
+                failure_reason: Some(FailureReason::AuthenticationNotAvailable),
+                provider_status: None,
+            });
+        }
+        let id = format!("elig_{}", uuid::Uuid::new_v4().simple());
+        let currency = request.amount.map_or("INR", |a| a.currency().code());
+        let body = Self::initiate_request(request.card, currency);
+        let answer = self
+            .put(
+                ctx,
+                "initiate_authentication",
+                &crate::ids::order_id(&id),
+                &crate::ids::authentication_transaction_id(&id),
+                &body,
+                request.card.is_network_token(),
+            )
+            .await?;
+        Ok(match mapping::standing(&answer) {
+            Standing::Available | Standing::Pending | Standing::Succeeded => Eligibility {
+                available: true,
+                // Which flow the issuer uses shows only at AUTHENTICATE_PAYER.
+                flows: vec![Flow::Seamless, Flow::Redirect],
+                failure_reason: None,
+                provider_status: Some(mapping::authentication_status(&answer)),
+            },
+            Standing::Failed => {
+                let failure = mapping::authentication_failure(&answer);
+                Eligibility {
+                    available: false,
+                    flows: Vec::new(),
+                    failure_reason: failure.failure_reason,
+                    provider_status: failure.provider_status,
+                }
+            }
+        })
     }
 }
 
+/// No Standing Instructions yet: every mandate call answers `Unsupported`.
+#[async_trait]
+impl StandingInstructions for MpgsConnector {}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,12 @@
 //! Retrieve Transaction (seed 001, step 3); the callback page only hints at which NPCI code
 //! (450 invalid, 451 expired) left the challenge open.
 
+use async_trait::async_trait;
+use payorch_connector::Authenticator;
 use payorch_connector::http::ProviderResponse;
-use payorch_connector::model::{
-    AuthenticationOutcome, Eligibility, EligibilityRequest, RedirectParams, StartAuthentication,
-};
+use payorch_connector::model::{AuthenticationOutcome, RedirectParams, StartAuthentication};
 use payorch_connector::{CallContext, ConnectorError};
-use payorch_core::card::{Card, CardBrand};
+use payorch_core::card::Card;
 use payorch_core::session::{AuthenticationSession, NextAction, ProviderStatus};
 use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
 use serde_json::Value;
@@ -30,7 +30,7 @@ const OTP_LENGTH: u32 = 6;
 
 impl MpgsConnector {
     /// INITIATE_AUTHENTICATION: the card (number only) and the order's currency.
-    fn initiate_request(card: &Card, currency: &str) -> rq::TransactionRequest {
+    pub(crate) fn initiate_request(card: &Card, currency: &str) -> rq::TransactionRequest {
         rq::TransactionRequest {
             api_operation: "INITIATE_AUTHENTICATION",
             order: Some(adapter::order(None, currency)),
@@ -41,142 +41,6 @@ impl MpgsConnector {
             }),
             source_of_funds: Some(adapter::source_of_funds(card, false)),
             ..rq::TransactionRequest::default()
-        }
-    }
-
-    /// INITIATE_AUTHENTICATION on a throwaway order: it only checks the BIN's eligibility
-    /// (no OTP is sent). Non-RuPay cards are answered locally: this adapter authenticates
-    /// RuPay only.
-    pub(crate) async fn eligibility(
-        &self,
-        ctx: &CallContext,
-        request: &EligibilityRequest<'_>,
-    ) -> Result<Eligibility, ConnectorError> {
-        if request.card.brand() != CardBrand::RuPay {
-            return Ok(Eligibility {
-                available: false,
-                flows: Vec::new(),
-                failure_reason: Some(FailureReason::AuthenticationNotAvailable),
-                provider_status: None,
-            });
-        }
-        let id = format!("elig_{}", uuid::Uuid::new_v4().simple());
-        let currency = request.amount.map_or("INR", |a| a.currency().code());
-        let body = Self::initiate_request(request.card, currency);
-        let answer = self
-            .put(
-                ctx,
-                "initiate_authentication",
-                &ids::order_id(&id),
-                &ids::authentication_transaction_id(&id),
-                &body,
-                request.card.is_network_token(),
-            )
-            .await?;
-        Ok(match mapping::standing(&answer) {
-            Standing::Available | Standing::Pending | Standing::Succeeded => Eligibility {
-                available: true,
-                // Which flow the issuer uses shows only at AUTHENTICATE_PAYER.
-                flows: vec![Flow::Seamless, Flow::Redirect],
-                failure_reason: None,
-                provider_status: Some(mapping::authentication_status(&answer)),
-            },
-            Standing::Failed => {
-                let failure = mapping::authentication_failure(&answer);
-                Eligibility {
-                    available: false,
-                    flows: Vec::new(),
-                    failure_reason: failure.failure_reason,
-                    provider_status: failure.provider_status,
-                }
-            }
-        })
-    }
-
-    pub(crate) async fn start(
-        &self,
-        ctx: &CallContext,
-        request: &StartAuthentication<'_>,
-    ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let token = request.card.is_network_token();
-        let mut state = AuthState {
-            order_id: ids::order_id(request.authentication_id),
-            transaction_id: ids::authentication_transaction_id(request.authentication_id),
-            scheme_token: token,
-            ip_address: request.browser.ip_address.clone(),
-            user_agent: request.browser.user_agent.clone(),
-            ..AuthState::default()
-        };
-        let currency = request.amount.currency().code();
-        let initiate = Self::initiate_request(request.card, currency);
-        let answer = self
-            .put(
-                ctx,
-                "initiate_authentication",
-                &state.order_id,
-                &state.transaction_id,
-                &initiate,
-                token,
-            )
-            .await?;
-        match mapping::standing(&answer) {
-            Standing::Failed => {
-                return with_state(mapping::authentication_failure(&answer), &state);
-            }
-            Standing::Succeeded => return with_state(succeeded(&answer), &state),
-            Standing::Available | Standing::Pending => {}
-        }
-        if let Some(version) = answer
-            .authentication
-            .as_ref()
-            .and_then(|a| a.version.as_deref())
-            && !version.eq_ignore_ascii_case("RUPAY")
-        {
-            // 3-D Secure for other schemes is not this adapter's flow.
-            let mut outcome = AuthenticationOutcome::with_status(AuthenticationStatus::Failed);
-            outcome.failure_reason = Some(FailureReason::AuthenticationNotAvailable);
-            outcome.recommendation = Some(Recommendation::DoNotProceed);
-            outcome.provider_status = Some(mapping::authentication_status(&answer));
-            return with_state(outcome, &state);
-        }
-
-        let body = rq::TransactionRequest {
-            api_operation: "AUTHENTICATE_PAYER",
-            order: Some(adapter::order(Some(request.amount), currency)),
-            authentication: Some(rq::Authentication {
-                redirect_response_url: Some(request.return_url.to_owned()),
-                ..rq::Authentication::default()
-            }),
-            source_of_funds: Some(adapter::source_of_funds(request.card, true)),
-            device: Some(adapter::device(request.browser, true)),
-            ..rq::TransactionRequest::default()
-        };
-        let answer = self
-            .put(
-                ctx,
-                "authenticate_payer",
-                &state.order_id,
-                &state.transaction_id,
-                &body,
-                token,
-            )
-            .await?;
-        state.rupay_transaction_id = answer.rupay_transaction_id().map(str::to_owned);
-        let standing = mapping::standing(&answer);
-        // Seed: show the form when the gateway says PROCEED or NPCI said 00.
-        let refused = standing == Standing::Pending
-            && answer.recommendation() == Some("DO_NOT_PROCEED")
-            && answer
-                .status_code()
-                .is_some_and(|c| !matches!(c, "00" | "0"));
-        match standing {
-            Standing::Succeeded => with_state(succeeded(&answer), &state),
-            Standing::Failed => with_state(mapping::authentication_failure(&answer), &state),
-            _ if refused => with_state(mapping::authentication_failure(&answer), &state),
-            Standing::Available => Err(ConnectorError::OutcomeUnknown(
-                "authenticate_payer: the gateway opened no challenge".into(),
-            )),
-            Standing::Pending => self.challenge(&answer, state),
         }
     }
 
@@ -279,8 +143,156 @@ impl MpgsConnector {
                 )),
             })
     }
+}
 
-    pub(crate) async fn otp(
+fn succeeded(answer: &TransactionResponse) -> AuthenticationOutcome {
+    let mut o = AuthenticationOutcome::with_status(AuthenticationStatus::Succeeded);
+    o.recommendation = Some(Recommendation::Proceed);
+    o.provider_status = Some(mapping::authentication_status(answer));
+    o
+}
+
+/// Final failures that used up a budget say so in the counters.
+fn exhausted_counters(mut o: AuthenticationOutcome) -> AuthenticationOutcome {
+    match o.failure_reason {
+        Some(FailureReason::OtpAttemptsExhausted) => o.attempts_remaining = Some(0),
+        Some(FailureReason::ResendLimitReached) => o.resends_remaining = Some(0),
+        _ => {}
+    }
+    o
+}
+
+/// Form fields as `post_callback` takes them.
+fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+fn with_state(
+    mut o: AuthenticationOutcome,
+    state: &AuthState,
+) -> Result<AuthenticationOutcome, ConnectorError> {
+    if o.provider_reference.is_none() {
+        o.provider_reference = state.rupay_transaction_id.clone();
+    }
+    o.connector_state = Some(state::CODEC.encode(state)?);
+    Ok(o)
+}
+
+/// The NPCI code a callback answer shows (`authentication.status.code`), from its JSON or
+/// from the page's inputs; `None` when it shows none.
+fn callback_code(page: &ProviderResponse) -> Option<String> {
+    if let Ok(v) = serde_json::from_slice::<Value>(&page.body) {
+        return match &v["authentication"]["status"]["code"] {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+    }
+    let text = std::str::from_utf8(&page.body).ok()?;
+    html::input_value(text, "authentication.status.code").filter(|c| !c.is_empty())
+}
+
+/// A value from the browser's return parameters (case-insensitive name).
+fn param<'a>(params: &'a RedirectParams, name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+#[async_trait]
+impl Authenticator for MpgsConnector {
+    async fn start_authentication(
+        &self,
+        ctx: &CallContext,
+        request: &StartAuthentication<'_>,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
+        let token = request.card.is_network_token();
+        let mut state = AuthState {
+            order_id: ids::order_id(request.authentication_id),
+            transaction_id: ids::authentication_transaction_id(request.authentication_id),
+            scheme_token: token,
+            ip_address: request.browser.ip_address.clone(),
+            user_agent: request.browser.user_agent.clone(),
+            ..AuthState::default()
+        };
+        let currency = request.amount.currency().code();
+        let initiate = Self::initiate_request(request.card, currency);
+        let answer = self
+            .put(
+                ctx,
+                "initiate_authentication",
+                &state.order_id,
+                &state.transaction_id,
+                &initiate,
+                token,
+            )
+            .await?;
+        match mapping::standing(&answer) {
+            Standing::Failed => {
+                return with_state(mapping::authentication_failure(&answer), &state);
+            }
+            Standing::Succeeded => return with_state(succeeded(&answer), &state),
+            Standing::Available | Standing::Pending => {}
+        }
+        if let Some(version) = answer
+            .authentication
+            .as_ref()
+            .and_then(|a| a.version.as_deref())
+            && !version.eq_ignore_ascii_case("RUPAY")
+        {
+            // 3-D Secure for other schemes is not this adapter's flow.
+            let mut outcome = AuthenticationOutcome::with_status(AuthenticationStatus::Failed);
+            outcome.failure_reason = Some(FailureReason::AuthenticationNotAvailable);
+            outcome.recommendation = Some(Recommendation::DoNotProceed);
+            outcome.provider_status = Some(mapping::authentication_status(&answer));
+            return with_state(outcome, &state);
+        }
+
+        let body = rq::TransactionRequest {
+            api_operation: "AUTHENTICATE_PAYER",
+            order: Some(adapter::order(Some(request.amount), currency)),
+            authentication: Some(rq::Authentication {
+                redirect_response_url: Some(request.return_url.to_owned()),
+                ..rq::Authentication::default()
+            }),
+            source_of_funds: Some(adapter::source_of_funds(request.card, true)),
+            device: Some(adapter::device(request.browser, true)),
+            ..rq::TransactionRequest::default()
+        };
+        let answer = self
+            .put(
+                ctx,
+                "authenticate_payer",
+                &state.order_id,
+                &state.transaction_id,
+                &body,
+                token,
+            )
+            .await?;
+        state.rupay_transaction_id = answer.rupay_transaction_id().map(str::to_owned);
+        let standing = mapping::standing(&answer);
+        // Seed: show the form when the gateway says PROCEED or NPCI said 00.
+        let refused = standing == Standing::Pending
+            && answer.recommendation() == Some("DO_NOT_PROCEED")
+            && answer
+                .status_code()
+                .is_some_and(|c| !matches!(c, "00" | "0"));
+        match standing {
+            Standing::Succeeded => with_state(succeeded(&answer), &state),
+            Standing::Failed => with_state(mapping::authentication_failure(&answer), &state),
+            _ if refused => with_state(mapping::authentication_failure(&answer), &state),
+            Standing::Available => Err(ConnectorError::OutcomeUnknown(
+                "authenticate_payer: the gateway opened no challenge".into(),
+            )),
+            Standing::Pending => self.challenge(&answer, state),
+        }
+    }
+
+    async fn submit_otp(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -325,7 +337,7 @@ impl MpgsConnector {
         Ok(outcome)
     }
 
-    pub(crate) async fn resend(
+    async fn resend_otp(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -354,7 +366,7 @@ impl MpgsConnector {
     /// The payer's browser came back through the gateway with `order.id`, `transaction.id`,
     /// `result`, `response.gatewayRecommendation` and `authentication.status.*`: the ids
     /// must be this session's; the result is read from the gateway, never from the browser.
-    pub(crate) async fn redirect_return(
+    async fn complete_redirect(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -406,7 +418,7 @@ impl MpgsConnector {
     /// status; one whose start answer was lost (no state: payorch never saw the form) cannot
     /// be continued and is reported FAILED so the payer starts again. An order the gateway
     /// does not know means the start never arrived: FAILED as well.
-    pub(crate) async fn lookup_authentication(
+    async fn sync_authentication(
         &self,
         ctx: &CallContext,
         session: &AuthenticationSession,
@@ -472,62 +484,4 @@ impl MpgsConnector {
             .or_else(|| stored.and_then(|s| s.rupay_transaction_id));
         Ok(outcome)
     }
-}
-
-fn succeeded(answer: &TransactionResponse) -> AuthenticationOutcome {
-    let mut o = AuthenticationOutcome::with_status(AuthenticationStatus::Succeeded);
-    o.recommendation = Some(Recommendation::Proceed);
-    o.provider_status = Some(mapping::authentication_status(answer));
-    o
-}
-
-/// Final failures that used up a budget say so in the counters.
-fn exhausted_counters(mut o: AuthenticationOutcome) -> AuthenticationOutcome {
-    match o.failure_reason {
-        Some(FailureReason::OtpAttemptsExhausted) => o.attempts_remaining = Some(0),
-        Some(FailureReason::ResendLimitReached) => o.resends_remaining = Some(0),
-        _ => {}
-    }
-    o
-}
-
-/// Form fields as `post_callback` takes them.
-fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
-    fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
-}
-
-fn with_state(
-    mut o: AuthenticationOutcome,
-    state: &AuthState,
-) -> Result<AuthenticationOutcome, ConnectorError> {
-    if o.provider_reference.is_none() {
-        o.provider_reference = state.rupay_transaction_id.clone();
-    }
-    o.connector_state = Some(state::CODEC.encode(state)?);
-    Ok(o)
-}
-
-/// The NPCI code a callback answer shows (`authentication.status.code`), from its JSON or
-/// from the page's inputs; `None` when it shows none.
-fn callback_code(page: &ProviderResponse) -> Option<String> {
-    if let Ok(v) = serde_json::from_slice::<Value>(&page.body) {
-        return match &v["authentication"]["status"]["code"] {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        };
-    }
-    let text = std::str::from_utf8(&page.body).ok()?;
-    html::input_value(text, "authentication.status.code").filter(|c| !c.is_empty())
-}
-
-/// A value from the browser's return parameters (case-insensitive name).
-fn param<'a>(params: &'a RedirectParams, name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }

@@ -6,7 +6,8 @@
 mod common;
 
 use common::*;
-use payorch_connector::{Connector, ConnectorError};
+use payorch_connector::ConnectorError;
+use payorch_connector::{Authenticator, Payments};
 use payorch_core::status::{FailureReason, PaymentStatus};
 
 #[tokio::test]
