@@ -39,10 +39,6 @@ pub fn not_yet_implemented(rpc: &str, issue: u32) -> Status {
     )
 }
 
-pub fn not_found(what: &str) -> Status {
-    with_reason(Code::NotFound, "NOT_FOUND", format!("{what} not found"))
-}
-
 pub fn from_store(err: &StoreError) -> Status {
     Status::from(FlowError::from(err))
 }
