@@ -13,6 +13,11 @@ use payorch::config::Settings;
 use payorch::telemetry;
 use payorch_connector::ConnectorId;
 
+/// glibc's malloc serializes tokio's worker threads on its arena locks under load (a fifth
+/// of the CPU in a `start` profile, docs/PERFORMANCE.md); mimalloc keeps per-thread heaps.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Kept in step with `ConnectorId::ALL` by `tests/startup.rs`.
 const CONNECTORS_HELP: &str = "Connectors: cybersource, fiserv-ipg, mpgs, juspay \
 (Cybersource, Fiserv IPG, Mastercard Gateway, Juspay).\n\n\

@@ -114,10 +114,43 @@ pub fn metrics_handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Fails only if another recorder is installed; then ours still renders (empty).
             let _ = metrics::set_global_recorder(recorder);
+            describe_metrics();
             payorch_connector::http::on_provider_call(record_provider_call);
             handle
         })
         .clone()
+}
+
+/// The `# HELP` line of every metric payorch exports (Prometheus' linter asks for one).
+fn describe_metrics() {
+    metrics::describe_counter!(
+        "payorch_grpc_requests_total",
+        "RPCs answered, by method and gRPC status code."
+    );
+    metrics::describe_gauge!(
+        "payorch_grpc_requests_in_flight",
+        "RPCs being served now, by method."
+    );
+    metrics::describe_histogram!(
+        "payorch_grpc_request_duration_seconds",
+        "RPC latency as payorch sees it, by method."
+    );
+    metrics::describe_histogram!(
+        "payorch_grpc_own_duration_seconds",
+        "RPC latency without the RPC's provider calls: payorch's own time, by method."
+    );
+    metrics::describe_histogram!(
+        "payorch_provider_request_duration_seconds",
+        "Provider HTTP attempts, by connector, operation and outcome."
+    );
+    metrics::describe_histogram!(
+        "payorch_store_request_duration_seconds",
+        "Redis round trips, by store operation and outcome."
+    );
+    metrics::describe_gauge!(
+        "payorch_ready",
+        "1 while this replica serves (its session store answers and it is not stopping), else 0."
+    );
 }
 
 /// `payorch_provider_request_duration_seconds` by connector, operation and outcome (one

@@ -113,8 +113,10 @@ async fn a_replica_killed_mid_start_leaves_nothing_stuck() {
         ))
         .await
     });
-    let waiting = support::eventually(Duration::from_secs(10), || {
-        in_flight(http, "StartAuthentication")
+    // In flight and its record written (the record is written before the provider is
+    // called; the sandbox holds the call for 10 s).
+    let waiting = support::eventually(Duration::from_secs(10), || async {
+        in_flight(http, "StartAuthentication").await && support::ids_in(&redis, "auth").len() == 1
     })
     .await;
     assert!(waiting, "the call is with the provider");

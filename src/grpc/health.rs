@@ -36,6 +36,12 @@ async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
         .await;
 }
 
+/// Readiness as `/readyz` answers it and as the `payorch_ready` gauge reports it.
+pub fn set_ready(ready: &AtomicBool, serving: bool) {
+    ready.store(serving, Ordering::Relaxed);
+    metrics::gauge!("payorch_ready").set(if serving { 1.0 } else { 0.0 });
+}
+
 pub async fn set_not_serving(reporter: &HealthReporter) {
     set_all(reporter, ServingStatus::NotServing).await;
 }
@@ -61,7 +67,7 @@ pub async fn watch_store(
             } else {
                 tracing::warn!("session store unreachable: not serving");
             }
-            ready.store(healthy, Ordering::Relaxed);
+            set_ready(&ready, healthy);
             let status = if healthy {
                 ServingStatus::Serving
             } else {

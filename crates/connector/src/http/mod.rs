@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, Method, Request, StatusCode};
+use tracing::Instrument as _;
 
 use crate::context::CallContext;
 use crate::error::ConnectorError;
@@ -261,7 +262,17 @@ impl ProviderHttp {
             };
             let mut request = build(&self.client)?;
             *request.timeout_mut() = Some(budget);
-            match self.attempt(request, operation, attempt).await {
+            let span = tracing::info_span!(
+                "provider",
+                provider.connector = %self.connector,
+                provider.operation = operation,
+                provider.attempt = attempt,
+            );
+            match self
+                .attempt(request, operation, attempt)
+                .instrument(span)
+                .await
+            {
                 // A 5xx says nothing reliable about whether the provider acted.
                 Ok(response) if response.status.is_server_error() => {
                     last_error = ConnectorError::OutcomeUnknown(format!(
@@ -293,11 +304,16 @@ impl ProviderHttp {
     ) -> Result<ProviderResponse, ConnectorError> {
         let method: Method = request.method().clone();
         let path = request.url().path().to_owned();
-        let request_body = request
-            .body()
-            .and_then(|b| b.as_bytes())
-            .map(redact::redact_body)
-            .unwrap_or_default();
+        // Redacting walks the whole body: only done when the debug line is written.
+        let request_body = if tracing::enabled!(tracing::Level::DEBUG) {
+            request
+                .body()
+                .and_then(|b| b.as_bytes())
+                .map(redact::redact_body)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
         let started = Instant::now();
         let result = self.client.execute(request).await;
         let response = match result {

@@ -7,7 +7,7 @@
 mod keys;
 mod scripts;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use payorch_core::payment::PaymentRecord;
@@ -16,6 +16,7 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{ClientTlsConfig, FromRedisValue, Script, ScriptInvocation, TlsCertificates, Value};
+use tracing::Instrument as _;
 
 use crate::codec;
 use crate::idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope};
@@ -100,8 +101,21 @@ struct Scripts {
     claim_due: Script,
 }
 
+/// How to reach Redis: the clients, built (and their settings checked) before any connection.
+#[allow(clippy::large_enum_variant)] // one per store, built once
+enum Clients {
+    Single(redis::Client),
+    Cluster(ClusterClient),
+}
+
 pub struct RedisStore {
-    connection: Connection,
+    clients: Clients,
+    /// Established on first use and kept (each reconnects on its own after a drop); until
+    /// then every call tries to connect, so a store opened while Redis was down starts
+    /// serving when Redis comes up.
+    connection: tokio::sync::OnceCell<Connection>,
+    /// Single node: the write scripts keep the resolver's list themselves.
+    single: bool,
     scripts: Scripts,
     cipher: CardCipher,
     lifetimes: Lifetimes,
@@ -110,6 +124,23 @@ pub struct RedisStore {
 /// Bounds on every Redis round trip.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `payorch_store_request_duration_seconds{operation, outcome}`: one observation per Redis
+/// round trip, so its `_count` says how many round trips a call costs.
+fn observe(operation: &'static str, started: Instant, ok: bool) {
+    metrics::histogram!(
+        "payorch_store_request_duration_seconds",
+        "operation" => operation,
+        "outcome" => if ok { "ok" } else { "error" },
+    )
+    .record(started.elapsed().as_secs_f64());
+}
+
+/// One span per round trip: its operation only, never keys (they carry merchant keys and
+/// record ids) or values.
+fn span(operation: &'static str) -> tracing::Span {
+    tracing::info_span!("store", db.system = "redis", db.operation = operation)
+}
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
@@ -134,24 +165,52 @@ impl RedisStore {
         cipher: CardCipher,
         lifetimes: Lifetimes,
     ) -> Result<Self, StoreError> {
+        let store = Self::new(topology, tls, cipher, lifetimes)?;
+        store.connection().await?;
+        Ok(store)
+    }
+
+    /// What a service starting up wants: [`Self::connect_with_tls`], except that a Redis that
+    /// refuses connections or does not answer yet is not an error. The store is returned
+    /// unconnected (every call fails `Unavailable` and tries again) with the reason. Anything
+    /// else (bad settings, a certificate the CA did not sign, a refused password) is an error.
+    pub async fn open_with_tls(
+        topology: &RedisTopology,
+        tls: &RedisTls,
+        cipher: CardCipher,
+        lifetimes: Lifetimes,
+    ) -> Result<(Self, Option<StoreError>), StoreError> {
+        let store = Self::new(topology, tls, cipher, lifetimes)?;
+        match store.try_connect().await {
+            Ok(_) => Ok((store, None)),
+            Err(err)
+                if err.is_connection_refusal()
+                    || err.is_timeout()
+                    || err.is_connection_dropped() =>
+            {
+                Ok((store, Some(StoreError::from(err))))
+            }
+            Err(err) => Err(StoreError::from(err)),
+        }
+    }
+
+    fn new(
+        topology: &RedisTopology,
+        tls: &RedisTls,
+        cipher: CardCipher,
+        lifetimes: Lifetimes,
+    ) -> Result<Self, StoreError> {
         let certificates = tls.certificates()?;
         // rustls needs one process-wide crypto provider; a second install (by another
         // library, or a second store) is refused and harmless.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let connection = match topology {
-            RedisTopology::Single(url) => {
-                let client = match &certificates {
-                    Some(certificates) => {
-                        redis::Client::build_with_tls(url.as_str(), certificates.clone())?
-                    }
-                    None => redis::Client::open(url.as_str())?,
-                };
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
-                    .set_response_timeout(Some(RESPONSE_TIMEOUT))
-                    .set_number_of_retries(1);
-                Connection::Single(client.get_connection_manager_with_config(config).await?)
-            }
+        let clients = match topology {
+            RedisTopology::Single(url) => Clients::Single(match &certificates {
+                Some(certificates) => {
+                    redis::Client::build_with_tls(url.as_str(), certificates.clone())?
+                }
+                None => redis::Client::open(url.as_str())?,
+            }),
             RedisTopology::Cluster(nodes) => {
                 let mut builder = ClusterClient::builder(nodes.clone())
                     .connection_timeout(CONNECT_TIMEOUT)
@@ -159,12 +218,13 @@ impl RedisStore {
                 if let Some(certificates) = certificates {
                     builder = builder.certs(certificates);
                 }
-                let client = builder.build()?;
-                Connection::Cluster(client.get_async_connection().await?)
+                Clients::Cluster(builder.build()?)
             }
         };
         Ok(Self {
-            connection,
+            single: matches!(clients, Clients::Single(_)),
+            clients,
+            connection: tokio::sync::OnceCell::new(),
             scripts: Scripts {
                 create: scripts::create(),
                 transition: scripts::transition(),
@@ -179,28 +239,92 @@ impl RedisStore {
         })
     }
 
-    async fn run<T: FromRedisValue>(
-        &self,
-        invocation: ScriptInvocation<'_>,
-    ) -> Result<T, StoreError> {
-        Ok(match self.connection.clone() {
-            Connection::Single(mut c) => invocation.invoke_async(&mut c).await?,
-            Connection::Cluster(mut c) => invocation.invoke_async(&mut c).await?,
-        })
+    /// The established connection, or one attempt to establish it.
+    async fn try_connect(&self) -> Result<Connection, redis::RedisError> {
+        self.connection
+            .get_or_try_init(|| async {
+                Ok(match &self.clients {
+                    Clients::Single(client) => {
+                        let config = ConnectionManagerConfig::new()
+                            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+                            .set_number_of_retries(1);
+                        Connection::Single(client.get_connection_manager_with_config(config).await?)
+                    }
+                    Clients::Cluster(client) => {
+                        Connection::Cluster(client.get_async_connection().await?)
+                    }
+                })
+            })
+            .await
+            .cloned()
     }
 
-    /// Puts a record on the resolver's list before a write that leaves it in doubt (so a
-    /// crash between the two leaves it listed, never lost), or takes it off after a write
-    /// that settled it (a crash in between only makes the resolver look once more).
+    async fn connection(&self) -> Result<Connection, StoreError> {
+        Ok(self.try_connect().await?)
+    }
+
+    /// One script round trip (EVALSHA; EVAL once more if Redis lost the script).
+    async fn run<T: FromRedisValue>(
+        &self,
+        operation: &'static str,
+        invocation: ScriptInvocation<'_>,
+    ) -> Result<T, StoreError> {
+        let started = Instant::now();
+        let result = async {
+            match self.try_connect().await? {
+                Connection::Single(mut c) => invocation.invoke_async(&mut c).await,
+                Connection::Cluster(mut c) => invocation.invoke_async(&mut c).await,
+            }
+        }
+        .instrument(span(operation))
+        .await;
+        observe(operation, started, result.is_ok());
+        Ok(result?)
+    }
+
+    /// On a single node the write's own script keeps the resolver's list (one round trip,
+    /// atomic). In a Cluster the list lives in another slot than the record, so it is kept
+    /// by separate commands around the write ([`Self::list_before`], [`Self::unlist_after`]).
+    fn lists_in_script(&self) -> bool {
+        self.single
+    }
+
+    /// Appends the list's key and three arguments (see `scripts::KEEP_LISTED`) to a create or
+    /// transition script: `add` at `due` while the record is in doubt, `rem` once it is final.
+    fn keep_listed(
+        &self,
+        invocation: &mut ScriptInvocation<'_>,
+        record: &Unsettled,
+        due: Option<i64>,
+    ) {
+        if self.lists_in_script() {
+            invocation
+                .key(keys::unsettled())
+                .arg(if due.is_some() { "add" } else { "rem" })
+                .arg(due.unwrap_or(0))
+                .arg(record.member());
+        } else {
+            invocation.arg("").arg(0).arg("");
+        }
+    }
+
+    /// Cluster only: puts a record on the resolver's list before a write that leaves it in
+    /// doubt (so a crash between the two leaves it listed, never lost).
     async fn list_before(&self, record: &Unsettled, due: Option<i64>) -> Result<(), StoreError> {
-        if let Some(due) = due {
+        if let Some(due) = due
+            && !self.lists_in_script()
+        {
             self.schedule(record, due).await?;
         }
         Ok(())
     }
 
+    /// Cluster only: takes a record off the list after a write that settled it (a crash in
+    /// between only makes the resolver look once more).
     async fn unlist_after(&self, record: &Unsettled, due: Option<i64>) {
         if due.is_none()
+            && !self.lists_in_script()
             && let Err(err) = self.settled(record).await
         {
             // The resolver finds the record final and takes it off itself.
@@ -208,12 +332,23 @@ impl RedisStore {
         }
     }
 
-    async fn command<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
-        let value = match self.connection.clone() {
-            Connection::Single(mut c) => c.req_packed_command(cmd).await?,
-            Connection::Cluster(mut c) => c.req_packed_command(cmd).await?,
-        };
-        Ok(T::from_redis_value(value)?)
+    /// One command round trip.
+    async fn command<T: FromRedisValue>(
+        &self,
+        operation: &'static str,
+        cmd: &redis::Cmd,
+    ) -> Result<T, StoreError> {
+        let started = Instant::now();
+        let result = async {
+            match self.try_connect().await? {
+                Connection::Single(mut c) => c.req_packed_command(cmd).await,
+                Connection::Cluster(mut c) => c.req_packed_command(cmd).await,
+            }
+        }
+        .instrument(span(operation))
+        .await;
+        observe(operation, started, result.is_ok());
+        Ok(T::from_redis_value(result?)?)
     }
 }
 
@@ -235,7 +370,8 @@ impl SessionStore for RedisStore {
             .arg(&encoded.document)
             .arg(encoded.sealed_card.as_deref().unwrap_or(""))
             .arg(millis(ttl));
-        let created: i64 = self.run(invocation).await?;
+        self.keep_listed(&mut invocation, &listed, due);
+        let created: i64 = self.run("create", invocation).await?;
         if created != 1 {
             return Err(StoreError::AlreadyExists);
         }
@@ -249,6 +385,7 @@ impl SessionStore for RedisStore {
     async fn get(&self, id: &str) -> Result<Option<AuthenticationSession>, StoreError> {
         let fields: Vec<Option<String>> = self
             .command(
+                "get",
                 redis::cmd("HMGET")
                     .arg(keys::session(id))
                     .arg("version")
@@ -291,7 +428,8 @@ impl SessionStore for RedisStore {
                 "0"
             })
             .arg(millis(ttl));
-        let (outcome, version): (i64, u64) = self.run(invocation).await?;
+        self.keep_listed(&mut invocation, &listed, due);
+        let (outcome, version): (i64, u64) = self.run("transition", invocation).await?;
         match outcome {
             1 => {
                 self.unlist_after(&listed, due).await;
@@ -309,7 +447,10 @@ impl SessionStore for RedisStore {
 
     async fn release_card(&self, id: &str) -> Result<(), StoreError> {
         let _removed: i64 = self
-            .command(redis::cmd("HDEL").arg(keys::session(id)).arg("card"))
+            .command(
+                "release_card",
+                redis::cmd("HDEL").arg(keys::session(id)).arg("card"),
+            )
             .await?;
         Ok(())
     }
@@ -329,7 +470,8 @@ impl SessionStore for RedisStore {
             .arg(&document)
             .arg("")
             .arg(millis(self.lifetimes.payment));
-        let created: i64 = self.run(invocation).await?;
+        self.keep_listed(&mut invocation, &listed, due);
+        let created: i64 = self.run("create_payment", invocation).await?;
         if created != 1 {
             return Err(StoreError::AlreadyExists);
         }
@@ -340,6 +482,7 @@ impl SessionStore for RedisStore {
     async fn get_payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
         let fields: Vec<Option<String>> = self
             .command(
+                "get_payment",
                 redis::cmd("HMGET")
                     .arg(keys::payment(id))
                     .arg("version")
@@ -378,7 +521,8 @@ impl SessionStore for RedisStore {
             .arg(&document)
             .arg("1")
             .arg(millis(self.lifetimes.payment));
-        let (outcome, version): (i64, u64) = self.run(invocation).await?;
+        self.keep_listed(&mut invocation, &listed, due);
+        let (outcome, version): (i64, u64) = self.run("update_payment", invocation).await?;
         match outcome {
             1 => {
                 self.unlist_after(&listed, due).await;
@@ -401,7 +545,7 @@ impl SessionStore for RedisStore {
         invocation
             .arg(&fingerprint[..])
             .arg(millis(self.lifetimes.idempotency_lease));
-        let reply: Vec<Value> = self.run(invocation).await?;
+        let reply: Vec<Value> = self.run("begin_idempotent", invocation).await?;
         let mut parts = reply.into_iter();
         let tag: String = match parts.next() {
             Some(v) => String::from_redis_value(v)?,
@@ -439,7 +583,7 @@ impl SessionStore for RedisStore {
             .arg(&fingerprint[..])
             .arg(response)
             .arg(millis(self.lifetimes.idempotency));
-        let _stored: i64 = self.run(invocation).await?;
+        let _stored: i64 = self.run("complete_idempotent", invocation).await?;
         Ok(())
     }
 
@@ -452,7 +596,7 @@ impl SessionStore for RedisStore {
         invocation
             .arg(response)
             .arg(millis(self.lifetimes.idempotency));
-        let stored: i64 = self.run(invocation).await?;
+        let stored: i64 = self.run("answer_orphaned", invocation).await?;
         Ok(stored == 1)
     }
 
@@ -467,12 +611,12 @@ impl SessionStore for RedisStore {
             .abandon_idempotent
             .key(keys::idempotency(scope));
         invocation.arg(&fingerprint[..]);
-        let _deleted: i64 = self.run(invocation).await?;
+        let _deleted: i64 = self.run("abandon_idempotent", invocation).await?;
         Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let pong: String = self.command(&redis::cmd("PING")).await?;
+        let pong: String = self.command("ping", &redis::cmd("PING")).await?;
         if pong == "PONG" {
             Ok(())
         } else {
@@ -488,7 +632,7 @@ impl SessionStore for RedisStore {
     ) -> Result<Vec<Unsettled>, StoreError> {
         let mut invocation = self.scripts.claim_due.key(keys::unsettled());
         invocation.arg(now_ms).arg(lease_ms).arg(limit);
-        let members: Vec<String> = self.run(invocation).await?;
+        let members: Vec<String> = self.run("claim_due", invocation).await?;
         Ok(members
             .iter()
             .filter_map(|m| Unsettled::from_member(m))
@@ -498,6 +642,7 @@ impl SessionStore for RedisStore {
     async fn schedule(&self, record: &Unsettled, due_ms: i64) -> Result<(), StoreError> {
         let _added: i64 = self
             .command(
+                "schedule",
                 redis::cmd("ZADD")
                     .arg(keys::unsettled())
                     .arg(due_ms)
@@ -510,6 +655,7 @@ impl SessionStore for RedisStore {
     async fn settled(&self, record: &Unsettled) -> Result<(), StoreError> {
         let _removed: i64 = self
             .command(
+                "settled",
                 redis::cmd("ZREM")
                     .arg(keys::unsettled())
                     .arg(record.member()),

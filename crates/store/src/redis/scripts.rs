@@ -6,23 +6,38 @@
 
 use redis::Script;
 
-/// KEYS[1] session; ARGV: doc, sealed card ('' = none), ttl ms. Returns 1, or 0 if it exists.
+/// Keeps the resolver's list after a successful write, in the same script: KEYS[2] the list;
+/// ARGV[n] `add` (score ARGV[n+1]) or `rem`, ARGV[n+2] the record's member. `''` leaves the
+/// list alone (a Cluster, where the list lives in another slot and is kept around the write).
+const KEEP_LISTED: &str = r"
+local function keep_listed(n)
+  if ARGV[n] == 'add' then redis.call('ZADD', KEYS[2], ARGV[n + 1], ARGV[n + 2])
+  elseif ARGV[n] == 'rem' then redis.call('ZREM', KEYS[2], ARGV[n + 2]) end
+end
+";
+
+/// KEYS[1] session (KEYS[2] list); ARGV: doc, sealed card ('' = none), ttl ms, then the list's
+/// three (see [`KEEP_LISTED`]). Returns 1, or 0 if it exists.
 pub fn create() -> Script {
-    Script::new(
+    Script::new(&format!(
+        "{KEEP_LISTED}{}",
         r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'version', '1', 'doc', ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'card', ARGV[2]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+keep_listed(4)
 return 1
-",
-    )
+"
+    ))
 }
 
-/// KEYS[1] session; ARGV: expected version, new version, doc, drop card ('1'|'0'), ttl ms.
+/// KEYS[1] session (KEYS[2] list); ARGV: expected version, new version, doc, drop card
+/// ('1'|'0'), ttl ms, then the list's three (see [`KEEP_LISTED`]).
 /// Returns {1, new} on success, {0, current} on a lost race, {-1, 0} when missing.
 pub fn transition() -> Script {
-    Script::new(
+    Script::new(&format!(
+        "{KEEP_LISTED}{}",
         r"
 local current = redis.call('HGET', KEYS[1], 'version')
 if not current then return {-1, 0} end
@@ -30,9 +45,10 @@ if current ~= ARGV[1] then return {0, tonumber(current)} end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'doc', ARGV[3])
 if ARGV[4] == '1' then redis.call('HDEL', KEYS[1], 'card') end
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
+keep_listed(6)
 return {1, tonumber(ARGV[2])}
-",
-    )
+"
+    ))
 }
 
 /// KEYS[1] idempotency record; ARGV: fingerprint, lease ms.
