@@ -131,12 +131,14 @@ pub fn unreachable_status() -> ProviderStatus {
 /// Runs `work` to completion in its own task, whatever happens to the caller (a deadline
 /// passing, a browser going away): a provider call already made still has its answer
 /// stored, never a claim left behind. The call's provider clock goes along, so its own time
-/// excludes the provider's.
+/// excludes the provider's, and so does its span: the work's store and provider spans stay
+/// in the RPC's trace.
 pub async fn detached<T: Send + 'static, E: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, E>> + Send + 'static,
     lost: impl FnOnce() -> E,
 ) -> Result<T, E> {
-    tokio::spawn(payorch_connector::http::ProviderClock::carry(work))
+    use tracing::Instrument as _;
+    tokio::spawn(payorch_connector::http::ProviderClock::carry(work).in_current_span())
         .await
         .unwrap_or_else(|_| Err(lost()))
 }
