@@ -10,28 +10,9 @@ use std::time::Instant;
 
 use payorch::api::{self, AuthenticationStatus as AS, FlowPreference};
 use support::flows::{self, Stack};
-use support::matrix::Profile;
-
-const MPGS: Profile = Profile {
-    connector: "mpgs",
-    start_op: "authenticate_payer",
-    validate_op: "callback_otp",
-    authorize_op: "pay",
-    reports_otp_expiry: true,
-};
+use support::matrix::MPGS;
 
 const OWN_TIME: &str = "payorch-own-time-us";
-
-async fn scrape(stack: &Stack) -> String {
-    let url = format!("http://{}/metrics", stack.payorch.http_addr);
-    let answer = stack.http.get(url).send().await.unwrap();
-    assert!(
-        answer.status().is_success(),
-        "/metrics: {}",
-        answer.status()
-    );
-    answer.text().await.unwrap()
-}
 
 /// The lines of a metric whose name and labels start as given.
 fn lines<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
@@ -101,7 +82,7 @@ async fn histograms_and_own_time_after_a_real_flow() {
         .unwrap();
     assert!(paid.metadata().get(OWN_TIME).is_some());
 
-    let text = scrape(&stack).await;
+    let text = stack.metrics().await;
     assert!(!text.contains("quantile="), "summaries rendered:\n{text}");
     for method in [
         "CheckEligibility",
