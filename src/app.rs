@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use payorch_store::{CardCipher, MemoryStore, RedisStore, RedisTls, RedisTopology, SessionStore};
@@ -92,9 +92,18 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Startu
             .map_err(|e| StartupError::Config(format!("encryption: {e}")))?;
             let topology = RedisTopology::from_urls(url.expose());
             let tls = redis_tls(tls)?;
-            let store =
-                RedisStore::connect_with_tls(&topology, &tls, cipher, settings.lifetimes()).await?;
-            tracing::info!(key_id = keys.active_key_id, "connected to Redis");
+            let (store, unreachable) =
+                RedisStore::open_with_tls(&topology, &tls, cipher, settings.lifetimes()).await?;
+            match unreachable {
+                None => tracing::info!(key_id = keys.active_key_id, "connected to Redis"),
+                // Serving not-ready (readiness 503, gRPC health NOT_SERVING) until Redis
+                // answers, rather than exiting into a crash loop.
+                Some(err) => tracing::warn!(
+                    error = %err,
+                    "Redis unreachable at start-up: not ready; retrying every {} s",
+                    READINESS_INTERVAL.as_secs()
+                ),
+            }
             Ok(Arc::new(store))
         }
     }
@@ -150,6 +159,8 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
     let (shutdown, shutdown_rx) = watch::channel(false);
     let ready = Arc::new(AtomicBool::new(false));
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    // tonic's reporter starts SERVING; not until the store has answered.
+    grpc::health::set_not_serving(&health_reporter).await;
     let readiness = tokio::spawn(grpc::health::watch_store(
         store.clone(),
         health_reporter.clone(),
@@ -203,7 +214,7 @@ pub async fn start(mut settings: Settings) -> Result<Running, StartupError> {
     let task = tokio::spawn(async move {
         let _ = drain_rx.wait_for(|stop| *stop).await;
         // Not ready any more: load balancers stop sending while in-flight calls finish.
-        ready.store(false, Ordering::Relaxed);
+        grpc::health::set_ready(&ready, false);
         grpc::health::set_not_serving(&health_reporter).await;
         let drained = tokio::time::timeout(grace, grpc_task).await;
         let _ = http_stop_tx.send(());

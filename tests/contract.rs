@@ -16,17 +16,9 @@ use payorch_core::session::{AuthenticationSession, NextAction};
 use payorch_core::status::{AuthenticationStatus, Flow};
 use payorch_store::{CardCipher, Lifetimes, RedisStore, RedisTopology, SessionStore};
 use support::flows::{self, Stack};
-use support::matrix::Profile;
+use support::matrix::{CYBERSOURCE, Profile};
 use tonic::Code;
 use tonic_types::StatusExt;
-
-const CYBERSOURCE: Profile = Profile {
-    connector: "cybersource",
-    start_op: "enrollment",
-    validate_op: "validation",
-    authorize_op: "authorization",
-    reports_otp_expiry: true,
-};
 
 fn reason(status: &tonic::Status) -> String {
     status

@@ -4,15 +4,7 @@
 
 mod support;
 
-use support::matrix::Profile;
-
-const CYBERSOURCE: Profile = Profile {
-    connector: "cybersource",
-    start_op: "enrollment",
-    validate_op: "validation",
-    authorize_op: "authorization",
-    reports_otp_expiry: true,
-};
+use support::matrix::CYBERSOURCE;
 
 matrix!(CYBERSOURCE;
     seamless_success_then_authorize_with_capture,

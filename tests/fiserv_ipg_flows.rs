@@ -6,16 +6,7 @@
 
 mod support;
 
-use support::matrix::Profile;
-
-const FISERV_IPG: Profile = Profile {
-    connector: "fiserv-ipg",
-    start_op: "payer_auth",
-    validate_op: "verify_otp",
-    // The matrix authorizes with capture: a PaymentCardSaleTransaction.
-    authorize_op: "sale",
-    reports_otp_expiry: true,
-};
+use support::matrix::FISERV_IPG;
 
 matrix!(FISERV_IPG;
     seamless_success_then_authorize_with_capture,

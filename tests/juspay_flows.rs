@@ -13,15 +13,7 @@
 
 mod support;
 
-use support::matrix::Profile;
-
-const JUSPAY: Profile = Profile {
-    connector: "juspay",
-    start_op: "txn",
-    validate_op: "authenticate",
-    authorize_op: "authenticate",
-    reports_otp_expiry: false,
-};
+use support::matrix::JUSPAY;
 
 matrix!(JUSPAY;
     seamless_success_then_authorize_with_capture,

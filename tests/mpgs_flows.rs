@@ -11,16 +11,7 @@ mod support;
 
 use payorch::api::{self, AuthenticationStatus as AS, FlowPreference, PaymentStatus as PS};
 use support::flows::{self, Stack};
-use support::matrix::Profile;
-
-const MPGS: Profile = Profile {
-    connector: "mpgs",
-    start_op: "authenticate_payer",
-    validate_op: "callback_otp",
-    // The matrix authorizes with capture: apiOperation PAY.
-    authorize_op: "pay",
-    reports_otp_expiry: true,
-};
+use support::matrix::MPGS;
 
 matrix!(MPGS;
     seamless_success_then_authorize_with_capture,

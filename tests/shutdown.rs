@@ -12,15 +12,7 @@ use std::time::Duration;
 use payorch::api::{AuthenticationStatus as AS, FlowPreference};
 use payorch_store::SessionStore;
 use support::flows::{self, Stack};
-use support::matrix::Profile;
-
-const CYBERSOURCE: Profile = Profile {
-    connector: "cybersource",
-    start_op: "enrollment",
-    validate_op: "validation",
-    authorize_op: "authorization",
-    reports_otp_expiry: true,
-};
+use support::matrix::CYBERSOURCE;
 
 async fn in_flight_start(stack: &Stack) -> tokio::task::JoinHandle<Result<AS, tonic::Status>> {
     let mut auth = stack.auth().await;

@@ -99,11 +99,11 @@ async fn an_answer_the_store_missed_is_kept_and_replayed() {
     let mut client = auth.clone();
     let request = submit.clone();
     let call = tokio::spawn(async move { client.submit_otp(request).await });
+    // In flight (or already answered: then the assertions below say what it answered).
     assert!(
-        support::eventually(Duration::from_secs(5), || in_flight(
-            payorch.http_addr,
-            "SubmitOtp"
-        ))
+        support::eventually(Duration::from_secs(5), || async {
+            call.is_finished() || in_flight(payorch.http_addr, "SubmitOtp").await
+        })
         .await
     );
     redis.crash();
@@ -139,11 +139,11 @@ async fn an_answer_the_store_missed_is_kept_and_replayed() {
     let mut client = payments.clone();
     let request = authorize.clone();
     let call = tokio::spawn(async move { client.authorize(request).await });
+    // In flight (or already answered: then the assertions below say what it answered).
     assert!(
-        support::eventually(Duration::from_secs(5), || in_flight(
-            payorch.http_addr,
-            "Authorize"
-        ))
+        support::eventually(Duration::from_secs(5), || async {
+            call.is_finished() || in_flight(payorch.http_addr, "Authorize").await
+        })
         .await
     );
     redis.crash();
@@ -280,4 +280,53 @@ async fn redis_crashed_and_restarted_mid_run_loses_nothing() {
     .await;
     chaos::assert_no_writes_since(sandbox, &at_crash).await;
     chaos::assert_retries_answer(payorch.grpc_addr, sandbox, &targets, &firsts, chaos::acted).await;
+}
+
+/// Redis down when payorch starts (a pod scheduled before its Redis): payorch stays up,
+/// answers `/readyz` 503 and gRPC health NOT_SERVING, says why, and starts serving when Redis
+/// comes up, without a restart. Exiting would crash-loop the pod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_at_start_up_serves_not_ready_until_redis_answers() {
+    let mut redis = RedisServer::start_persistent();
+    redis.crash();
+    let url = redis.url();
+    let mut payorch = support::examples::Binary::spawn(&[
+        ("REDIS_URL", url.as_str()),
+        ("PAYORCH_ENCRYPTION__ACTIVE_KEY_ID", "k1"),
+        ("PAYORCH_ENCRYPTION__KEYS__K1", support::ENCRYPTION_KEY),
+    ]);
+    payorch.wait_until_serving().await;
+    assert_eq!(
+        payorch.readyz().await,
+        503,
+        "{}",
+        payorch.output().join("\n")
+    );
+    assert_eq!(
+        support::health(payorch.grpc, "").await,
+        tonic_health::pb::health_check_response::ServingStatus::NotServing as i32
+    );
+    assert!(
+        payorch.child.try_wait().unwrap().is_none(),
+        "payorch exited"
+    );
+    let output = payorch.output().join("\n");
+    assert!(
+        output.contains("Redis unreachable at start-up"),
+        "does not say why it is not ready:\n{output}"
+    );
+
+    redis.restart();
+    let serving = support::eventually(Duration::from_secs(15), || async {
+        payorch.readyz().await == 200
+    })
+    .await;
+    assert!(
+        serving,
+        "not ready after Redis came up:\n{}",
+        payorch.output().join("\n")
+    );
+    let mut auth = support::authentications(payorch.grpc).await;
+    let started = flows::start_seamless(&mut auth).await;
+    assert_eq!(support::ids_in(&redis, "auth"), vec![started.id.clone()]);
 }

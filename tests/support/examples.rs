@@ -541,6 +541,14 @@ impl Binary {
         self.output.lock().unwrap().clone()
     }
 
+    /// What `/readyz` answers now (0: no answer).
+    pub async fn readyz(&self) -> u16 {
+        reqwest::get(format!("http://{}/readyz", self.http))
+            .await
+            .map(|a| a.status().as_u16())
+            .unwrap_or(0)
+    }
+
     /// Waits (polling, up to 60 s) until the start-up banner naming the gRPC address is out.
     pub async fn wait_until_serving(&mut self) {
         let banner = format!("gRPC on {}", self.grpc);

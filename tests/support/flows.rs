@@ -52,6 +52,18 @@ impl Stack {
         }
     }
 
+    /// payorch's `/metrics` text (the process's registry: every stack of this test binary).
+    pub async fn metrics(&self) -> String {
+        let url = format!("http://{}/metrics", self.payorch.http_addr);
+        let answer = self.http.get(url).send().await.unwrap();
+        assert!(
+            answer.status().is_success(),
+            "/metrics: {}",
+            answer.status()
+        );
+        answer.text().await.unwrap()
+    }
+
     /// A second payorch replica on the same Redis and the same sandbox.
     pub async fn replica(&self) -> Running {
         let mut settings = super::redis_settings(&self.redis.url());
@@ -277,6 +289,21 @@ pub fn start_request(number: &str, flow: api::FlowPreference) -> StartAuthentica
         capture: true,
         ..Default::default()
     }
+}
+
+/// A seamless authentication of the SEAMLESS card, started and waiting for its OTP.
+pub async fn start_seamless(auth: &mut AuthenticationServiceClient<Channel>) -> Authentication {
+    let started = auth
+        .start_authentication(start_request(SEAMLESS, api::FlowPreference::Seamless))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        started.status(),
+        api::AuthenticationStatus::OtpRequired,
+        "{started:?}"
+    );
+    started
 }
 
 pub fn submit(authentication: &Authentication, otp: &str) -> SubmitOtpRequest {

@@ -31,6 +31,43 @@ pub struct Profile {
     pub reports_otp_expiry: bool,
 }
 
+pub const CYBERSOURCE: Profile = Profile {
+    connector: "cybersource",
+    start_op: "enrollment",
+    validate_op: "validation",
+    authorize_op: "authorization",
+    reports_otp_expiry: true,
+};
+
+pub const FISERV_IPG: Profile = Profile {
+    connector: "fiserv-ipg",
+    start_op: "payer_auth",
+    validate_op: "verify_otp",
+    // The matrix authorizes with capture: a PaymentCardSaleTransaction.
+    authorize_op: "sale",
+    reports_otp_expiry: true,
+};
+
+pub const JUSPAY: Profile = Profile {
+    connector: "juspay",
+    start_op: "txn",
+    validate_op: "authenticate",
+    authorize_op: "authenticate",
+    reports_otp_expiry: false,
+};
+
+pub const MPGS: Profile = Profile {
+    connector: "mpgs",
+    start_op: "authenticate_payer",
+    validate_op: "callback_otp",
+    // The matrix authorizes with capture: apiOperation PAY.
+    authorize_op: "pay",
+    reports_otp_expiry: true,
+};
+
+/// Every connector payorch has, as the matrix drives it.
+pub const EVERY: [Profile; 4] = [CYBERSOURCE, FISERV_IPG, JUSPAY, MPGS];
+
 /// Expands matrix cases into tests for one connector profile.
 #[macro_export]
 macro_rules! matrix {

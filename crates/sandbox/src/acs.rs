@@ -48,6 +48,25 @@ pub struct AcsChallenge {
     /// xid, seed 004); a POST without them is refused with ACCU600 (invalid data).
     pub expects: Vec<(&'static str, String)>,
     pub return_fields: ReturnFields,
+    /// What the payer is asked to approve, as the provider's request gave it.
+    pub purchase: Option<Purchase>,
+}
+
+/// The purchase an issuer page shows the payer: who is paid, and how much.
+#[derive(Debug, Clone)]
+pub struct Purchase {
+    pub merchant: String,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+impl Purchase {
+    /// `INR 100.00` (every RuPay currency has two decimals).
+    fn amount(&self) -> String {
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        let minor = self.amount_minor.unsigned_abs();
+        format!("{} {sign}{}.{:02}", self.currency, minor / 100, minor % 100)
+    }
 }
 
 /// Open ACS challenges.
@@ -134,7 +153,12 @@ async fn open(
         challenge.return_url = Some(url.trim().to_owned());
     }
     sandbox.acs.update(challenge);
-    Html(otp_form(&connector, &reference, None)).into_response()
+    Html(otp_form(
+        &sandbox,
+        &challenge_of(&sandbox, &connector, &reference),
+        None,
+    ))
+    .into_response()
 }
 
 async fn submit(
@@ -160,6 +184,7 @@ async fn submit(
         Some("resend") => match issuer.resend(&connector, &reference) {
             Ok((Resend::Sent { .. }, _)) => {
                 return pending(
+                    &sandbox,
                     wants_json,
                     &connector,
                     &reference,
@@ -182,7 +207,7 @@ async fn submit(
                 Ok((Verify::Success, _)) => Some(AcsResult::Authenticated),
                 Ok((Verify::Invalid { remaining }, _)) => {
                     let msg = format!("Invalid OTP (450). {remaining} attempt(s) left.");
-                    return pending(wants_json, &connector, &reference, &msg);
+                    return pending(&sandbox, wants_json, &connector, &reference, &msg);
                 }
                 Ok((Verify::Expired, _)) => {
                     let _ = issuer.finish(
@@ -218,12 +243,40 @@ async fn submit(
     Html(auto_post(&action, &fields)).into_response()
 }
 
-fn pending(wants_json: bool, connector: &str, reference: &str, message: &str) -> Response {
+fn pending(
+    sandbox: &Sandbox,
+    wants_json: bool,
+    connector: &str,
+    reference: &str,
+    message: &str,
+) -> Response {
     if wants_json {
         axum::Json(json!({"status": "pending", "message": message})).into_response()
     } else {
-        Html(otp_form(connector, reference, Some(message))).into_response()
+        Html(otp_form(
+            sandbox,
+            &challenge_of(sandbox, connector, reference),
+            Some(message),
+        ))
+        .into_response()
     }
+}
+
+/// The challenge as stored, or a bare one (the page still works without its details).
+fn challenge_of(sandbox: &Sandbox, connector: &str, reference: &str) -> AcsChallenge {
+    sandbox
+        .acs
+        .get(connector, reference)
+        .unwrap_or_else(|| AcsChallenge {
+            connector: connector.to_owned(),
+            reference: reference.to_owned(),
+            return_url: None,
+            return_url_field: None,
+            posted: HashMap::new(),
+            expects: Vec::new(),
+            return_fields: |_, _, _| Vec::new(),
+            purchase: None,
+        })
 }
 
 fn form_pairs(body: &str) -> impl Iterator<Item = (String, String)> + '_ {
@@ -256,23 +309,68 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn otp_form(connector: &str, reference: &str, message: Option<&str>) -> String {
+/// The issuer's page, with what a real one shows: who is paid and how much, the card (masked),
+/// attempts and resends left, Submit, Resend and Cancel; and, being a sandbox, where the OTP is.
+fn otp_form(sandbox: &Sandbox, challenge: &AcsChallenge, message: Option<&str>) -> String {
+    let (connector, reference) = (&challenge.connector, &challenge.reference);
     let action = format!(
         "/_sandbox/acs/{}/{}/submit",
         escape(connector),
         escape(&urlencoding::encode(reference))
     );
     let note = message
-        .map(|m| format!("<p class=\"message\">{}</p>", escape(m)))
+        .map(|m| format!("<p class=\"message\" role=\"alert\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    let purchase = challenge
+        .purchase
+        .as_ref()
+        .map(|p| {
+            format!(
+                "<dt>Merchant</dt><dd class=\"merchant\">{}</dd><dt>Amount</dt><dd class=\"amount\">{}</dd>",
+                escape(&p.merchant),
+                escape(&p.amount())
+            )
+        })
+        .unwrap_or_default();
+    let session = sandbox.issuer.session(connector, reference);
+    let card = session
+        .as_ref()
+        .map(|s| {
+            let digits = s.card_number.len();
+            let last4 = s
+                .card_number
+                .get(digits.saturating_sub(4)..)
+                .unwrap_or_default();
+            format!(
+                "<dt>Card</dt><dd class=\"card\">RuPay &bull;&bull;&bull;&bull; {}</dd>",
+                escape(last4)
+            )
+        })
+        .unwrap_or_default();
+    let left = session
+        .as_ref()
+        .map(|s| {
+            format!(
+                "<p class=\"attempts\">{} attempt(s) left; {} resend(s) left.</p>",
+                s.otp.attempts_remaining(),
+                s.otp.resends_remaining()
+            )
+        })
         .unwrap_or_default();
     page(
         "RuPay PaySecure - Sandbox ACS",
         &format!(
-            "<h1>RuPay PaySecure (sandbox issuer)</h1><p>Enter the one-time password sent to your phone.</p>{note}\
-             <form method=\"post\" action=\"{action}\"><input name=\"otp\" inputmode=\"numeric\" maxlength=\"6\" autofocus>\
+            "<h1>RuPay PaySecure (sandbox issuer)</h1><dl>{purchase}{card}</dl>\
+             <p>Enter the one-time password sent to your phone.</p>{left}{note}\
+             <form method=\"post\" action=\"{action}\"><label for=\"otp\">One-time password</label>\
+             <input id=\"otp\" name=\"otp\" inputmode=\"numeric\" maxlength=\"6\" autocomplete=\"one-time-code\" autofocus>\
              <button type=\"submit\" name=\"action\" value=\"submit\">Submit</button>\
              <button type=\"submit\" name=\"action\" value=\"resend\">Resend OTP</button>\
-             <button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button></form>"
+             <button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button></form>\
+             <p class=\"hint\">Test page: no SMS is sent. The OTP is at \
+             <code>GET /_sandbox/otp/{}/{}</code> on this sandbox.</p>",
+            escape(connector),
+            escape(&urlencoding::encode(reference))
         ),
     )
 }

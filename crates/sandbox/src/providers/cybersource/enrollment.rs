@@ -15,7 +15,7 @@ use super::store::{Enrollment as Record, PayerAuth, PayerAuthService, Purpose, l
 use super::{
     CONNECTOR, CsError, base_url, client_reference, created, new_id, new_token, pares, parse,
 };
-use crate::acs::{AcsChallenge, acs_url};
+use crate::acs::{AcsChallenge, Purchase, acs_url};
 use crate::npci::issuer::random_digits;
 use crate::npci::{Enrollment, Flow, NpciCode, Resend, cards};
 use crate::providers::json::{Fields, at, parse_amount};
@@ -194,6 +194,15 @@ fn enrollment_answer(
                 // Seed 004: the merchant posts the xid as MD.
                 expects: vec![("MD", xid.clone())],
                 return_fields: pares::return_fields,
+                purchase: amount.as_ref().map(|(minor, currency)| Purchase {
+                    merchant: headers
+                        .get("v-c-merchant-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned(),
+                    amount_minor: *minor,
+                    currency: currency.clone(),
+                }),
             });
             let acs = acs_url(&base_url(sandbox, headers), CONNECTOR, &xid);
             let pareq = STANDARD.encode(format!("{{\"xid\":\"{xid}\",\"cardType\":\"061\"}}"));

@@ -25,7 +25,7 @@ use sha2::Sha256;
 use super::payments::base_view;
 use super::store::{Kind, Transaction};
 use super::{CONNECTOR, IpgError, new_ipg_id, parse, request_id, stored};
-use crate::acs::{AcsChallenge, AcsResult, acs_url};
+use crate::acs::{AcsChallenge, AcsResult, Purchase, acs_url};
 use crate::npci::{Enrollment, Flow, NpciCode, Outcome, Resend, Verify, cards};
 use crate::providers::json::{Fields, at, parse_amount};
 use crate::state::Sandbox;
@@ -124,6 +124,11 @@ pub fn create(
                 posted: Default::default(),
                 expects: Vec::new(),
                 return_fields,
+                purchase: Some(Purchase {
+                    merchant: "Fiserv IPG store".into(),
+                    amount_minor: amount,
+                    currency: currency.clone(),
+                }),
             });
             let acs = acs_url(&sandbox.public_url(headers), CONNECTOR, &id);
             view["authenticationResponse"] =

@@ -23,14 +23,18 @@ use sha2::Sha256;
 
 use super::store::TxnStatus;
 use super::{CONNECTOR, JpError, settle};
-use crate::acs::{AcsChallenge, AcsResult, acs_url};
+use crate::acs::{AcsChallenge, AcsResult, Purchase, acs_url};
 use crate::npci::AccuCode;
 use crate::state::Sandbox;
 
 pub const SIGNATURE_ALGORITHM: &str = "HMAC-SHA256";
 
 /// The ACS challenge for a transaction; the browser goes back to `return_url`.
-pub fn challenge(txn_uuid: &str, return_url: Option<String>) -> AcsChallenge {
+pub fn challenge(
+    txn_uuid: &str,
+    return_url: Option<String>,
+    purchase: Option<Purchase>,
+) -> AcsChallenge {
     AcsChallenge {
         connector: CONNECTOR.into(),
         reference: txn_uuid.to_owned(),
@@ -39,6 +43,7 @@ pub fn challenge(txn_uuid: &str, return_url: Option<String>) -> AcsChallenge {
         posted: Default::default(),
         expects: Vec::new(),
         return_fields,
+        purchase,
     }
 }
 
@@ -112,11 +117,16 @@ pub async fn fallback(
         return JpError::Invalid(format!("Transaction {txn_uuid} is {}", txn.status.as_str()))
             .into_response();
     }
-    let return_url = sandbox
-        .juspay
-        .order(&txn.order_id)
-        .and_then(|o| o.return_url);
-    sandbox.acs.register(challenge(&txn_uuid, return_url));
+    let order = sandbox.juspay.order(&txn.order_id);
+    let purchase = order.as_ref().map(|o| Purchase {
+        merchant: o.merchant_id.clone(),
+        amount_minor: o.amount,
+        currency: o.currency.clone(),
+    });
+    let return_url = order.and_then(|o| o.return_url);
+    sandbox
+        .acs
+        .register(challenge(&txn_uuid, return_url, purchase));
     let url = acs_url(&sandbox.public_url(&headers), CONNECTOR, &txn_uuid);
     (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
 }

@@ -21,6 +21,7 @@ use super::form::Params;
 use super::orders::auto_capture;
 use super::store::{Txn, TxnStatus};
 use super::{CONNECTOR, JpError, api_base, new_challenge_id, new_txn_uuid, redirect};
+use crate::acs::Purchase;
 use crate::acs::acs_url;
 use crate::npci::{Enrollment, Flow, NpciCode, cards};
 use crate::providers::time::utc_now_iso;
@@ -197,9 +198,15 @@ pub async fn start(
                         let return_url = params
                             .opt("return_url")
                             .or_else(|| order.return_url.clone());
-                        sandbox
-                            .acs
-                            .register(redirect::challenge(&txn_uuid, return_url));
+                        sandbox.acs.register(redirect::challenge(
+                            &txn_uuid,
+                            return_url,
+                            Some(Purchase {
+                                merchant: order.merchant_id.clone(),
+                                amount_minor: order.amount,
+                                currency: order.currency.clone(),
+                            }),
+                        ));
                         let url = acs_url(&sandbox.public_url(&headers), CONNECTOR, &txn_uuid);
                         json!({"method": "GET", "url": url})
                     }

@@ -9,7 +9,7 @@ use super::html::{self, RedirectFields};
 use super::request::{self, CardRules};
 use super::store::{AuthRecord, AuthStage, Callback, Kind, Order, Transaction, lock};
 use super::{CONNECTOR, Ctx, MpgsError, callback, wire};
-use crate::acs::{AcsChallenge, acs_url};
+use crate::acs::{AcsChallenge, Purchase, acs_url};
 use crate::npci::issuer::random_digits;
 use crate::npci::{Enrollment, Flow};
 use crate::providers::json::Fields;
@@ -218,6 +218,11 @@ pub fn authenticate_payer(ctx: &Ctx<'_>, body: &Value) -> Result<Value, MpgsErro
                         posted: Default::default(),
                         expects: Vec::new(),
                         return_fields: callback::acs_return_fields,
+                        purchase: Some(Purchase {
+                            merchant: ctx.merchant.clone(),
+                            amount_minor: amount,
+                            currency: currency.clone(),
+                        }),
                     });
                     auth.session = Some(fields.session.clone());
                     html::redirect(&acs_url(&ctx.public_url(), CONNECTOR, &reference), &fields)
