@@ -81,7 +81,7 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Startu
                 settings.lifetimes(),
             )))
         }
-        StoreSettings::Redis { url, tls } => {
+        StoreSettings::Redis { url, cluster, tls } => {
             let keys = &settings.encryption;
             let cipher = CardCipher::from_base64_keys(
                 &keys.active_key_id,
@@ -90,7 +90,7 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn SessionStore>, Startu
                     .map(|(id, key)| (id.as_str(), key.expose())),
             )
             .map_err(|e| StartupError::Config(format!("encryption: {e}")))?;
-            let topology = RedisTopology::from_urls(url.expose());
+            let topology = RedisTopology::from_urls(url.expose(), *cluster);
             let tls = redis_tls(tls)?;
             let (store, unreachable) =
                 RedisStore::open_with_tls(&topology, &tls, cipher, settings.lifetimes()).await?;

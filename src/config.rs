@@ -285,6 +285,10 @@ pub enum StoreSettings {
     /// `REDIS_URL` in the environment overrides it.
     Redis {
         url: Secret,
+        /// Redis Cluster even when `url` is one address: a managed cluster's configuration
+        /// endpoint (`PAYORCH_STORE__CLUSTER=true`); the other nodes are discovered from it.
+        #[serde(default)]
+        cluster: bool,
         #[serde(default)]
         tls: RedisTlsSettings,
     },
@@ -453,7 +457,18 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment.merge(Env::prefixed("PAYORCH_").split("__"));
+        figment = figment.merge(
+            Env::prefixed("PAYORCH_")
+                .split("__")
+                // An environment variable cannot spell `fiserv-ipg`: PAYORCH_CONNECTORS__FISERV_IPG__*
+                // names the same table as the file's `[connectors.fiserv-ipg]`.
+                .map(|key| {
+                    key.as_str()
+                        .to_ascii_lowercase()
+                        .replace("connectors.fiserv_ipg.", "connectors.fiserv-ipg.")
+                        .into()
+                }),
+        );
         // After `PAYORCH_*`, and keyed, so that `PAYORCH_STORE__TLS__*` stays with it.
         if let Ok(url) = std::env::var("REDIS_URL") {
             figment = figment
@@ -510,10 +525,32 @@ mod tests {
     }
 
     #[test]
+    fn one_cluster_address_with_cluster_set_is_a_cluster() {
+        let file =
+            std::env::temp_dir().join(format!("payorch-cluster-{}.toml", std::process::id()));
+        std::fs::write(
+            &file,
+            "[store]\nkind = \"redis\"\nurl = \"redis://clustercfg.example:6379\"\ncluster = true\n",
+        )
+        .expect("temp file");
+        let settings = Settings::load(Some(&file));
+        let _ = std::fs::remove_file(&file);
+        let Ok(Settings {
+            store: StoreSettings::Redis { cluster, .. },
+            ..
+        }) = settings
+        else {
+            panic!("not a Redis store: {settings:?}");
+        };
+        assert!(cluster);
+    }
+
+    #[test]
     fn debug_output_never_shows_secrets() {
         let mut settings = Settings::embedded();
         settings.store = StoreSettings::Redis {
             url: Secret::new("redis://:hunter2@redis:6379/0"),
+            cluster: false,
             tls: Default::default(),
         };
         settings.encryption.keys.insert(

@@ -17,16 +17,9 @@ use payorch_core::status::{AuthenticationStatus, Flow};
 use payorch_store::{CardCipher, Lifetimes, RedisStore, RedisTopology, SessionStore};
 use support::flows::{self, Stack};
 use support::matrix::{CYBERSOURCE, Profile};
+use support::reason;
 use tonic::Code;
 use tonic_types::StatusExt;
-
-fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
-}
 
 async fn store_of(stack: &Stack) -> RedisStore {
     let cipher = CardCipher::from_base64_keys("k1", [("k1", support::ENCRYPTION_KEY)]).unwrap();

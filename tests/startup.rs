@@ -9,6 +9,7 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use payorch::api::FlowPreference;
 use payorch_connector::ConnectorId;
 use serde_json::Value;
 use support::examples::{self, Binary};
@@ -173,4 +174,39 @@ async fn a_fixed_otp_with_a_leading_zero_keeps_it() {
     .await
     .unwrap();
     assert_eq!(hook["otp"], "012345", "{hook}");
+}
+
+/// `[connectors.fiserv-ipg]` cannot be spelled in an environment variable's name:
+/// `PAYORCH_CONNECTORS__FISERV_IPG__API_SECRET` sets it (it once stopped start-up with a
+/// duplicate field). A secret the sandbox does not know makes Fiserv refuse the credentials,
+/// which shows the variable was read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fiserv_ipg_secret_can_come_from_the_environment() {
+    let mut payorch = Binary::spawn(&[(
+        "PAYORCH_CONNECTORS__FISERV_IPG__API_SECRET",
+        "not-the-sandbox-secret",
+    )]);
+    payorch.wait_until_serving().await;
+    let mut auth = support::authentications(payorch.grpc).await;
+    let pinned = |connector: &str| {
+        let mut request =
+            support::flows::start_request(support::flows::SEAMLESS, FlowPreference::Seamless);
+        request.connector = connector.to_owned();
+        request
+    };
+    let refused = auth
+        .start_authentication(pinned("fiserv-ipg"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        support::reason(&refused),
+        "PROVIDER_CREDENTIALS_REFUSED",
+        "{refused:?}"
+    );
+    let started = auth
+        .start_authentication(pinned("cybersource"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!started.id.is_empty());
 }

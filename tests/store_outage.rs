@@ -16,16 +16,8 @@ use payorch::api::{self, AuthenticationStatus as AS, FlowPreference, PaymentStat
 use payorch_store::testing::RedisServer;
 use support::chaos::{self, provider_calls};
 use support::flows;
+use support::reason;
 use tonic::Code;
-use tonic_types::StatusExt;
-
-fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|i| i.reason.clone())
-        .unwrap_or_default()
-}
 
 async fn in_flight(http: std::net::SocketAddr, method: &str) -> bool {
     let Ok(answer) = reqwest::get(format!("http://{http}/metrics")).await else {

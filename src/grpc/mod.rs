@@ -19,6 +19,7 @@ pub mod status;
 pub mod validate;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use payorch_store::SessionStore;
 use tonic::transport::Server;
@@ -87,6 +88,13 @@ impl Services {
     }
 }
 
+/// Clients balance gRPC across pods per connection (HTTP/2 keeps one open): closing each after
+/// this long, with a GOAWAY, makes them reconnect and find pods the autoscaler added.
+const MAX_CONNECTION_AGE: Duration = Duration::from_secs(300);
+/// Calls in flight on a connection past its age get this long to finish (longer than any
+/// provider call's deadline).
+const MAX_CONNECTION_AGE_GRACE: Duration = Duration::from_secs(60);
+
 /// Builds the gRPC server with the payorch services, health and reflection (v1 and v1alpha,
 /// since many clients still speak only v1alpha).
 pub fn server<H: Health>(
@@ -109,6 +117,8 @@ pub fn server<H: Health>(
         tracing::warn!("no callers configured: any caller may act for any merchant");
     }
     Ok(Server::builder()
+        .max_connection_age(MAX_CONNECTION_AGE)
+        .max_connection_age_grace(MAX_CONNECTION_AGE_GRACE)
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -43,6 +43,7 @@ pub fn settings() -> Settings {
 pub fn redis_settings(redis_url: &str) -> Settings {
     let mut settings = settings();
     settings.store = StoreSettings::Redis {
+        cluster: false,
         url: Secret::new(redis_url),
         tls: Default::default(),
     };
@@ -109,6 +110,15 @@ where
 }
 
 /// The fields named in a status's `BadRequest` details.
+/// The `ErrorInfo` reason of a refused call (empty when it has none).
+pub fn reason(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default()
+}
+
 pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
     status
         .get_error_details()

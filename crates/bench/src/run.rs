@@ -40,6 +40,7 @@ async fn start(args: &Args, store: &str) -> Result<Started, String> {
     if let Some(redis) = &redis {
         settings.store = StoreSettings::Redis {
             url: Secret::new(redis.url()),
+            cluster: false,
             tls: Default::default(),
         };
         settings.encryption = EncryptionSettings {

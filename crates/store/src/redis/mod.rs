@@ -70,8 +70,9 @@ impl RedisTls {
 }
 
 impl RedisTopology {
-    /// Reads `REDIS_URL`-style settings: a comma-separated list means a cluster.
-    pub fn from_urls(urls: &str) -> Self {
+    /// Reads `REDIS_URL`-style settings: a comma-separated list means a cluster, and so does
+    /// one address when `cluster` says so (a managed cluster's configuration endpoint).
+    pub fn from_urls(urls: &str, cluster: bool) -> Self {
         let nodes: Vec<String> = urls
             .split(',')
             .map(str::trim)
@@ -79,7 +80,7 @@ impl RedisTopology {
             .map(str::to_owned)
             .collect();
         match nodes.as_slice() {
-            [one] => Self::Single(one.clone()),
+            [one] if !cluster => Self::Single(one.clone()),
             _ => Self::Cluster(nodes),
         }
     }
