@@ -9,6 +9,7 @@ pub mod card;
 pub mod claim;
 pub mod codes;
 pub mod error;
+pub mod mandate;
 pub mod money;
 pub mod payment;
 pub mod redact;
