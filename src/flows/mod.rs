@@ -5,6 +5,7 @@
 pub mod authentication;
 pub mod error;
 pub mod holdings;
+pub mod mandate;
 pub mod operations;
 pub mod payment;
 pub mod resolver;

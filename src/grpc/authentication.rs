@@ -52,6 +52,7 @@ impl AuthenticationService for Authentications {
                 route.id.as_str(),
                 &card,
                 &eligibility,
+                route.connector.capabilities().standing_instructions,
             ))
         })
         .await

@@ -287,6 +287,7 @@ pub fn eligibility(
     connector_id: &str,
     card: &payorch_core::card::Card,
     eligibility: &payorch_connector::model::Eligibility,
+    standing_instructions: bool,
 ) -> api::CheckEligibilityResponse {
     let recommendation = if eligibility.available {
         Recommendation::Proceed
@@ -301,6 +302,7 @@ pub fn eligibility(
             .map(|f| i32::from(flow(*f)))
             .collect(),
         connector: connector_id.to_owned(),
+        standing_instructions,
         failure_reason: eligibility
             .failure_reason
             .map(failure_reason)

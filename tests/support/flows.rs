@@ -291,6 +291,23 @@ pub fn start_request(number: &str, flow: api::FlowPreference) -> StartAuthentica
     }
 }
 
+/// Every provider call the sandbox counted, all connectors together.
+pub async fn sandbox_calls(sandbox: SocketAddr) -> u64 {
+    let body: Value = reqwest::get(format!("http://{sandbox}/_sandbox/calls"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body.as_object()
+        .into_iter()
+        .flat_map(|connectors| connectors.values())
+        .filter_map(Value::as_object)
+        .flat_map(|operations| operations.values())
+        .filter_map(Value::as_u64)
+        .sum()
+}
+
 /// A seamless authentication of the SEAMLESS card, started and waiting for its OTP.
 pub async fn start_seamless(auth: &mut AuthenticationServiceClient<Channel>) -> Authentication {
     let started = auth

@@ -22,6 +22,8 @@ pub struct Capabilities {
     pub requires: Vec<RequestField>,
     /// Whether the provider takes an IPv6 payer address (MPGS does not: seed 001).
     pub ipv6_payer_address: bool,
+    /// RuPay Standing Instructions (MandateService) through this provider.
+    pub standing_instructions: bool,
 }
 
 /// An optional field of StartAuthentication that some provider requires.

@@ -60,6 +60,7 @@ impl CybersourceConnector {
                 // Check enrollment refuses a request without the Accept header or the CVV (seed 004).
                 requires: vec![RequestField::BrowserAcceptHeader, RequestField::CardCvv],
                 ipv6_payer_address: true,
+                standing_instructions: true,
             },
         })
     }

@@ -58,6 +58,7 @@ impl FiservIpgConnector {
                     RequestField::BrowserLanguage,
                 ],
                 ipv6_payer_address: true,
+                standing_instructions: false,
             },
             #[cfg(test)]
             answers: Default::default(),

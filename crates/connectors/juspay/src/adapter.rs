@@ -83,6 +83,7 @@ impl JuspayConnector {
                 // `card_security_code` is required on POST /txns (seed 003).
                 requires: vec![RequestField::CardCvv],
                 ipv6_payer_address: true,
+                standing_instructions: false,
             },
         })
     }

@@ -59,6 +59,7 @@ impl MpgsConnector {
                 // AUTHENTICATE_PAYER needs device.browserDetails.acceptHeaders; IPv4 only (seed 001).
                 requires: vec![RequestField::BrowserAcceptHeader],
                 ipv6_payer_address: false,
+                standing_instructions: false,
             },
             origin,
         })
