@@ -463,10 +463,14 @@ impl Settings {
                 // An environment variable cannot spell `fiserv-ipg`: PAYORCH_CONNECTORS__FISERV_IPG__*
                 // names the same table as the file's `[connectors.fiserv-ipg]`.
                 .map(|key| {
-                    key.as_str()
-                        .to_ascii_lowercase()
-                        .replace("connectors.fiserv_ipg.", "connectors.fiserv-ipg.")
-                        .into()
+                    let key = key.as_str().to_ascii_lowercase();
+                    let mut segments: Vec<&str> = key.split('.').collect();
+                    if segments.first() == Some(&"connectors")
+                        && segments.get(1) == Some(&"fiserv_ipg")
+                    {
+                        segments[1] = "fiserv-ipg";
+                    }
+                    segments.join(".").into()
                 }),
         );
         // After `PAYORCH_*`, and keyed, so that `PAYORCH_STORE__TLS__*` stays with it.

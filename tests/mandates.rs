@@ -104,6 +104,18 @@ async fn terms_are_refused_field_by_field_before_anything_happens() {
         .unwrap_err();
     assert_eq!(support::violated_fields(&refused), ["terms.start_date"]);
 
+    let mut dollars = terms();
+    dollars.max_amount = Some(api::Money {
+        minor_units: 500_000,
+        currency: "USD".into(),
+    });
+    dollars.min_amount = None;
+    let refused = mandates
+        .register_mandate(register("cybersource", flows::SEAMLESS, dollars))
+        .await
+        .unwrap_err();
+    assert_eq!(support::violated_fields(&refused), ["terms.max_amount"]);
+
     let mut weekly = terms();
     weekly.frequency = MandateFrequency::Weekly.into();
     weekly.preferred_day = 8;
@@ -174,4 +186,20 @@ async fn check_eligibility_says_which_connectors_take_mandates() {
             "{connector}: {answer:?}"
         );
     }
+}
+
+/// Not pinned, a mandate goes to the merchant's first connector that takes them, even when
+/// the merchant lists another one first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unpinned_registration_goes_to_a_connector_that_takes_mandates() {
+    let mut settings = support::settings();
+    settings.merchants[0].connectors = vec!["mpgs".into(), "cybersource".into()];
+    let payorch = support::start(settings).await;
+    let mut mandates = support::mandates(payorch.grpc_addr).await;
+    let reached = mandates
+        .register_mandate(register("", flows::SEAMLESS, terms()))
+        .await
+        .unwrap_err();
+    assert_eq!(reached.code(), Code::Unimplemented, "{reached:?}");
+    assert_eq!(calls(&payorch).await, 0);
 }

@@ -73,7 +73,6 @@ fn strings(span: &Span) -> Vec<String> {
             Some(Value::ArrayValue(a)) => a.values.iter().for_each(|v| of_value(v, out)),
             Some(Value::KvlistValue(kv)) => of_attributes(&kv.values, out),
             Some(Value::BytesValue(b)) => out.push(String::from_utf8_lossy(b).into_owned()),
-            Some(Value::IntValue(i)) => out.push(i.to_string()),
             _ => {}
         }
     }

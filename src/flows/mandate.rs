@@ -16,17 +16,29 @@ impl Flows {
         pinned: &str,
         card: &Card,
     ) -> Result<Route, FlowError> {
-        let route = self.route(merchant_id, pinned)?;
+        let takes = |id: &payorch_connector::ConnectorId| {
+            self.router
+                .adapter(id.as_str())
+                .is_ok_and(|a| a.capabilities().standing_instructions)
+        };
+        // Not pinned: the merchant's first connector that takes mandates.
+        let preferred = if pinned.is_empty() {
+            self.router
+                .connectors_of(merchant_id)
+                .iter()
+                .find(|id| takes(id))
+                .map(|id| id.as_str())
+                .unwrap_or_default()
+        } else {
+            pinned
+        };
+        let route = self.route(merchant_id, preferred)?;
         if !route.connector.capabilities().standing_instructions {
             let able: Vec<&str> = self
                 .router
                 .connectors_of(merchant_id)
                 .iter()
-                .filter(|id| {
-                    self.router
-                        .adapter(id.as_str())
-                        .is_ok_and(|a| a.capabilities().standing_instructions)
-                })
+                .filter(|id| takes(id))
                 .map(|id| id.as_str())
                 .collect();
             return Err(FlowError::new(

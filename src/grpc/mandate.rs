@@ -58,6 +58,14 @@ fn terms(checks: &mut Checks<'_>, terms: Option<&MandateTerms>, registering: boo
     // Unset at registration: the scheme's cap applies (see MandateTerms.max_amount).
     let max = checks.optional_money("terms.max_amount", terms.max_amount.as_ref());
     let min = checks.optional_money("terms.min_amount", terms.min_amount.as_ref());
+    for (field, money) in [("terms.max_amount", &max), ("terms.min_amount", &min)] {
+        if money
+            .as_ref()
+            .is_some_and(|m| m.currency() != payorch_core::money::Currency::INR)
+        {
+            checks.refuse(field, "RuPay Standing Instructions are in INR");
+        }
+    }
     if let (Some(max), Some(min)) = (&max, &min) {
         if min.currency() != max.currency() {
             checks.refuse("terms.min_amount", "must be in terms.max_amount's currency");

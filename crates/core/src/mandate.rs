@@ -287,8 +287,7 @@ fn check_debit(
         ));
     }
     if let Some(last) = mandate.last_debit_on
-        && day >= last
-        && terms.frequency.same_period(last, day)
+        && terms.frequency.same_period(last.min(day), last.max(day))
     {
         out.push(FieldViolation::new(
             day_field,
@@ -327,17 +326,33 @@ pub fn check_notice(
     if out.is_empty() { Ok(()) } else { Err(out) }
 }
 
-/// Checks a debit against its notice at `now_ms`: one debit per notice, of the noticed amount,
-/// not before the noticed time, which was at least the lead time after the payer was told.
+/// Checks a debit of `amount` against its notice at `now_ms`: one debit per notice, of the
+/// noticed amount, on the noticed day (IST) and not before the noticed time, which was at least
+/// the lead time after the payer was told.
 pub fn check_charge(
     mandate_id: &str,
     mandate: &MandateState,
     notice: &Notice,
+    amount: &Money,
     now_ms: i64,
     limits: &Limits,
     category: Option<&str>,
 ) -> Result<(), Vec<FieldViolation>> {
     let mut out = Vec::new();
+    if amount != &notice.amount {
+        out.push(FieldViolation::new(
+            "amount",
+            "not the amount the pre-debit notice told the payer",
+        ));
+    }
+    if let (Some(today), Some(noticed)) = (ist_date(now_ms), ist_date(notice.debit_at_ms))
+        && today > noticed
+    {
+        out.push(FieldViolation::new(
+            "notification_id",
+            "its debit day has passed: notify the payer again",
+        ));
+    }
     if notice.mandate_id != mandate_id {
         out.push(FieldViolation::new(
             "notification_id",
@@ -680,13 +695,22 @@ mod tests {
         let debit = noon(day(2026, 3, 5));
         let ready = notice(debit, NoticeStatus::Notified);
         assert_eq!(
-            check_charge("mdt_1", &mandate, &ready, debit + HOUR, &limits, None),
+            check_charge(
+                "mdt_1",
+                &mandate,
+                &ready,
+                &inr(500),
+                debit + HOUR,
+                &limits,
+                None
+            ),
             Ok(())
         );
         let early = fields(check_charge(
             "mdt_1",
             &mandate,
             &ready,
+            &inr(500),
             debit - HOUR,
             &limits,
             None,
@@ -701,6 +725,7 @@ mod tests {
             "mdt_1",
             &mandate,
             &notice(debit, NoticeStatus::Charged),
+            &inr(500),
             debit,
             &limits,
             None,
@@ -714,6 +739,7 @@ mod tests {
             "mdt_1",
             &mandate,
             &notice(debit, NoticeStatus::Pending),
+            &inr(500),
             debit,
             &limits,
             None,
@@ -723,7 +749,13 @@ mod tests {
             "{pending:?}"
         );
         let other = fields(check_charge(
-            "mdt_2", &mandate, &ready, debit, &limits, None,
+            "mdt_2",
+            &mandate,
+            &ready,
+            &inr(500),
+            debit,
+            &limits,
+            None,
         ));
         assert!(
             other.iter().any(|(_, d)| d.contains("another mandate")),
@@ -732,11 +764,72 @@ mod tests {
         let mut short = ready.clone();
         short.notified_at_ms = debit - 2 * HOUR;
         let rushed = fields(check_charge(
-            "mdt_1", &mandate, &short, debit, &limits, None,
+            "mdt_1",
+            &mandate,
+            &short,
+            &inr(500),
+            debit,
+            &limits,
+            None,
         ));
         assert!(
             rushed.iter().any(|(_, d)| d.contains("lead time")),
             "{rushed:?}"
+        );
+    }
+
+    #[test]
+    fn a_charge_of_another_amount_or_after_its_day_is_refused() {
+        let mandate = monthly_on_5th();
+        let limits = Limits::default();
+        let debit = noon(day(2026, 3, 5));
+        let ready = notice(debit, NoticeStatus::Notified);
+        let other = fields(check_charge(
+            "mdt_1",
+            &mandate,
+            &ready,
+            &inr(501),
+            debit,
+            &limits,
+            None,
+        ));
+        assert!(other.iter().any(|(f, _)| f == "amount"), "{other:?}");
+        let late = fields(check_charge(
+            "mdt_1",
+            &mandate,
+            &ready,
+            &inr(500),
+            debit + 24 * HOUR,
+            &limits,
+            None,
+        ));
+        assert!(
+            late.iter().any(|(_, d)| d.contains("debit day has passed")),
+            "{late:?}"
+        );
+    }
+
+    #[test]
+    fn an_older_notice_cannot_add_a_second_debit_to_a_period() {
+        // Debited on 5 April; a notice for 5 April is in that period, and so would a debit
+        // for any day of April be, whether noticed before or after it.
+        let mut mandate = monthly_on_5th();
+        mandate.terms.preferred_day = 0;
+        mandate.last_debit_on = Some(day(2026, 4, 20));
+        let debit = noon(day(2026, 4, 5));
+        let found = fields(check_notice(
+            &mandate,
+            &inr(500),
+            debit,
+            debit - 48 * HOUR,
+            &Limits::default(),
+            None,
+        ));
+        assert!(
+            found
+                .iter()
+                .any(|(_, d)| d.contains("already has its debit")),
+            "{found:?}"
         );
     }
 

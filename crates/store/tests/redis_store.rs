@@ -202,3 +202,50 @@ async fn idempotency_fingerprints_are_keyed_at_rest() {
         "a request hash must not be stored unkeyed"
     );
 }
+
+/// A Redis that accepts connections and never answers (packets dropped, a proxy with no
+/// backend): opening the store at start-up is not fatal, and calls made meanwhile fail at once
+/// while one connection attempt runs, instead of queueing behind each other's timeouts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_redis_fails_calls_side_by_side_not_one_after_another() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}/0", listener.local_addr().unwrap());
+    // Accepts and holds every connection, answering nothing.
+    let held = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let holder = held.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            holder.lock().unwrap().push(stream);
+        }
+    });
+    let (store, unreachable) = RedisStore::open_with_tls(
+        &RedisTopology::Single(url),
+        &Default::default(),
+        cipher(),
+        Lifetimes::default(),
+    )
+    .await
+    .expect("a silent Redis is not a configuration error");
+    assert!(unreachable.is_some(), "it never answered");
+    let store = Arc::new(store);
+    let began = Instant::now();
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.ping().await })
+        })
+        .collect();
+    for call in calls {
+        assert!(matches!(
+            call.await.unwrap(),
+            Err(StoreError::Unavailable(_))
+        ));
+    }
+    // One attempt is bounded by the 2 s connect and response timeouts (and one retry);
+    // ten attempts in a row would take about 40 s.
+    assert!(
+        began.elapsed() < Duration::from_secs(20),
+        "ten calls took {:?}",
+        began.elapsed()
+    );
+}

@@ -115,6 +115,8 @@ pub struct RedisStore {
     /// then every call tries to connect, so a store opened while Redis was down starts
     /// serving when Redis comes up.
     connection: tokio::sync::OnceCell<Connection>,
+    /// Held by the one caller trying to connect.
+    connecting: tokio::sync::Mutex<()>,
     /// Single node: the write scripts keep the resolver's list themselves.
     single: bool,
     scripts: Scripts,
@@ -125,6 +127,46 @@ pub struct RedisStore {
 /// Bounds on every Redis round trip.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether a failed first connection means "Redis is not there yet" (refused, timed out,
+/// name not resolving yet, network unreachable, reset) rather than "these settings cannot
+/// work" (a certificate the CA did not sign, bad input, a refused password).
+fn unreachable(err: &redis::RedisError) -> bool {
+    if err.is_connection_refusal() || err.is_timeout() {
+        return true;
+    }
+    let io = std::error::Error::source(err).and_then(|e| e.downcast_ref::<std::io::Error>());
+    match io.map(std::io::Error::kind) {
+        Some(
+            std::io::ErrorKind::InvalidData
+            | std::io::ErrorKind::InvalidInput
+            | std::io::ErrorKind::PermissionDenied
+            | std::io::ErrorKind::Unsupported,
+        ) => false,
+        Some(_) => true,
+        None => err.is_io_error() && err.is_connection_dropped(),
+    }
+}
+
+/// Why one seed node refuses a plain connection with these settings (`None`: it accepts).
+async fn seed_error(seed: Option<&String>, tls: &RedisTls) -> Option<redis::RedisError> {
+    let seed = seed?;
+    let client = match tls.certificates() {
+        Ok(Some(certificates)) => redis::Client::build_with_tls(seed.as_str(), certificates),
+        _ => redis::Client::open(seed.as_str()),
+    };
+    let client = match client {
+        Ok(client) => client,
+        Err(err) => return Some(err),
+    };
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT));
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .err()
+}
 
 /// `payorch_store_request_duration_seconds{operation, outcome}`: one observation per Redis
 /// round trip, so its `_count` says how many round trips a call costs.
@@ -182,16 +224,24 @@ impl RedisStore {
         lifetimes: Lifetimes,
     ) -> Result<(Self, Option<StoreError>), StoreError> {
         let store = Self::new(topology, tls, cipher, lifetimes)?;
-        match store.try_connect().await {
-            Ok(_) => Ok((store, None)),
-            Err(err)
-                if err.is_connection_refusal()
-                    || err.is_timeout()
-                    || err.is_connection_dropped() =>
-            {
-                Ok((store, Some(StoreError::from(err))))
+        let Err(err) = store.try_connect().await else {
+            return Ok((store, None));
+        };
+        // A cluster client reports every failed seed as one generic error: ask the first
+        // seed directly to learn why (down, or refusing these settings).
+        let why = match (&store.clients, topology) {
+            (Clients::Cluster(_), RedisTopology::Cluster(nodes)) => {
+                match seed_error(nodes.first(), tls).await {
+                    Some(seed) => seed,
+                    None => return Err(StoreError::from(err)),
+                }
             }
-            Err(err) => Err(StoreError::from(err)),
+            _ => err,
+        };
+        if unreachable(&why) {
+            Ok((store, Some(StoreError::from(why))))
+        } else {
+            Err(StoreError::from(why))
         }
     }
 
@@ -226,6 +276,7 @@ impl RedisStore {
             single: matches!(clients, Clients::Single(_)),
             clients,
             connection: tokio::sync::OnceCell::new(),
+            connecting: tokio::sync::Mutex::new(()),
             scripts: Scripts {
                 create: scripts::create(),
                 transition: scripts::transition(),
@@ -240,8 +291,19 @@ impl RedisStore {
         })
     }
 
-    /// The established connection, or one attempt to establish it.
+    /// The established connection, or one attempt to establish it. While another caller's
+    /// attempt is running, fails at once instead of queueing behind it (a Redis that drops
+    /// packets would otherwise hold every caller for a connect timeout each).
     async fn try_connect(&self) -> Result<Connection, redis::RedisError> {
+        if let Some(connection) = self.connection.get() {
+            return Ok(connection.clone());
+        }
+        let Ok(_attempt) = self.connecting.try_lock() else {
+            return Err(redis::RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::NotConnected,
+                "not connected to Redis yet; a connection attempt is under way",
+            )));
+        };
         self.connection
             .get_or_try_init(|| async {
                 Ok(match &self.clients {
