@@ -7,15 +7,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use crate::scenario::{Scenario, Target};
-
-/// What one operation did.
-#[derive(Default)]
-pub struct Outcome {
-    pub rpcs: u64,
-    pub own_us: Vec<u64>,
-    pub error: Option<String>,
-}
+use crate::scenario::{Outcome, Scenario, Target};
 
 pub struct Stats {
     pub latency_us: Histogram<u64>,

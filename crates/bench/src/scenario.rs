@@ -1,6 +1,7 @@
 //! What one operation of each scenario is, and the clients that run it.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
@@ -8,16 +9,21 @@ use payorch::api::authentication_service_client::AuthenticationServiceClient;
 use payorch::api::payment_service_client::PaymentServiceClient;
 use payorch::api::{self, AuthenticationStatus, FlowPreference, StartAuthenticationRequest};
 use serde::Serialize;
-use std::sync::Arc;
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::load::Outcome;
-
 pub const OWN_TIME_HEADER: &str = "payorch-own-time-us";
 /// A sandbox card that authenticates by OTP without a redirect.
 pub const SEAMLESS_CARD: &str = "5085000000000015";
+
+/// What one operation did.
+#[derive(Default)]
+pub struct Outcome {
+    pub rpcs: u64,
+    pub own_us: Vec<u64>,
+    pub error: Option<String>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
