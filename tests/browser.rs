@@ -13,7 +13,7 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use payorch::api::{self, AuthenticationStatus as AS, FlowPreference};
+use payorch::api::{self, AuthenticationStatus as AS};
 use serde_json::{Value, json};
 use support::flows::{self, Stack};
 use support::matrix::{self, Profile};
@@ -54,15 +54,7 @@ fn payer(spec: &Value) -> Value {
 async fn pays_through_the_browser(profile: &Profile) {
     let stack = Stack::start(profile).await;
     let mut auth = stack.auth().await;
-    let started = auth
-        .start_authentication(flows::start_request(
-            flows::REDIRECT_ONLY,
-            FlowPreference::Redirect,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(started.status(), AS::RedirectRequired, "{started:?}");
+    let started = matrix::redirect(&stack).await;
     let Some(api::next_action::Action::Redirect(redirect)) =
         started.next_action.as_ref().and_then(|a| a.action.clone())
     else {

@@ -272,7 +272,8 @@ pub async fn expired_otp_is_reported(profile: &Profile) {
     assert_ne!(answer.status(), AS::Succeeded);
 }
 
-async fn redirect(stack: &Stack) -> api::Authentication {
+/// A redirect-only authentication, started and waiting for the payer's browser.
+pub async fn redirect(stack: &Stack) -> api::Authentication {
     let started = stack
         .auth()
         .await

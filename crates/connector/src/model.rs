@@ -104,6 +104,15 @@ impl AuthenticationOutcome {
 /// The payer's browser came back from the issuer with these parameters.
 pub type RedirectParams = BTreeMap<String, String>;
 
+/// A value from the browser's return parameters, by any of `names` (case-insensitive:
+/// issuers and gateways spell them differently).
+pub fn redirect_param<'a>(params: &'a RedirectParams, names: &[&str]) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+        .map(|(_, v)| v.as_str())
+}
+
 /// Authorize (and optionally capture) an authenticated card.
 #[derive(Debug, Clone)]
 pub struct AuthorizeRequest<'a> {
@@ -173,4 +182,16 @@ pub struct MandateOutcome {
     pub provider_status: Option<ProviderStatus>,
     pub failure_reason: Option<FailureReason>,
     pub active: bool,
+}
+
+#[cfg(test)]
+mod redirect_param_tests {
+    use super::*;
+
+    #[test]
+    fn params_are_found_case_insensitively() {
+        let params = RedirectParams::from([("pares".to_owned(), "x".to_owned())]);
+        assert_eq!(redirect_param(&params, &["MD", "PaRes"]), Some("x"));
+        assert_eq!(redirect_param(&params, &["MD"]), None);
+    }
 }

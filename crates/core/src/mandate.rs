@@ -5,7 +5,7 @@
 //! Standard Time, as the API's `start_date` / `end_date` are. Every broken rule is reported at
 //! once, each naming the API field it is about and the rule, never the value sent.
 
-use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
+use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::error::FieldViolation;
 use crate::money::Money;
@@ -415,33 +415,6 @@ pub fn lapsed(mandate: &MandateState, now_ms: i64) -> Option<MandateStatus> {
     }
 }
 
-/// The first day on or after `from` that the schedule allows (a hint for callers; the rules
-/// above are what is enforced).
-pub fn next_debit_day(terms: &Terms, from: Date) -> Option<Date> {
-    let mut day = from.max(terms.start_date);
-    while day <= terms.end_date {
-        if terms.frequency.is_preferred(terms.preferred_day, day) {
-            return Some(day);
-        }
-        day = day.checked_add(Duration::days(1))?;
-    }
-    None
-}
-
-/// `Weekday` from the API's 1 (Monday) .. 7 (Sunday).
-pub fn weekday(number: u8) -> Option<Weekday> {
-    match number {
-        1 => Some(Weekday::Monday),
-        2 => Some(Weekday::Tuesday),
-        3 => Some(Weekday::Wednesday),
-        4 => Some(Weekday::Thursday),
-        5 => Some(Weekday::Friday),
-        6 => Some(Weekday::Saturday),
-        7 => Some(Weekday::Sunday),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,8 +621,6 @@ mod tests {
             Frequency::Weekly.is_preferred(1, day(2026, 3, 2)),
             "a Monday"
         );
-        assert_eq!(weekday(1), Some(Weekday::Monday));
-        assert_eq!(weekday(8), None);
     }
 
     #[test]
@@ -856,10 +827,5 @@ mod tests {
         let ms = (before.unix_timestamp_nanos() / 1_000_000) as i64;
         assert_eq!(ist_date(ms), Some(day(2026, 3, 4)));
         assert_eq!(ist_date(ms + 1_000), Some(day(2026, 3, 5)));
-        let terms = monthly_on_5th().terms;
-        assert_eq!(
-            next_debit_day(&terms, day(2026, 3, 6)),
-            Some(day(2026, 4, 5))
-        );
     }
 }

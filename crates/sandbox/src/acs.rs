@@ -152,13 +152,9 @@ async fn open(
     {
         challenge.return_url = Some(url.trim().to_owned());
     }
+    let page = otp_form(&sandbox, &challenge, None);
     sandbox.acs.update(challenge);
-    Html(otp_form(
-        &sandbox,
-        &challenge_of(&sandbox, &connector, &reference),
-        None,
-    ))
-    .into_response()
+    Html(page).into_response()
 }
 
 async fn submit(
@@ -183,13 +179,7 @@ async fn submit(
         }
         Some("resend") => match issuer.resend(&connector, &reference) {
             Ok((Resend::Sent { .. }, _)) => {
-                return pending(
-                    &sandbox,
-                    wants_json,
-                    &connector,
-                    &reference,
-                    "A new OTP has been sent.",
-                );
+                return pending(&sandbox, wants_json, &challenge, "A new OTP has been sent.");
             }
             Ok((Resend::LimitReached, _)) => {
                 let _ = issuer.finish(
@@ -207,7 +197,7 @@ async fn submit(
                 Ok((Verify::Success, _)) => Some(AcsResult::Authenticated),
                 Ok((Verify::Invalid { remaining }, _)) => {
                     let msg = format!("Invalid OTP (450). {remaining} attempt(s) left.");
-                    return pending(&sandbox, wants_json, &connector, &reference, &msg);
+                    return pending(&sandbox, wants_json, &challenge, &msg);
                 }
                 Ok((Verify::Expired, _)) => {
                     let _ = issuer.finish(
@@ -246,37 +236,14 @@ async fn submit(
 fn pending(
     sandbox: &Sandbox,
     wants_json: bool,
-    connector: &str,
-    reference: &str,
+    challenge: &AcsChallenge,
     message: &str,
 ) -> Response {
     if wants_json {
         axum::Json(json!({"status": "pending", "message": message})).into_response()
     } else {
-        Html(otp_form(
-            sandbox,
-            &challenge_of(sandbox, connector, reference),
-            Some(message),
-        ))
-        .into_response()
+        Html(otp_form(sandbox, challenge, Some(message))).into_response()
     }
-}
-
-/// The challenge as stored, or a bare one (the page still works without its details).
-fn challenge_of(sandbox: &Sandbox, connector: &str, reference: &str) -> AcsChallenge {
-    sandbox
-        .acs
-        .get(connector, reference)
-        .unwrap_or_else(|| AcsChallenge {
-            connector: connector.to_owned(),
-            reference: reference.to_owned(),
-            return_url: None,
-            return_url_field: None,
-            posted: HashMap::new(),
-            expects: Vec::new(),
-            return_fields: |_, _, _| Vec::new(),
-            purchase: None,
-        })
 }
 
 fn form_pairs(body: &str) -> impl Iterator<Item = (String, String)> + '_ {

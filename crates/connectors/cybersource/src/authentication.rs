@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use payorch_connector::http::Idempotence;
 use payorch_connector::model::{
-    AuthenticationOutcome, Browser, RedirectParams, StartAuthentication,
+    AuthenticationOutcome, Browser, RedirectParams, StartAuthentication, redirect_param,
 };
 use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::card::Card;
@@ -19,7 +19,7 @@ use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommenda
 
 use crate::adapter::{CybersourceConnector, card_info, order};
 use crate::mapping;
-use crate::redirect::{param, redirect_html};
+use crate::redirect::redirect_html;
 use crate::state::{self, AuthFlow, AuthState};
 use crate::wire::request as rq;
 use crate::wire::response::Response;
@@ -395,7 +395,7 @@ impl Authenticator for CybersourceConnector {
         )?;
         // The callback path names the authentication; the MD the ACS echoes (the xid
         // payorch posted) must at least not name another one.
-        if let Some(md) = param(params, &["MD"])
+        if let Some(md) = redirect_param(params, &["MD"])
             && state.xid.as_deref().is_some_and(|xid| md.trim() != xid)
         {
             return Err(rejected(
@@ -405,7 +405,7 @@ impl Authenticator for CybersourceConnector {
             ));
         }
         // The seed: remove any whitespace (tabs, spaces, line breaks) from PaRes, nothing else.
-        let pares: String = param(params, &["PaRes", "signedPares", "pares"])
+        let pares: String = redirect_param(params, &["PaRes", "signedPares", "pares"])
             .unwrap_or_default()
             .chars()
             .filter(|c| !c.is_whitespace())

@@ -43,7 +43,7 @@ pub mod fuzzing {
     use crate::wire::response::{AuthenticationInformation, Response, TransactionSummary};
 
     pub fn param<'a>(params: &'a RedirectParams, names: &[&str]) -> Option<&'a str> {
-        crate::redirect::param(params, names)
+        payorch_connector::model::redirect_param(params, names)
     }
 
     pub fn seamless_challenge(

@@ -3,16 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use payorch_connector::model::RedirectParams;
-
-/// A value from the browser's return parameters, by any of `names` (case-insensitive).
-pub(crate) fn param<'a>(params: &'a RedirectParams, names: &[&str]) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
-        .map(|(_, v)| v.as_str())
-}
-
 fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")
@@ -61,12 +51,5 @@ mod tests {
         assert!(html.contains("action=\"https://acs.example/pay?a=1&amp;b=2\""));
         assert!(html.contains("value=\"a&quot;b&lt;c&gt;\""));
         assert!(html.contains("name=\"TermUrl\" value=\"https://m.example/cb?x=1&amp;y=2\""));
-    }
-
-    #[test]
-    fn params_are_found_case_insensitively() {
-        let params = RedirectParams::from([("pares".to_owned(), "x".to_owned())]);
-        assert_eq!(param(&params, &["PaRes"]), Some("x"));
-        assert_eq!(param(&params, &["MD"]), None);
     }
 }

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use payorch_connector::CallContext;
 use payorch_connector::ConnectorError;
 use payorch_connector::http::Idempotence;
-use payorch_connector::model::{AuthenticationOutcome, RedirectParams, StartAuthentication};
+use payorch_connector::model::{
+    AuthenticationOutcome, RedirectParams, StartAuthentication, redirect_param,
+};
 use payorch_core::session::{AuthenticationSession, NextAction};
 use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
 use reqwest::Method;
@@ -174,14 +176,6 @@ fn still_waiting(answer: &Response, status: AuthenticationStatus) -> Authenticat
     outcome
 }
 
-/// A value from the browser's return parameters (case-insensitive name).
-fn param<'a>(params: &'a RedirectParams, name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 #[async_trait]
 impl Authenticator for FiservIpgConnector {
     async fn start_authentication(
@@ -323,7 +317,7 @@ impl Authenticator for FiservIpgConnector {
                 "redirect completion needs a redirect authentication".into(),
             ));
         }
-        let returned_id = param(params, "ipgTransactionId");
+        let returned_id = redirect_param(params, &["ipgTransactionId"]);
         if let Some(id) = returned_id
             && id.trim() != state.ipg_transaction_id
         {
@@ -333,12 +327,12 @@ impl Authenticator for FiservIpgConnector {
                 Some("params.ipgTransactionId"),
             ));
         }
-        if let Some(hash) = param(params, "response_hash") {
+        if let Some(hash) = redirect_param(params, &["response_hash"]) {
             let expected = self.credentials.response_hash(
-                param(params, "approval_code").unwrap_or_default(),
+                redirect_param(params, &["approval_code"]).unwrap_or_default(),
                 returned_id.unwrap_or_default(),
-                param(params, "oid").unwrap_or_default(),
-                param(params, "status").unwrap_or_default(),
+                redirect_param(params, &["oid"]).unwrap_or_default(),
+                redirect_param(params, &["status"]).unwrap_or_default(),
             );
             if !same(hash.trim(), &expected) {
                 return Err(rejected(

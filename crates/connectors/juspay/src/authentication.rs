@@ -3,9 +3,10 @@
 
 use async_trait::async_trait;
 use payorch_connector::Authenticator;
-use std::collections::BTreeMap;
 
-use payorch_connector::model::{AuthenticationOutcome, RedirectParams, StartAuthentication};
+use payorch_connector::model::{
+    AuthenticationOutcome, RedirectParams, StartAuthentication, redirect_param,
+};
 use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::codes::npci_outcome;
 use payorch_core::session::{AuthenticationSession, NextAction, ProviderStatus};
@@ -123,14 +124,6 @@ fn seamless_challenge<'a>(state: &'a AuthState, step: &str) -> Result<&'a str, C
             "{step} needs a Direct OTP authentication"
         ))),
     }
-}
-
-/// A value from the browser's return parameters (case-insensitive name).
-fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 #[async_trait]
@@ -381,7 +374,7 @@ impl Authenticator for JuspayConnector {
         params: &RedirectParams,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
         let state: AuthState = state::CODEC.decode(session.connector_state.as_ref())?;
-        if let Some(order_id) = param(params, "order_id")
+        if let Some(order_id) = redirect_param(params, &["order_id"])
             && order_id.trim() != state.order_id
         {
             return Err(rejected(
@@ -391,7 +384,7 @@ impl Authenticator for JuspayConnector {
             ));
         }
         if let Some(key) = &self.config.response_key {
-            let signature = param(params, "signature").unwrap_or_default();
+            let signature = redirect_param(params, &["signature"]).unwrap_or_default();
             let signed = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
             if !verify_return(key, signed, signature) {
                 return Err(rejected(

@@ -9,7 +9,9 @@
 use async_trait::async_trait;
 use payorch_connector::Authenticator;
 use payorch_connector::http::ProviderResponse;
-use payorch_connector::model::{AuthenticationOutcome, RedirectParams, StartAuthentication};
+use payorch_connector::model::{
+    AuthenticationOutcome, RedirectParams, StartAuthentication, redirect_param,
+};
 use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::card::Card;
 use payorch_core::session::{AuthenticationSession, NextAction, ProviderStatus};
@@ -195,14 +197,6 @@ fn callback_code(page: &ProviderResponse) -> Option<String> {
     html::input_value(text, "authentication.status.code").filter(|c| !c.is_empty())
 }
 
-/// A value from the browser's return parameters (case-insensitive name).
-fn param<'a>(params: &'a RedirectParams, name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 #[async_trait]
 impl Authenticator for MpgsConnector {
     async fn start_authentication(
@@ -382,7 +376,7 @@ impl Authenticator for MpgsConnector {
             ("order.id", &state.order_id),
             ("transaction.id", &state.transaction_id),
         ] {
-            if let Some(value) = param(params, name)
+            if let Some(value) = redirect_param(params, &[name])
                 && value.trim() != expected
             {
                 return Err(ConnectorError::Rejected {

@@ -117,8 +117,6 @@ pub struct RedisStore {
     connection: tokio::sync::OnceCell<Connection>,
     /// Held by the one caller trying to connect.
     connecting: tokio::sync::Mutex<()>,
-    /// Single node: the write scripts keep the resolver's list themselves.
-    single: bool,
     scripts: Scripts,
     cipher: CardCipher,
     lifetimes: Lifetimes,
@@ -273,7 +271,6 @@ impl RedisStore {
             }
         };
         Ok(Self {
-            single: matches!(clients, Clients::Single(_)),
             clients,
             connection: tokio::sync::OnceCell::new(),
             connecting: tokio::sync::Mutex::new(()),
@@ -350,7 +347,7 @@ impl RedisStore {
     /// atomic). In a Cluster the list lives in another slot than the record, so it is kept
     /// by separate commands around the write ([`Self::list_before`], [`Self::unlist_after`]).
     fn lists_in_script(&self) -> bool {
-        self.single
+        matches!(self.clients, Clients::Single(_))
     }
 
     /// Appends the list's key and three arguments (see `scripts::KEEP_LISTED`) to a create or
