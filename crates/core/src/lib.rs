@@ -10,6 +10,7 @@ pub mod claim;
 pub mod codes;
 pub mod error;
 pub mod mandate;
+pub mod mandate_record;
 pub mod money;
 pub mod payment;
 pub mod redact;

@@ -5,6 +5,7 @@
 //! Standard Time, as the API's `start_date` / `end_date` are. Every broken rule is reported at
 //! once, each naming the API field it is about and the rule, never the value sent.
 
+use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::error::FieldViolation;
@@ -17,7 +18,7 @@ const IST: UtcOffset = match UtcOffset::from_hms(5, 30, 0) {
 };
 
 /// How often a mandate's debits happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Frequency {
     Daily,
     Weekly,
@@ -71,7 +72,7 @@ impl Frequency {
 }
 
 /// Where a mandate stands (the API's `MandateStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MandateStatus {
     PendingAuthentication,
     Pending,
@@ -84,7 +85,8 @@ pub enum MandateStatus {
 }
 
 impl MandateStatus {
-    fn name(self) -> &'static str {
+    /// The API's spelling.
+    pub fn name(self) -> &'static str {
         match self {
             MandateStatus::PendingAuthentication => "PENDING_AUTHENTICATION",
             MandateStatus::Pending => "PENDING",
@@ -96,10 +98,21 @@ impl MandateStatus {
             MandateStatus::Unknown => "UNKNOWN",
         }
     }
+
+    /// COMPLETED, CANCELLED, FAILED and EXPIRED: nothing changes the mandate any more.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            MandateStatus::Completed
+                | MandateStatus::Cancelled
+                | MandateStatus::Failed
+                | MandateStatus::Expired
+        )
+    }
 }
 
 /// What the payer agreed to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Terms {
     pub max_amount: Money,
     pub min_amount: Option<Money>,
@@ -113,7 +126,7 @@ pub struct Terms {
 }
 
 /// A mandate as the rules need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MandateState {
     pub status: MandateStatus,
     pub terms: Terms,
@@ -123,7 +136,7 @@ pub struct MandateState {
 }
 
 /// Where a pre-debit notice stands (the API's `MandateDebitNotificationStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NoticeStatus {
     Pending,
     Notified,
@@ -133,7 +146,7 @@ pub enum NoticeStatus {
 }
 
 /// A pre-debit notice (the API's `MandateDebitNotification`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
     pub mandate_id: String,
     pub amount: Money,

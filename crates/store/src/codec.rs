@@ -1,6 +1,7 @@
 //! The stored form of a session, shared by every store so they behave identically:
 //! a versioned JSON document without card data, plus the card sealed on its own.
 
+use payorch_core::mandate_record::MandateRecord;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::{AuthenticationSession, SESSION_SCHEMA_VERSION};
 use payorch_core::status::AuthenticationStatus;
@@ -121,4 +122,44 @@ pub fn decode_payment(version: u64, document: &str) -> Result<PaymentRecord, Sto
     let mut payment = envelope.payment;
     payment.version = version;
     Ok(payment)
+}
+
+#[derive(Serialize)]
+struct MandateOut<'a> {
+    schema: u32,
+    mandate: &'a MandateRecord,
+}
+
+#[derive(Deserialize)]
+struct MandateIn {
+    schema: u32,
+    mandate: MandateRecord,
+}
+
+/// A mandate's stored document (mandates hold no card data).
+pub fn encode_mandate(mandate: &MandateRecord) -> Result<String, StoreError> {
+    serde_json::to_string(&MandateOut {
+        schema: SESSION_SCHEMA_VERSION,
+        mandate,
+    })
+    .map_err(|e| StoreError::Corrupt(format!("encode mandate: {e}")))
+}
+
+pub fn decode_mandate(version: u64, document: &str) -> Result<MandateRecord, StoreError> {
+    let envelope: MandateIn = serde_json::from_str(document).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "decode mandate (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if envelope.schema != SESSION_SCHEMA_VERSION {
+        return Err(StoreError::Corrupt(format!(
+            "mandate schema {} is not {SESSION_SCHEMA_VERSION}",
+            envelope.schema
+        )));
+    }
+    let mut mandate = envelope.mandate;
+    mandate.version = version;
+    Ok(mandate)
 }

@@ -16,6 +16,7 @@ pub mod ttl;
 pub mod unsettled;
 
 use async_trait::async_trait;
+use payorch_core::mandate_record::MandateRecord;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
 
@@ -65,6 +66,19 @@ pub trait SessionStore: Send + Sync + 'static {
         from: &PaymentRecord,
         next: PaymentRecord,
     ) -> Result<PaymentRecord, StoreError>;
+
+    /// Writes a new mandate at version 1. Mandates are durable: no TTL while they can still
+    /// be used (Redis needs persistence in production), the payments' retention once final.
+    async fn create_mandate(&self, mandate: MandateRecord) -> Result<MandateRecord, StoreError>;
+
+    async fn get_mandate(&self, id: &str) -> Result<Option<MandateRecord>, StoreError>;
+
+    /// Replaces the mandate read at `from.version` with `next` (compare-and-set).
+    async fn update_mandate(
+        &self,
+        from: &MandateRecord,
+        next: MandateRecord,
+    ) -> Result<MandateRecord, StoreError>;
 
     /// Deletes a session's card data (after the authorization used it). Idempotent.
     async fn release_card(&self, id: &str) -> Result<(), StoreError>;

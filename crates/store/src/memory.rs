@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use payorch_core::mandate_record::MandateRecord;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
 
@@ -50,6 +51,9 @@ struct IdemRecord {
 struct Tables {
     sessions: HashMap<String, Expiring<EncodedSession>>,
     payments: HashMap<String, Expiring<(u64, String)>>,
+    /// Mandates are durable: kept for the process's life (the embedded store is not for
+    /// production; Redis keeps them with persistence).
+    mandates: HashMap<String, (u64, String)>,
     idempotency: HashMap<IdempotencyScope, Expiring<IdemRecord>>,
     /// The resolver's list: member -> due (Unix ms).
     unsettled: HashMap<Unsettled, i64>,
@@ -244,6 +248,52 @@ impl SessionStore for MemoryStore {
             }
             *entry = Expiring::new((next.version, document), ttl);
             t.track(Unsettled::Payment(from.id.clone()), due);
+            Ok(())
+        })??;
+        Ok(next)
+    }
+
+    async fn create_mandate(
+        &self,
+        mut mandate: MandateRecord,
+    ) -> Result<MandateRecord, StoreError> {
+        mandate.version = 1;
+        let document = codec::encode_mandate(&mandate)?;
+        self.with_tables(|t, _| {
+            if t.mandates.contains_key(&mandate.id) {
+                return Err(StoreError::AlreadyExists);
+            }
+            t.mandates.insert(mandate.id.clone(), (1, document));
+            Ok(())
+        })??;
+        Ok(mandate)
+    }
+
+    async fn get_mandate(&self, id: &str) -> Result<Option<MandateRecord>, StoreError> {
+        let found = self.with_tables(|t, _| t.mandates.get(id).cloned())?;
+        found
+            .map(|(version, document)| codec::decode_mandate(version, &document))
+            .transpose()
+    }
+
+    async fn update_mandate(
+        &self,
+        from: &MandateRecord,
+        mut next: MandateRecord,
+    ) -> Result<MandateRecord, StoreError> {
+        if from.id != next.id {
+            return Err(StoreError::Corrupt("update changes the mandate id".into()));
+        }
+        next.version = from.version + 1;
+        let document = codec::encode_mandate(&next)?;
+        self.with_tables(|t, _| {
+            let entry = t.mandates.get_mut(&from.id).ok_or(StoreError::NotFound)?;
+            if entry.0 != from.version {
+                return Err(StoreError::Conflict {
+                    current_version: entry.0,
+                });
+            }
+            *entry = (next.version, document);
             Ok(())
         })??;
         Ok(next)

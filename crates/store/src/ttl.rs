@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use payorch_core::mandate_record::MandateRecord;
 use payorch_core::session::AuthenticationSession;
 
 /// Lifetimes of stored records.
@@ -43,6 +44,12 @@ impl Lifetimes {
             .map(|at| Duration::from_millis(u64::try_from(at - now_ms).unwrap_or(0)))
             .unwrap_or(self.default_session);
         own + self.grace
+    }
+
+    /// TTL for a mandate: none while it can still be used (`None`), the payments' retention
+    /// once final.
+    pub fn mandate_ttl(&self, mandate: &MandateRecord) -> Option<Duration> {
+        mandate.status.is_final().then_some(self.payment)
     }
 }
 

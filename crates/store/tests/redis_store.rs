@@ -60,6 +60,25 @@ async fn card_data_is_encrypted_at_rest_under_a_hash_tagged_key() {
     );
 }
 
+/// Mandates are durable while they can be used (no TTL: Redis persistence keeps them) and
+/// take the payments' retention once final.
+#[tokio::test]
+async fn an_active_mandate_has_no_ttl_and_a_final_one_has_one() {
+    let (store, server) = redis(Lifetimes::default()).await;
+    let created = store.create_mandate(conformance::mandate()).await.unwrap();
+    let key = format!("payorch:{{mdt:{}}}", created.id);
+    let ttl = raw(&server, &["PTTL", &key]).await;
+    assert!(matches!(ttl, redis::Value::Int(-1)), "no TTL: {ttl:?}");
+    let mut cancelled = created.clone();
+    cancelled.status = payorch_core::mandate::MandateStatus::Cancelled;
+    store.update_mandate(&created, cancelled).await.unwrap();
+    let ttl = raw(&server, &["PTTL", &key]).await;
+    assert!(
+        matches!(ttl, redis::Value::Int(ms) if ms > 0),
+        "a final mandate expires: {ttl:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_record_sealed_under_a_retired_key_still_opens_after_rotation() {
     let server = RedisServer::start();

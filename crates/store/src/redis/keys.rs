@@ -10,6 +10,10 @@ pub fn payment(id: &str) -> String {
     format!("payorch:{{pay:{id}}}")
 }
 
+pub fn mandate(id: &str) -> String {
+    format!("payorch:{{mdt:{id}}}")
+}
+
 pub fn idempotency(scope: &IdempotencyScope) -> String {
     format!("payorch:{{idem:{}:{}}}", scope.merchant_id, scope.key)
 }

@@ -10,6 +10,7 @@ mod scripts;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use payorch_core::mandate_record::MandateRecord;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
@@ -588,6 +589,72 @@ impl SessionStore for RedisStore {
                 self.unlist_after(&listed, due).await;
                 Ok(next)
             }
+            0 => Err(StoreError::Conflict {
+                current_version: version,
+            }),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn create_mandate(
+        &self,
+        mut mandate: MandateRecord,
+    ) -> Result<MandateRecord, StoreError> {
+        mandate.version = 1;
+        let document = codec::encode_mandate(&mandate)?;
+        let mut invocation = self.scripts.create.key(keys::mandate(&mandate.id));
+        invocation
+            .arg(&document)
+            .arg("")
+            .arg(self.lifetimes.mandate_ttl(&mandate).map_or(0, millis));
+        let created: i64 = self.run("create_mandate", invocation).await?;
+        if created != 1 {
+            return Err(StoreError::AlreadyExists);
+        }
+        Ok(mandate)
+    }
+
+    async fn get_mandate(&self, id: &str) -> Result<Option<MandateRecord>, StoreError> {
+        let fields: Vec<Option<String>> = self
+            .command(
+                "get_mandate",
+                redis::cmd("HMGET")
+                    .arg(keys::mandate(id))
+                    .arg("version")
+                    .arg("doc"),
+            )
+            .await?;
+        let [version, doc] = <[Option<String>; 2]>::try_from(fields)
+            .map_err(|_| StoreError::Corrupt("HMGET answered the wrong arity".into()))?;
+        let (Some(version), Some(doc)) = (version, doc) else {
+            return Ok(None);
+        };
+        let version: u64 = version
+            .parse()
+            .map_err(|_| StoreError::Corrupt("mandate version is not a number".into()))?;
+        codec::decode_mandate(version, &doc).map(Some)
+    }
+
+    async fn update_mandate(
+        &self,
+        from: &MandateRecord,
+        mut next: MandateRecord,
+    ) -> Result<MandateRecord, StoreError> {
+        if from.id != next.id {
+            return Err(StoreError::Corrupt("update changes the mandate id".into()));
+        }
+        next.version = from.version + 1;
+        let document = codec::encode_mandate(&next)?;
+        let mut invocation = self.scripts.transition.key(keys::mandate(&from.id));
+        invocation
+            .arg(from.version)
+            .arg(next.version)
+            .arg(&document)
+            .arg("0")
+            .arg(self.lifetimes.mandate_ttl(&next).map_or(0, millis));
+        let (outcome, version): (i64, u64) = self.run("update_mandate", invocation).await?;
+        match outcome {
+            1 => Ok(next),
             0 => Err(StoreError::Conflict {
                 current_version: version,
             }),

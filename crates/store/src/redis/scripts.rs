@@ -16,8 +16,9 @@ local function keep_listed(n)
 end
 ";
 
-/// KEYS[1] session (KEYS[2] list); ARGV: doc, sealed card ('' = none), ttl ms, then the list's
-/// three (see [`KEEP_LISTED`]). Returns 1, or 0 if it exists.
+/// KEYS[1] record (KEYS[2] list); ARGV: doc, sealed card ('' = none), ttl ms ('0': no TTL,
+/// a durable record), then the list's three (see [`KEEP_LISTED`]). Returns 1, or 0 if it
+/// exists.
 pub fn create() -> Script {
     Script::new(&format!(
         "{KEEP_LISTED}{}",
@@ -25,15 +26,15 @@ pub fn create() -> Script {
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'version', '1', 'doc', ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'card', ARGV[2]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if ARGV[3] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 keep_listed(4)
 return 1
 "
     ))
 }
 
-/// KEYS[1] session (KEYS[2] list); ARGV: expected version, new version, doc, drop card
-/// ('1'|'0'), ttl ms, then the list's three (see [`KEEP_LISTED`]).
+/// KEYS[1] record (KEYS[2] list); ARGV: expected version, new version, doc, drop card
+/// ('1'|'0'), ttl ms ('0': no TTL), then the list's three (see [`KEEP_LISTED`]).
 /// Returns {1, new} on success, {0, current} on a lost race, {-1, 0} when missing.
 pub fn transition() -> Script {
     Script::new(&format!(
@@ -44,7 +45,7 @@ if not current then return {-1, 0} end
 if current ~= ARGV[1] then return {0, tonumber(current)} end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'doc', ARGV[3])
 if ARGV[4] == '1' then redis.call('HDEL', KEYS[1], 'card') end
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if ARGV[5] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 keep_listed(6)
 return {1, tonumber(ARGV[2])}
 "

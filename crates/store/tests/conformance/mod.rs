@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use payorch_core::card::Card;
 use payorch_core::claim::Claim;
+use payorch_core::mandate::{Frequency, MandateStatus, Terms};
+use payorch_core::mandate_record::{AlertPreference, MandateRecord};
 use payorch_core::money::Money;
 use payorch_core::payment::PaymentRecord;
 use payorch_core::session::AuthenticationSession;
@@ -470,6 +472,72 @@ pub async fn fifty_concurrent_payment_updates_exactly_one_wins(store: Arc<dyn Se
     assert_eq!(read.captured.minor_units(), 100);
 }
 
+pub fn mandate() -> MandateRecord {
+    let now = now_ms();
+    let day = |d| time::Date::from_calendar_date(2030, time::Month::January, d).unwrap();
+    MandateRecord {
+        id: format!("mdt_{}", uuid_like()),
+        merchant_id: "demo".into(),
+        connector: "cybersource".into(),
+        status: MandateStatus::Active,
+        terms: Terms {
+            max_amount: Money::new(500_000, "INR").unwrap(),
+            min_amount: None,
+            frequency: Frequency::Monthly,
+            preferred_day: 5,
+            start_date: day(1),
+            end_date: day(31),
+            total_count: 12,
+        },
+        pending_terms: None,
+        pending_operation: None,
+        authentication_id: None,
+        reference: None,
+        mandate_reference: "sub-1".into(),
+        failure_reason: None,
+        provider_status: None,
+        card_bin: "653100".into(),
+        card_last4: "0021".into(),
+        customer_id: String::new(),
+        customer_email: String::new(),
+        customer_phone: String::new(),
+        alert_preference: AlertPreference::Sms,
+        merchant_category: None,
+        notices: Vec::new(),
+        notices_sent: 0,
+        created_at_ms: now,
+        updated_at_ms: now,
+        version: 0,
+    }
+}
+
+/// Mandates: compare-and-set like payments, and still there when every short-lived record
+/// of the same store has expired (no TTL while ACTIVE).
+pub async fn mandates_update_by_version_and_outlive_short_lived_records(
+    store: Arc<dyn SessionStore>,
+) {
+    let created = store.create_mandate(mandate()).await.unwrap();
+    assert_eq!(created.version, 1);
+    assert!(matches!(
+        store.create_mandate(created.clone()).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    let mut cancelled = created.clone();
+    cancelled.status = MandateStatus::Cancelled;
+    let mut modified = created.clone();
+    modified.terms.total_count = 6;
+    let updated = store.update_mandate(&created, modified).await.unwrap();
+    assert_eq!(updated.version, 2);
+    assert!(matches!(
+        store.update_mandate(&created, cancelled).await,
+        Err(StoreError::Conflict { current_version: 2 })
+    ));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let read = store.get_mandate(&created.id).await.unwrap().unwrap();
+    assert_eq!(read, updated);
+    assert!(store.get_mandate("mdt_missing").await.unwrap().is_none());
+}
+
 /// Lifetimes short enough to watch records expire within a test.
 pub fn short_lifetimes() -> Lifetimes {
     Lifetimes {
@@ -610,7 +678,8 @@ macro_rules! conformance_suite {
             ping_answers);
         $crate::conformance_suite!(@cases $factory, conformance::short_lifetimes(),
             lapsed_reservation_is_released,
-            session_expires_after_its_ttl);
+            session_expires_after_its_ttl,
+            mandates_update_by_version_and_outlive_short_lived_records);
     };
     (@cases $factory:path, $lifetimes:expr, $($case:ident),+) => {
         $(
