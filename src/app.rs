@@ -279,9 +279,14 @@ async fn start_sandbox(settings: &Settings) -> Result<Option<SocketAddr>, Startu
     if !settings.sandbox.embedded {
         return Ok(None);
     }
+    let defaults = payorch_sandbox::SandboxConfig::default();
     let config = payorch_sandbox::SandboxConfig {
         fixed_otp: settings.sandbox.fixed_otp.clone(),
-        ..payorch_sandbox::SandboxConfig::default()
+        si_intimation_lead: settings
+            .sandbox
+            .si_intimation_lead_secs
+            .map_or(defaults.si_intimation_lead, Duration::from_secs),
+        ..defaults
     };
     let addr = payorch_sandbox::spawn(settings.sandbox.listen, config)
         .await

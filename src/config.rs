@@ -38,6 +38,9 @@ pub struct Settings {
     /// The background task that settles records left short of a final state.
     #[serde(default)]
     pub resolver: ResolverSettings,
+    /// The RBI e-mandate rules MandateService enforces.
+    #[serde(default)]
+    pub mandates: MandateSettings,
     /// This replica's name in the claims it takes (`PAYORCH_REPLICA_ID`; the pod's
     /// `HOSTNAME` when unset).
     #[serde(default)]
@@ -162,6 +165,11 @@ pub struct SandboxSettings {
     /// Off by default; start-up warns when it is on.
     #[serde(default, deserialize_with = "fixed_otp")]
     pub fixed_otp: Option<String>,
+    /// How old a Standing Instruction intimation must be before the simulated issuer takes
+    /// its debit (NPCI: 24 hours). A test switch, so the 24-hour rule runs in seconds; pair
+    /// it with `mandates.lead_time_secs`.
+    #[serde(default)]
+    pub si_intimation_lead_secs: Option<u64>,
 }
 
 impl Default for SandboxSettings {
@@ -170,6 +178,7 @@ impl Default for SandboxSettings {
             embedded: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 8090)),
             fixed_otp: None,
+            si_intimation_lead_secs: None,
         }
     }
 }
@@ -315,6 +324,52 @@ pub struct EncryptionSettings {
 pub struct Merchant {
     pub id: String,
     pub connectors: Vec<String>,
+    /// The merchant category code (ISO 18245): mandate debits of the categories in
+    /// `mandates.higher_limit_categories` have the higher AFA-free limit.
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+/// The RBI e-mandate framework's numbers (payorch_core::mandate::Limits). Seed 004 still
+/// says ₹5,000: the RBI raised the limit for debits without additional authentication to
+/// ₹15,000 (circular of 16 June 2022) and to ₹1,00,000 for mutual funds, insurance premiums
+/// and credit card bills (12 December 2023); they are settings because they change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MandateSettings {
+    /// How long before a debit its pre-debit notice must be sent (24 h).
+    pub lead_time_secs: u64,
+    /// The AFA-free limit, in rupees.
+    pub afa_free_limit_inr: i64,
+    /// The higher AFA-free limit, in rupees.
+    pub higher_afa_free_limit_inr: i64,
+    /// Merchant categories the higher limit applies to.
+    pub higher_limit_categories: Vec<String>,
+}
+
+impl Default for MandateSettings {
+    fn default() -> Self {
+        let limits = payorch_core::mandate::Limits::default();
+        Self {
+            lead_time_secs: u64::try_from(limits.lead_time_ms / 1000).unwrap_or(86_400),
+            afa_free_limit_inr: limits.afa_free_limit_minor / 100,
+            higher_afa_free_limit_inr: limits.higher_afa_free_limit_minor / 100,
+            higher_limit_categories: limits.higher_limit_categories,
+        }
+    }
+}
+
+impl MandateSettings {
+    pub fn limits(&self) -> payorch_core::mandate::Limits {
+        payorch_core::mandate::Limits {
+            lead_time_ms: i64::try_from(self.lead_time_secs)
+                .unwrap_or(i64::MAX / 1000)
+                .saturating_mul(1000),
+            afa_free_limit_minor: self.afa_free_limit_inr.saturating_mul(100),
+            higher_afa_free_limit_minor: self.higher_afa_free_limit_inr.saturating_mul(100),
+            higher_limit_categories: self.higher_limit_categories.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -383,6 +438,7 @@ impl Settings {
                 .iter()
                 .map(|c| c.as_str().to_owned())
                 .collect(),
+                category: None,
             }],
             shutdown_grace_secs: 20,
             log: LogSettings {
@@ -397,6 +453,7 @@ impl Settings {
             callers: Vec::new(),
             retention: RetentionSettings::default(),
             resolver: ResolverSettings::default(),
+            mandates: MandateSettings::default(),
             replica_id: None,
             connectors: ConnectorSettings {
                 // The sandbox's sample merchant (the Cybersource SDK's `testrest`).

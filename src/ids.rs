@@ -4,6 +4,7 @@
 pub const AUTHENTICATION_ID_PREFIX: &str = "auth_";
 pub const PAYMENT_ID_PREFIX: &str = "pay_";
 pub const MANDATE_ID_PREFIX: &str = "mdt_";
+pub const NOTICE_ID_PREFIX: &str = "mdn_";
 
 /// Whether `id` is a well-formed id of the kind `prefix` names.
 pub fn is_resource_id(id: &str, prefix: &str) -> bool {

@@ -31,6 +31,7 @@ async fn callers_act_only_for_their_merchants() {
     settings.merchants.push(Merchant {
         id: "other".into(),
         connectors: vec!["cybersource".into()],
+        category: None,
     });
     settings.callers = vec![CallerSettings {
         name: "checkout".into(),

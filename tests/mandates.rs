@@ -1,8 +1,8 @@
-//! MandateService before its lifecycle lands (issue #15): what is decided before any provider
-//! call. The terms' shape is refused field by field; a connector without Standing
-//! Instructions, or a card that is not RuPay, is FAILED_PRECONDITION naming why; a valid
-//! registration on Cybersource reaches the flow and answers UNIMPLEMENTED (never a fake
-//! success). CheckEligibility says which connectors take mandates. Nothing reaches a provider.
+//! MandateService: what is decided before any provider call. The terms' shape is refused
+//! field by field; a connector without Standing Instructions, or a card that is not RuPay,
+//! is FAILED_PRECONDITION naming why, with nothing sent; a valid registration reaches
+//! Cybersource. CheckEligibility says which connectors take mandates. The lifecycle itself
+//! is `mandate_lifecycle.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -18,6 +18,8 @@ use tonic::Code;
 /// A day well ahead, so the test never meets "before today".
 const START: &str = "2099-01-05";
 const END: &str = "2099-12-31";
+/// The sandbox's Standing Instruction card (seamless).
+const SI_CARD: &str = support::mandates::SI_SEAMLESS;
 
 /// The embedded defaults: merchant `demo` on every connector, the in-memory store.
 async fn start() -> Running {
@@ -51,6 +53,7 @@ fn register(connector: &str, card: &str, terms: MandateTerms) -> RegisterMandate
         browser: start.browser,
         return_url: "https://merchant.example/si".into(),
         terms: Some(terms),
+        customer_phone: "+919876543210".into(),
         ..Default::default()
     }
 }
@@ -151,12 +154,36 @@ async fn only_connectors_with_standing_instructions_and_rupay_cards_get_further(
     assert_eq!(visa.code(), Code::FailedPrecondition, "{visa:?}");
     assert_eq!(support::reason(&visa), "CARD_NOT_RUPAY");
 
+    assert_eq!(calls(&payorch).await, 0, "nothing reached a provider");
     let pending = mandates
-        .register_mandate(register("cybersource", flows::SEAMLESS, terms()))
+        .register_mandate(register("cybersource", SI_CARD, terms()))
         .await
-        .unwrap_err();
-    assert_eq!(pending.code(), Code::Unimplemented, "{pending:?}");
-    assert!(pending.message().contains("#15"), "{}", pending.message());
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        pending.status(),
+        api::MandateStatus::PendingAuthentication,
+        "{pending:?}"
+    );
+}
+
+/// SMS intimations (the default) need the customer's phone; e-mail ones an address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_intimation_channel_needs_its_contact() {
+    let payorch = start().await;
+    let mut mandates = support::mandates(payorch.grpc_addr).await;
+    let mut no_phone = register("cybersource", SI_CARD, terms());
+    no_phone.customer_phone.clear();
+    let refused = mandates.register_mandate(no_phone).await.unwrap_err();
+    assert_eq!(support::violated_fields(&refused), ["customer_phone"]);
+    let mut both = terms();
+    both.alert_preference = api::MandateAlertPreference::SmsAndEmail.into();
+    let mut no_email = register("cybersource", SI_CARD, both);
+    no_email.customer_phone.clear();
+    let refused = mandates.register_mandate(no_email).await.unwrap_err();
+    let mut fields = support::violated_fields(&refused);
+    fields.sort();
+    assert_eq!(fields, ["customer_email", "customer_phone"]);
     assert_eq!(calls(&payorch).await, 0, "nothing reached a provider");
 }
 
@@ -196,10 +223,10 @@ async fn unpinned_registration_goes_to_a_connector_that_takes_mandates() {
     settings.merchants[0].connectors = vec!["mpgs".into(), "cybersource".into()];
     let payorch = support::start(settings).await;
     let mut mandates = support::mandates(payorch.grpc_addr).await;
-    let reached = mandates
-        .register_mandate(register("", flows::SEAMLESS, terms()))
+    let registered = mandates
+        .register_mandate(register("", SI_CARD, terms()))
         .await
-        .unwrap_err();
-    assert_eq!(reached.code(), Code::Unimplemented, "{reached:?}");
-    assert_eq!(calls(&payorch).await, 0);
+        .unwrap()
+        .into_inner();
+    assert_eq!(registered.connector, "cybersource", "{registered:?}");
 }

@@ -116,6 +116,7 @@ async fn a_session_written_by_one_replica_is_served_by_another() {
     settings.merchants.push(payorch::config::Merchant {
         id: "other".into(),
         connectors: vec!["cybersource".into()],
+        category: None,
     });
     let second = support::start(settings).await;
     let mut other = support::authentications(second.grpc_addr).await;

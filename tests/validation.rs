@@ -187,6 +187,7 @@ async fn mandate_registration_needs_terms() {
             payment_method: Some(card(GOOD_PAN, "12", "2031", "123")),
             browser: browser(),
             return_url: "https://merchant.example/si".into(),
+            customer_phone: "+919876543210".into(),
             ..Default::default()
         })
         .await
@@ -196,8 +197,8 @@ async fn mandate_registration_needs_terms() {
     server.shutdown().await.unwrap();
 }
 
-/// Valid requests pass validation and reach their flows: RPCs not built yet answer
-/// UNIMPLEMENTED (never a fake success); built ones answer from the store and routing.
+/// Valid requests pass validation and reach their flows, which answer from the store and
+/// routing.
 #[tokio::test]
 async fn valid_requests_reach_their_flows() {
     let mut settings = support::settings();
@@ -229,7 +230,7 @@ async fn valid_requests_reach_their_flows() {
         })
         .await
         .unwrap_err();
-    assert_eq!(mandate.code(), Code::Unimplemented);
+    assert_eq!(mandate.code(), Code::NotFound, "{mandate:?}");
 
     // No adapter is configured in these settings: the route exists but cannot be served.
     let start = auth.start_authentication(valid_start()).await.unwrap_err();

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use payorch_connector::model::{
-    AuthenticationOutcome, Browser, Eligibility, RedirectParams, StartAuthentication,
+    AuthenticationOutcome, Browser, Eligibility, MandateAction, MandateAuthentication,
+    RedirectParams, StartAuthentication,
 };
 use payorch_connector::{CallContext, ConnectorError};
 use payorch_core::card::Card;
@@ -38,6 +39,23 @@ pub struct StartInput {
     pub order_reference: String,
     pub preferred_flow: Option<Flow>,
     pub capture: bool,
+    /// A mandate operation the payer authenticates (registration, modification,
+    /// cancellation) instead of a payment; see [`crate::flows::mandate`].
+    pub mandate: Option<MandateStart>,
+}
+
+/// What a mandate operation's authentication carries to the provider. Its session's
+/// `order_reference` is the mandate's id: that is how a finished session finds its mandate.
+pub struct MandateStart {
+    /// The session's id, chosen by the mandate flow (written into the mandate first).
+    pub authentication_id: String,
+    pub action: MandateAction,
+    pub mandate_id: String,
+    pub terms: payorch_core::mandate::Terms,
+    pub alert_preference: payorch_core::mandate_record::AlertPreference,
+    pub reference: Option<payorch_core::mandate_record::MandateReference>,
+    pub customer_email: String,
+    pub customer_phone: String,
 }
 
 /// Copies a provider's answer onto the session (fields it left out keep their values).
@@ -158,7 +176,7 @@ impl Flows {
         expired.next_action = None;
         expired.updated_at_ms = now_ms();
         match self.store.transition(&session, expired).await {
-            Ok(saved) => Ok(saved),
+            Ok(saved) => Ok(self.finished(saved).await),
             // Another call moved it first: what it wrote is the answer.
             Err(StoreError::Conflict { .. }) => self
                 .store
@@ -175,10 +193,12 @@ impl Flows {
         from: &AuthenticationSession,
         next: AuthenticationSession,
     ) -> Result<AuthenticationSession, FlowError> {
-        self.store
+        let saved = self
+            .store
             .transition(from, next)
             .await
-            .map_err(|e| FlowError::from(&e))
+            .map_err(|e| FlowError::from(&e))?;
+        Ok(self.finished(saved).await)
     }
 
     /// Stores the session a provider's answer produced. When the store fails, the answer is
@@ -189,7 +209,7 @@ impl Flows {
         next: AuthenticationSession,
     ) -> Result<AuthenticationSession, FlowError> {
         match self.store.transition(from, next.clone()).await {
-            Ok(saved) => Ok(saved),
+            Ok(saved) => Ok(self.finished(saved).await),
             Err(StoreError::Unavailable(err)) => {
                 tracing::warn!(authentication_id = %from.id, error = %err, "store unreachable after the provider answered; keeping the answer");
                 let from = from.clone();
@@ -267,7 +287,14 @@ impl Flows {
                 "network tokens (send the card instead)",
             )));
         }
-        let id = new_resource_id(AUTHENTICATION_ID_PREFIX);
+        let id = input.mandate.as_ref().map_or_else(
+            || new_resource_id(AUTHENTICATION_ID_PREFIX),
+            |m| m.authentication_id.clone(),
+        );
+        let order_reference = match &input.mandate {
+            Some(m) => m.mandate_id.clone(),
+            None => input.order_reference,
+        };
         let now = now_ms();
         let authenticates = connector.capabilities().authenticates(&input.card);
         let pending = AuthenticationSession {
@@ -288,7 +315,7 @@ impl Flows {
             expires_at_ms: Some(now.saturating_add(window_ms(&self.settings))),
             next_action: None,
             return_url: input.return_url,
-            order_reference: input.order_reference,
+            order_reference,
             connector_state: None,
             capture: input.capture,
             completed_by: None,
@@ -336,7 +363,27 @@ impl Flows {
             preferred_flow: input.preferred_flow,
             capture: input.capture,
         };
-        match connector.start_authentication(&ctx, &request).await {
+        let answer = match &input.mandate {
+            None => connector.start_authentication(&ctx, &request).await,
+            Some(m) => {
+                let request = MandateAuthentication {
+                    action: m.action,
+                    authentication_id: &id,
+                    mandate_id: &m.mandate_id,
+                    card: &card,
+                    terms: &m.terms,
+                    alert_preference: m.alert_preference,
+                    amount: pending.amount,
+                    browser: &input.browser,
+                    return_url: &callback,
+                    reference: m.reference.as_ref(),
+                    customer_email: &m.customer_email,
+                    customer_phone: &m.customer_phone,
+                };
+                connector.start_mandate_authentication(&ctx, &request).await
+            }
+        };
+        match answer {
             Ok(outcome) => {
                 let next = apply(&pending, outcome);
                 Ok(self.save_answer(&pending, next).await?)

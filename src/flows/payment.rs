@@ -266,6 +266,7 @@ impl Flows {
             id: payment_id_for(&session.id),
             merchant_id: merchant_id.to_owned(),
             authentication_id: Some(session.id.clone()),
+            mandate_id: None,
             connector: session.connector.clone(),
             status: PaymentStatus::Pending,
             amount,
@@ -374,7 +375,7 @@ impl Flows {
     }
 
     /// Stores a provider's answer to a claimed operation and answers with the payment.
-    async fn finish(
+    pub(super) async fn finish(
         &self,
         claimed: &PaymentRecord,
         outcome: Result<PaymentOutcome, ConnectorError>,

@@ -17,11 +17,22 @@ use crate::grpc::validate::Checks;
 use crate::grpc::{Authentications, detached, resources};
 use crate::ids::AUTHENTICATION_ID_PREFIX;
 
-fn preferred_flow(preference: FlowPreference) -> Option<Flow> {
+pub(crate) fn preferred_flow(preference: FlowPreference) -> Option<Flow> {
     match preference {
         FlowPreference::Redirect => Some(Flow::Redirect),
         FlowPreference::Seamless => Some(Flow::Seamless),
         FlowPreference::Any | FlowPreference::Unspecified => None,
+    }
+}
+
+/// The payer's browser as the connectors take it (unset: all empty, refused by validation).
+pub(crate) fn browser(info: Option<&crate::api::BrowserInfo>) -> Browser {
+    let info = info.cloned().unwrap_or_default();
+    Browser {
+        ip_address: info.ip_address,
+        user_agent: info.user_agent,
+        accept_header: info.accept_header,
+        language: info.language,
     }
 }
 
@@ -74,13 +85,7 @@ impl AuthenticationService for Authentications {
                 .customer(&req.customer_id, &req.customer_email, &req.customer_phone);
             let card = checks.card(req.payment_method.as_ref());
             let amount = checks.positive_money("amount", req.amount.as_ref());
-            let browser = req.browser.clone().unwrap_or_default();
-            let browser = Browser {
-                ip_address: browser.ip_address,
-                user_agent: browser.user_agent,
-                accept_header: browser.accept_header,
-                language: browser.language,
-            };
+            let browser = browser(req.browser.as_ref());
             // What the chosen connector's provider needs is refused now, in the same
             // BadRequest, before anything is recorded or sent.
             let route = self.0.flows.route(&req.merchant_id, &req.connector);
@@ -104,6 +109,7 @@ impl AuthenticationService for Authentications {
                 order_reference: req.order_reference.clone(),
                 preferred_flow: preferred_flow(req.preferred_flow()),
                 capture: req.capture,
+                mandate: None,
             };
             let flows = self.0.flows.clone();
             self.0

@@ -1,8 +1,7 @@
 //! The gRPC side: the three payorch services, health and reflection.
 //!
-//! Handlers are thin: validate the request, then hand over to the flow that implements it.
-//! RPCs whose implementation has not landed answer UNIMPLEMENTED after validation, so
-//! callers already get precise INVALID_ARGUMENT errors.
+//! Handlers are thin: validate the request (INVALID_ARGUMENT naming every field, before
+//! any record or provider call), then hand over to the flow that implements it.
 
 mod authentication;
 pub mod callers;

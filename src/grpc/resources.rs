@@ -198,6 +198,7 @@ pub fn payment(payment: &PaymentRecord) -> api::Payment {
         id: payment.id.clone(),
         merchant_id: payment.merchant_id.clone(),
         authentication_id: payment.authentication_id.clone().unwrap_or_default(),
+        mandate_id: payment.mandate_id.clone().unwrap_or_default(),
         connector: payment.connector.clone(),
         status: payment_status(payment.status).into(),
         amount: Some(money(&payment.amount)),
@@ -219,7 +220,6 @@ pub fn payment(payment: &PaymentRecord) -> api::Payment {
         card_last4: payment.card_last4.clone(),
         card_brand: card_brand(payorch_core::card::CardBrand::from_bin(&payment.card_bin)).into(),
         operations: payment.operations.iter().map(operation).collect(),
-        ..Default::default()
     }
 }
 

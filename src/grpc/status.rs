@@ -30,15 +30,6 @@ pub fn with_reason(code: Code, reason: &str, message: impl Into<String>) -> Stat
     Status::with_error_details(code, message, details)
 }
 
-/// The RPC exists in the API but its implementation has not landed yet.
-pub fn not_yet_implemented(rpc: &str, issue: u32) -> Status {
-    with_reason(
-        Code::Unimplemented,
-        "NOT_YET_IMPLEMENTED",
-        format!("{rpc} is part of the API but not implemented yet (tracked in issue #{issue})"),
-    )
-}
-
 pub fn from_store(err: &StoreError) -> Status {
     Status::from(FlowError::from(err))
 }

@@ -6,6 +6,7 @@
 pub mod chaos;
 pub mod examples;
 pub mod flows;
+pub mod mandates;
 pub mod matrix;
 
 use std::net::{SocketAddr, TcpListener};
@@ -109,7 +110,6 @@ where
     false
 }
 
-/// The fields named in a status's `BadRequest` details.
 /// The `ErrorInfo` reason of a refused call (empty when it has none).
 pub fn reason(status: &tonic::Status) -> String {
     status
@@ -119,6 +119,21 @@ pub fn reason(status: &tonic::Status) -> String {
         .unwrap_or_default()
 }
 
+/// What each field violation of a status's `BadRequest` details says.
+pub fn violation_descriptions(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| {
+            b.field_violations
+                .iter()
+                .map(|v| v.description.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The fields named in a status's `BadRequest` details.
 pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
     status
         .get_error_details()

@@ -24,6 +24,9 @@ pub struct Capabilities {
     pub ipv6_payer_address: bool,
     /// RuPay Standing Instructions (MandateService) through this provider.
     pub standing_instructions: bool,
+    /// The provider wants the card on every Standing Instruction message (modification,
+    /// cancellation, intimation, debit), so the caller sends it each time.
+    pub mandate_messages_need_card: bool,
 }
 
 /// An optional field of StartAuthentication that some provider requires.

@@ -12,9 +12,11 @@ use crate::context::CallContext;
 use crate::error::ConnectorError;
 use crate::id::ConnectorId;
 use crate::model::{
-    AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest, MandateDebitNotice,
-    MandateOutcome, MandateRequest, PaymentOutcome, RedirectParams, StartAuthentication,
+    AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest,
+    MandateAuthentication, MandateCharge, MandateDebitNotice, NoticeOutcome, PaymentOutcome,
+    RedirectParams, StartAuthentication,
 };
+use payorch_core::mandate_record::MandateReference;
 
 /// A payment provider, seen through payorch's vocabulary.
 ///
@@ -130,37 +132,32 @@ pub trait Payments: Send + Sync {
 
 /// RuPay Standing Instructions. Adapters that support them override these; the others
 /// take the defaults, which answer `Unsupported`.
+///
+/// Registration, modification and cancellation are payer authentications: their answer is
+/// an [`AuthenticationOutcome`], and the OTP, resend, redirect and sync calls of
+/// [`Authenticator`] complete them. A charge is a payment: [`Payments::sync_payment`]
+/// resolves one whose answer was lost.
 #[async_trait]
 pub trait StandingInstructions: Send + Sync {
-    async fn register_mandate(
+    async fn start_mandate_authentication(
         &self,
         _ctx: &CallContext,
-        _request: &MandateRequest<'_>,
-    ) -> Result<MandateOutcome, ConnectorError> {
+        _request: &MandateAuthentication<'_>,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
         Err(ConnectorError::Unsupported("standing instructions"))
     }
 
-    async fn modify_mandate(
-        &self,
-        _ctx: &CallContext,
-        _request: &MandateRequest<'_>,
-    ) -> Result<MandateOutcome, ConnectorError> {
-        Err(ConnectorError::Unsupported("standing instructions"))
-    }
-
-    async fn cancel_mandate(
-        &self,
-        _ctx: &CallContext,
-        _request: &MandateRequest<'_>,
-    ) -> Result<MandateOutcome, ConnectorError> {
-        Err(ConnectorError::Unsupported("standing instructions"))
+    /// The provider's identifiers of the registration a mandate authentication was for, as
+    /// far as they are known (read from the session's provider state).
+    fn mandate_reference(&self, _session: &AuthenticationSession) -> Option<MandateReference> {
+        None
     }
 
     async fn notify_mandate_debit(
         &self,
         _ctx: &CallContext,
         _notice: &MandateDebitNotice<'_>,
-    ) -> Result<MandateOutcome, ConnectorError> {
+    ) -> Result<NoticeOutcome, ConnectorError> {
         Err(ConnectorError::Unsupported("standing instructions"))
     }
 
@@ -168,8 +165,7 @@ pub trait StandingInstructions: Send + Sync {
     async fn charge_mandate(
         &self,
         _ctx: &CallContext,
-        _mandate_reference: &str,
-        _request: &AuthorizeRequest<'_>,
+        _charge: &MandateCharge<'_>,
     ) -> Result<PaymentOutcome, ConnectorError> {
         Err(ConnectorError::Unsupported("standing instructions"))
     }

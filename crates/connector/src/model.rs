@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use payorch_core::card::Card;
+use payorch_core::mandate::Terms;
+use payorch_core::mandate_record::{AlertPreference, MandateReference};
 use payorch_core::money::Money;
 use payorch_core::session::{ConnectorState, NextAction, ProviderStatus};
 use payorch_core::status::{
@@ -140,48 +142,75 @@ pub struct PaymentOutcome {
     pub connector_state: Option<ConnectorState>,
 }
 
-/// The limits a payer agrees to for a RuPay Standing Instruction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MandateTerms {
-    pub max_amount: Money,
-    pub min_amount: Option<Money>,
-    /// e.g. `MONTHLY`, `AS_PRESENTED`.
-    pub frequency: String,
-    /// `YYYY-MM-DD`.
-    pub start_date: String,
-    pub end_date: Option<String>,
+/// Which Standing Instruction operation the payer authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MandateAction {
+    Register,
+    Modify,
+    Cancel,
 }
 
-/// Register (or modify, or cancel) a Standing Instruction; each is authenticated by OTP.
+/// Register, modify or cancel a RuPay Standing Instruction: each is an operation the payer
+/// authenticates by OTP, answered like [`Authenticator::start_authentication`]
+/// (`crate::Authenticator`) and completed with the same OTP, resend and redirect calls.
 #[derive(Debug, Clone)]
-pub struct MandateRequest<'a> {
+pub struct MandateAuthentication<'a> {
+    pub action: MandateAction,
+    /// payorch's authentication id: the provider-side merchant reference.
+    pub authentication_id: &'a str,
     pub mandate_id: &'a str,
     pub card: &'a Card,
-    pub terms: &'a MandateTerms,
+    /// The terms registered, or requested (modification), or in force (cancellation).
+    pub terms: &'a Terms,
+    pub alert_preference: AlertPreference,
+    /// The amount the payer sees in the authentication.
+    pub amount: Money,
     pub browser: &'a Browser,
+    /// Where the issuer's page returns the payer's browser (payorch's callback URL).
     pub return_url: &'a str,
-    /// The provider's agreement id, for modify and cancel.
-    pub provider_reference: Option<&'a str>,
+    /// The registration being modified or cancelled; `None` when registering.
+    pub reference: Option<&'a MandateReference>,
+    pub customer_email: &'a str,
+    pub customer_phone: &'a str,
 }
 
-/// The pre-debit intimation NPCI requires at least 24 hours before each debit.
+/// The pre-debit intimation RuPay requires before each debit.
 #[derive(Debug, Clone)]
 pub struct MandateDebitNotice<'a> {
-    pub mandate_reference: &'a str,
+    pub notice_id: &'a str,
+    pub reference: &'a MandateReference,
+    pub card: &'a Card,
+    pub terms: &'a Terms,
+    pub alert_preference: AlertPreference,
     pub amount: Money,
     /// Unix milliseconds of the announced debit.
     pub debit_at_ms: i64,
+    /// The debit's number within the mandate, from 1.
+    pub sequence: u32,
 }
 
-/// What a mandate operation produced.
+/// What the provider said to an intimation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MandateOutcome {
-    /// The OTP step registering or changing the mandate, when the provider asks for one.
-    pub authentication: Option<AuthenticationOutcome>,
+pub struct NoticeOutcome {
+    /// Accepted: the payer and the issuer were told.
+    pub accepted: bool,
     pub provider_reference: Option<String>,
     pub provider_status: Option<ProviderStatus>,
     pub failure_reason: Option<FailureReason>,
-    pub active: bool,
+}
+
+/// A merchant-initiated debit under a Standing Instruction (payer not present, no
+/// authentication).
+#[derive(Debug, Clone)]
+pub struct MandateCharge<'a> {
+    pub payment_id: &'a str,
+    pub reference: &'a MandateReference,
+    pub card: &'a Card,
+    pub amount: Money,
+    pub capture: bool,
+    pub order_reference: &'a str,
+    pub sequence: u32,
+    pub terms: &'a Terms,
 }
 
 #[cfg(test)]

@@ -201,6 +201,7 @@ pub fn new_payment(connector: &str, id: &str, session: &AuthenticationSession) -
         id: id.into(),
         merchant_id: MERCHANT_ID.into(),
         authentication_id: Some(session.id.clone()),
+        mandate_id: None,
         connector: connector.into(),
         status: PaymentStatus::Pending,
         amount: session.amount,

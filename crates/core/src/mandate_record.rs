@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::mandate::{MandateState, MandateStatus, Notice, NoticeStatus, Terms, ist_date};
-use crate::money::Money;
 use crate::session::ProviderStatus;
 use crate::status::FailureReason;
 
@@ -169,18 +168,13 @@ impl MandateRecord {
             }
         });
     }
-
-    /// The amount a registration shows the payer when the caller names none.
-    pub fn registration_amount(&self) -> Money {
-        self.terms.max_amount
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::mandate::Frequency;
-    use crate::money::Currency;
+    use crate::money::{Currency, Money};
 
     fn record() -> MandateRecord {
         let date = |d| time::Date::from_calendar_date(2026, time::Month::December, d).unwrap();

@@ -51,6 +51,9 @@ pub struct PaymentRecord {
     pub id: String,
     pub merchant_id: String,
     pub authentication_id: Option<String>,
+    /// The mandate a merchant-initiated debit was made under.
+    #[serde(default)]
+    pub mandate_id: Option<String>,
     pub connector: String,
     pub status: PaymentStatus,
     pub amount: Money,

@@ -1,11 +1,10 @@
 //! The [`Connector`] implementation and the plumbing every operation shares: sending
 //! signed requests through [`ProviderHttp`], reading answers, and the card and amount
 //! blocks of request bodies. Each operation builds its wire request, sends it signed, and
-//! maps the answer; the operations themselves are in `authentication.rs`, `payments.rs`
-//! and `sync.rs`.
+//! maps the answer; the operations themselves are in `authentication.rs`, `payments.rs`,
+//! `mandates.rs` and `sync.rs`.
 
 use async_trait::async_trait;
-use payorch_connector::StandingInstructions;
 use payorch_connector::capabilities::Capabilities;
 use payorch_connector::capabilities::RequestField;
 use payorch_connector::http::{Idempotence, ProviderHttp, ProviderResponse};
@@ -61,6 +60,8 @@ impl CybersourceConnector {
                 requires: vec![RequestField::BrowserAcceptHeader, RequestField::CardCvv],
                 ipv6_payer_address: true,
                 standing_instructions: true,
+                // Seed 004: the card goes on modification, deregistration, intimation and debit.
+                mandate_messages_need_card: true,
             },
         })
     }
@@ -114,10 +115,24 @@ impl CybersourceConnector {
         path: &str,
         body: &T,
     ) -> Result<Response, ConnectorError> {
+        self.send_json(ctx, kind, operation, Method::POST, path, body)
+            .await
+    }
+
+    /// [`Self::post`] with another method (`PATCH` for billing agreements).
+    pub(crate) async fn send_json<T: Serialize>(
+        &self,
+        ctx: &CallContext,
+        kind: Idempotence,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        body: &T,
+    ) -> Result<Response, ConnectorError> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| ConnectorError::NotSent(format!("{operation}: {e}")))?;
         let answer = self
-            .call(ctx, kind, operation, Method::POST, path, Some(bytes))
+            .call(ctx, kind, operation, method, path, Some(bytes))
             .await?;
         read(answer, operation)
     }
@@ -190,7 +205,3 @@ impl Connector for CybersourceConnector {
         &self.capabilities
     }
 }
-
-/// No Standing Instructions yet: every mandate call answers `Unsupported`.
-#[async_trait]
-impl StandingInstructions for CybersourceConnector {}

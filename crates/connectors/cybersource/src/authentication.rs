@@ -56,6 +56,86 @@ impl CybersourceConnector {
         }
     }
 
+    /// Maps an answer that starts a payer authentication (an enrollment, or a billing
+    /// agreement's registration, modification or deregistration, which answer alike).
+    pub(crate) fn enrollment_outcome(
+        &self,
+        answer: &Response,
+        mut state: AuthState,
+        return_url: &str,
+    ) -> Result<AuthenticationOutcome, ConnectorError> {
+        let cai = answer
+            .consumer_authentication_information
+            .clone()
+            .unwrap_or_default();
+        match answer.status.as_deref() {
+            Some("PENDING_AUTHENTICATION") => {
+                if let (Some(acs_url), Some(pareq)) = (cai.acs_url.clone(), cai.pareq.clone()) {
+                    let xid = cai
+                        .xid
+                        .clone()
+                        .or(cai.authentication_transaction_id.clone())
+                        .unwrap_or_default();
+                    state.flow = Some(AuthFlow::Redirect);
+                    state.transaction_id = cai
+                        .authentication_transaction_id
+                        .clone()
+                        .unwrap_or_else(|| xid.clone());
+                    state.xid = Some(xid.clone());
+                    state.token = cai.token.clone();
+                    state.remember(answer.id.as_deref());
+                    let form_fields = BTreeMap::from([
+                        ("PaReq".to_owned(), pareq),
+                        ("TermUrl".to_owned(), return_url.to_owned()),
+                        // Seed 004: the merchant data posted to the ACS is the xid.
+                        ("MD".to_owned(), xid.clone()),
+                    ]);
+                    let html = redirect_html(&acs_url, &form_fields);
+                    let mut outcome =
+                        AuthenticationOutcome::with_status(AuthenticationStatus::RedirectRequired);
+                    outcome.flow = Some(Flow::Redirect);
+                    outcome.next_action = Some(NextAction::Redirect {
+                        url: acs_url,
+                        method: "POST".into(),
+                        form_fields,
+                        html,
+                    });
+                    outcome.recommendation = Some(Recommendation::Proceed);
+                    outcome.provider_status = Some(mapping::authentication_status(answer));
+                    outcome.provider_reference = Some(xid);
+                    outcome.connector_state = Some(state::CODEC.encode(&state)?);
+                    Ok(outcome)
+                } else if cai.authentication_type.as_deref() == Some("20")
+                    || cai.context().is_some()
+                {
+                    let mut outcome = self.seamless_challenge(answer, &mut state)?;
+                    outcome.attempts_remaining = Some(self.config.otp_attempts);
+                    outcome.resends_remaining = Some(self.config.otp_resends);
+                    Ok(outcome)
+                } else {
+                    // The issuer may have sent an OTP we cannot point the payer to.
+                    Err(ConnectorError::OutcomeUnknown(
+                        "enrollment: pending answer with neither an ACS URL nor an OTP challenge"
+                            .into(),
+                    ))
+                }
+            }
+            // Frictionless success does not exist for RuPay, but take it as such.
+            Some("AUTHENTICATION_SUCCESSFUL") => {
+                state.transaction_id = cai
+                    .authentication_transaction_id
+                    .clone()
+                    .unwrap_or_default();
+                Self::authenticated(answer, state)
+            }
+            _ => {
+                let mut outcome = mapping::authentication_failure(answer, 0, 0);
+                outcome.provider_reference = cai.authentication_transaction_id.clone();
+                Ok(outcome)
+            }
+        }
+    }
+
     /// The seamless challenge of a `PENDING_AUTHENTICATION` enrollment (or resend) answer.
     pub(crate) fn seamless_challenge(
         &self,
@@ -111,6 +191,13 @@ impl CybersourceConnector {
         state.indicator = cai.indicator.or(state.indicator);
         state.transaction_token = cai.transaction_token.or(state.transaction_token);
         state.token = cai.token.or(state.token);
+        if let Some(identifier) = body
+            .installment_information
+            .as_ref()
+            .and_then(|i| i.identifier.clone())
+        {
+            state.installment_identifier = Some(identifier);
+        }
         if let Some(context) = cai
             .authentication_transaction_context
             .or(cai.authentication_transaction_context_id)
@@ -148,7 +235,7 @@ impl CybersourceConnector {
     }
 }
 
-fn browser_state(browser: &Browser) -> AuthState {
+pub(crate) fn browser_state(browser: &Browser) -> AuthState {
     AuthState {
         ip_address: browser.ip_address.clone(),
         accept_header: browser.accept_header.clone(),
@@ -229,7 +316,7 @@ impl Authenticator for CybersourceConnector {
         ctx: &CallContext,
         request: &StartAuthentication<'_>,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let mut state = browser_state(request.browser);
+        let state = browser_state(request.browser);
         let body = self.enrollment_request(
             request.authentication_id,
             request.card,
@@ -240,76 +327,7 @@ impl Authenticator for CybersourceConnector {
         let answer = self
             .post(ctx, Idempotence::Write, "enrollment", ENROLLMENT, &body)
             .await?;
-        let cai = answer
-            .consumer_authentication_information
-            .clone()
-            .unwrap_or_default();
-        match answer.status.as_deref() {
-            Some("PENDING_AUTHENTICATION") => {
-                if let (Some(acs_url), Some(pareq)) = (cai.acs_url.clone(), cai.pareq.clone()) {
-                    let xid = cai
-                        .xid
-                        .clone()
-                        .or(cai.authentication_transaction_id.clone())
-                        .unwrap_or_default();
-                    state.flow = Some(AuthFlow::Redirect);
-                    state.transaction_id = cai
-                        .authentication_transaction_id
-                        .clone()
-                        .unwrap_or_else(|| xid.clone());
-                    state.xid = Some(xid.clone());
-                    state.token = cai.token.clone();
-                    state.remember(answer.id.as_deref());
-                    let form_fields = BTreeMap::from([
-                        ("PaReq".to_owned(), pareq),
-                        ("TermUrl".to_owned(), request.return_url.to_owned()),
-                        // Seed 004: the merchant data posted to the ACS is the xid.
-                        ("MD".to_owned(), xid.clone()),
-                    ]);
-                    let html = redirect_html(&acs_url, &form_fields);
-                    let mut outcome =
-                        AuthenticationOutcome::with_status(AuthenticationStatus::RedirectRequired);
-                    outcome.flow = Some(Flow::Redirect);
-                    outcome.next_action = Some(NextAction::Redirect {
-                        url: acs_url,
-                        method: "POST".into(),
-                        form_fields,
-                        html,
-                    });
-                    outcome.recommendation = Some(Recommendation::Proceed);
-                    outcome.provider_status = Some(mapping::authentication_status(&answer));
-                    outcome.provider_reference = Some(xid);
-                    outcome.connector_state = Some(state::CODEC.encode(&state)?);
-                    Ok(outcome)
-                } else if cai.authentication_type.as_deref() == Some("20")
-                    || cai.context().is_some()
-                {
-                    let mut outcome = self.seamless_challenge(&answer, &mut state)?;
-                    outcome.attempts_remaining = Some(self.config.otp_attempts);
-                    outcome.resends_remaining = Some(self.config.otp_resends);
-                    Ok(outcome)
-                } else {
-                    // The issuer may have sent an OTP we cannot point the payer to.
-                    Err(ConnectorError::OutcomeUnknown(
-                        "enrollment: pending answer with neither an ACS URL nor an OTP challenge"
-                            .into(),
-                    ))
-                }
-            }
-            // Frictionless success does not exist for RuPay, but take it as such.
-            Some("AUTHENTICATION_SUCCESSFUL") => {
-                state.transaction_id = cai
-                    .authentication_transaction_id
-                    .clone()
-                    .unwrap_or_default();
-                Self::authenticated(&answer, state)
-            }
-            _ => {
-                let mut outcome = mapping::authentication_failure(&answer, 0, 0);
-                outcome.provider_reference = cai.authentication_transaction_id.clone();
-                Ok(outcome)
-            }
-        }
+        self.enrollment_outcome(&answer, state, request.return_url)
     }
 
     async fn submit_otp(

@@ -18,6 +18,7 @@
 pub mod adapter;
 mod authentication;
 pub mod config;
+mod mandates;
 pub mod mapping;
 mod payments;
 mod redirect;

@@ -162,6 +162,7 @@ impl Payments for CybersourceConnector {
                 user_agent: Some(auth.user_agent.clone()),
                 ..rq::DeviceInformation::default()
             }),
+            installment_information: None,
         };
         let answer = self
             .post(ctx, Idempotence::Write, "authorization", PAYMENTS, &body)

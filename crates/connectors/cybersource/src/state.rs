@@ -56,6 +56,13 @@ pub struct AuthState {
     /// validations), so Transaction Search results can tell a lost answer from known ones.
     #[serde(default)]
     pub answered: Vec<String>,
+    /// A billing agreement's authentication: the agreement's id.
+    #[serde(default)]
+    pub agreement_id: Option<String>,
+    /// The SI registration id (`installmentInformation.identifier`) the debits carry,
+    /// returned once the registration is authenticated.
+    #[serde(default)]
+    pub installment_identifier: Option<String>,
 }
 
 /// How many answer ids [`AuthState::answered`] keeps.

@@ -59,6 +59,7 @@ impl FiservIpgConnector {
                 ],
                 ipv6_payer_address: true,
                 standing_instructions: false,
+                mandate_messages_need_card: false,
             },
             #[cfg(test)]
             answers: Default::default(),

@@ -84,6 +84,7 @@ impl JuspayConnector {
                 requires: vec![RequestField::CardCvv],
                 ipv6_payer_address: true,
                 standing_instructions: false,
+                mandate_messages_need_card: false,
             },
         })
     }

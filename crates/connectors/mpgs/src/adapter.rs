@@ -60,6 +60,7 @@ impl MpgsConnector {
                 requires: vec![RequestField::BrowserAcceptHeader],
                 ipv6_payer_address: false,
                 standing_instructions: false,
+                mandate_messages_need_card: false,
             },
             origin,
         })

@@ -78,7 +78,7 @@ const fn card(
 }
 
 /// The catalogue served at `GET /_sandbox/cards`.
-pub static CATALOGUE: [TestCard; 9] = [
+pub static CATALOGUE: [TestCard; 10] = [
     card(
         "5085000000000015",
         Behaviour::SeamlessEnrolled,
@@ -132,6 +132,12 @@ pub static CATALOGUE: [TestCard; 9] = [
         Behaviour::StandingInstruction,
         SEAMLESS,
         "seamless, Standing Instruction capable, approves",
+    ),
+    card(
+        "6531100000000037",
+        Behaviour::StandingInstruction,
+        REDIRECT,
+        "OTP on the ACS page, Standing Instruction capable, approves",
     ),
 ];
 

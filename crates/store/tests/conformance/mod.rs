@@ -395,6 +395,7 @@ pub fn payment() -> PaymentRecord {
         id: format!("pay_{}", uuid_like()),
         merchant_id: "demo".into(),
         authentication_id: Some("auth_1".into()),
+        mandate_id: None,
         connector: "cybersource".into(),
         status: PaymentStatus::Authorized,
         amount: Money::new(10_000, "INR").unwrap(),

@@ -146,6 +146,9 @@ pub struct PaymentRequest {
     pub consumer_authentication_information: PaymentAuthentication,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_information: Option<DeviceInformation>,
+    /// A Standing Instruction debit: the registration's identifier (seed 004).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installment_information: Option<Installment>,
 }
 
 /// `POST /pts/v2/payments/{id}/captures` and the refunds.
@@ -182,4 +185,89 @@ pub struct SearchRequest {
     pub offset: u32,
     pub limit: u32,
     pub sort: String,
+}
+
+/// `installmentInformation` of the Standing Instruction calls (seed 004, field by field):
+/// dates `DDMMYYYY`, amounts in major units, numbers as strings.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Installment {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// `1` a fixed amount, `2` up to a maximum amount, `6` de-registration (seamless).
+    pub payment_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_installment_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_installment_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_amount: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_amount: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_day: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<String>,
+    /// `SMS`, `EMAIL` or `BOTH`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_preference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillTo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgreementOrder {
+    pub amount_details: AmountDetails,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bill_to: Option<BillTo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgreementProcessing {
+    pub action_list: Vec<String>,
+}
+
+/// `POST /pts/v2/billing-agreements` (registration) and `PATCH
+/// /pts/v2/billing-agreements/{id}` (modification; with `CANCEL_AGREEMENT`, deregistration).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgreementRequest {
+    pub client_reference_information: ClientReference,
+    pub order_information: AgreementOrder,
+    pub payment_information: PaymentInformation,
+    pub device_information: DeviceInformation,
+    pub installment_information: Installment,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processing_information: Option<AgreementProcessing>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MerchantTime {
+    /// `YYYYMMDDhhmmss`, the merchant's local time (IST).
+    pub transaction_local_date_time: String,
+}
+
+/// `POST /pts/v2/billing-agreements/{id}/intimations` (pre-debit intimation).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntimationRequest {
+    pub client_reference_information: ClientReference,
+    pub order_information: OrderInformation,
+    pub merchant_information: MerchantTime,
+    pub payment_information: PaymentInformation,
+    pub installment_information: Installment,
 }
