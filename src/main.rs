@@ -53,6 +53,10 @@ enum Command {
             value_parser = PossibleValuesParser::new(ConnectorId::ALL.map(ConnectorId::as_str))
         )]
         connector: String,
+        /// Walk a RuPay Standing Instruction instead: registration by OTP, a pre-debit
+        /// notice and a debit (on Cybersource).
+        #[arg(long, conflicts_with = "connector")]
+        mandate: bool,
     },
 }
 
@@ -71,8 +75,13 @@ async fn main() -> ExitCode {
             eprintln!("{SERVE_NEEDS_CONFIG}");
             return ExitCode::from(2);
         }
-        Some(Command::Demo { connector }) => {
-            return match payorch::demo::run(&connector).await {
+        Some(Command::Demo { connector, mandate }) => {
+            let walked = if mandate {
+                payorch::demo::run_mandate().await
+            } else {
+                payorch::demo::run(&connector).await
+            };
+            return match walked {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("payorch demo: {err}");

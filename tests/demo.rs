@@ -32,3 +32,31 @@ fn the_demo_completes_a_flow_on_every_connector() {
         );
     }
 }
+
+#[test]
+fn the_mandate_demo_registers_notifies_and_debits() {
+    let output = Command::new(env!("CARGO_BIN_EXE_payorch"))
+        .args(["demo", "--mandate"])
+        .env_remove("REDIS_URL")
+        .output()
+        .expect("run payorch demo --mandate");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for step in [
+        "MANDATE_STATUS_PENDING_AUTHENTICATION",
+        "MANDATE_STATUS_ACTIVE",
+        "MANDATE_DEBIT_NOTIFICATION_STATUS_NOTIFIED",
+        "PAYMENT_STATUS_CAPTURED",
+        "1 debit made, 11 left",
+    ] {
+        assert!(stdout.contains(step), "missing {step}: {stdout}");
+    }
+    assert!(
+        !stdout.contains("6531000000000021"),
+        "the card number was printed"
+    );
+}

@@ -201,7 +201,7 @@ impl Flows {
         match self.store.transition(&session, failed).await {
             Ok(saved) => {
                 tracing::warn!(authentication_id = %saved.id, "resolver settled an authentication as not processed");
-                Some(saved)
+                Some(self.finished(saved).await)
             }
             Err(_) => self.store.get(&session.id).await.ok().flatten(),
         }
@@ -222,7 +222,15 @@ impl Flows {
         {
             tracing::info!(payment_id = %payment.id, reason = status.reason, "resolver's read did not settle the payment");
         }
-        self.store.get_payment(&payment.id).await.ok().flatten()
+        let now = self.store.get_payment(&payment.id).await.ok().flatten()?;
+        // A mandate's debit: its mandate counts it as soon as its outcome is known.
+        if let Some(mandate) = now.mandate_id.as_deref()
+            && !now.undecided()
+            && let Err(err) = self.load_mandate(&now.merchant_id, mandate).await
+        {
+            tracing::info!(payment_id = %now.id, error = %err, "mandate not updated with its debit yet");
+        }
+        Some(now)
     }
 }
 

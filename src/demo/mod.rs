@@ -1,5 +1,10 @@
 //! `payorch demo`: a whole RuPay flow against the embedded sandbox, narrated step by step —
 //! the quickest way to see what a caller does. It starts its own payorch on free ports.
+//! `payorch demo --mandate` walks a Standing Instruction instead ([`mandate`]).
+
+mod mandate;
+
+pub use mandate::run_mandate;
 
 use std::time::Duration;
 
@@ -34,8 +39,10 @@ fn rpc(step: &'static str) -> impl FnOnce(tonic::Status) -> DemoError {
     move |status| DemoError::Rpc { step, status }
 }
 
-/// Runs the demo for `connector` and prints each step.
-pub async fn run(connector: &str) -> Result<(), DemoError> {
+/// The embedded defaults on free ports, adjusted by `adjust`, started; with a channel to it.
+async fn start(
+    adjust: impl FnOnce(&mut Settings),
+) -> Result<(app::Running, std::net::SocketAddr, Channel), DemoError> {
     let mut settings = Settings::embedded();
     for listen in [
         &mut settings.grpc.listen,
@@ -44,6 +51,7 @@ pub async fn run(connector: &str) -> Result<(), DemoError> {
     ] {
         listen.set_port(0);
     }
+    adjust(&mut settings);
     let payorch = app::start(settings).await?;
     let sandbox = payorch
         .sandbox_addr
@@ -52,9 +60,49 @@ pub async fn run(connector: &str) -> Result<(), DemoError> {
         .map_err(|e| DemoError::Sandbox(e.to_string()))?
         .connect()
         .await?;
+    Ok((payorch, sandbox, channel))
+}
+
+/// A fresh idempotency key for one step.
+fn key(step: &str) -> String {
+    format!("demo-{step}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A sandbox test card (its number goes only into requests; the demo prints BIN and last 4).
+fn card(number: &str) -> api::PaymentMethod {
+    api::PaymentMethod {
+        method: Some(api::payment_method::Method::Card(api::Card {
+            number: number.into(),
+            expiry_month: "12".into(),
+            expiry_year: "2031".into(),
+            cvv: "123".into(),
+            holder_name: "DEMO PAYER".into(),
+        })),
+    }
+}
+
+fn browser() -> api::BrowserInfo {
+    api::BrowserInfo {
+        ip_address: "203.0.113.7".into(),
+        user_agent: "payorch-demo".into(),
+        accept_header: "text/html".into(),
+        language: "en-IN".into(),
+        ..Default::default()
+    }
+}
+
+fn inr(minor_units: i64) -> Option<api::Money> {
+    Some(api::Money {
+        minor_units,
+        currency: "INR".into(),
+    })
+}
+
+/// Runs the demo for `connector` and prints each step.
+pub async fn run(connector: &str) -> Result<(), DemoError> {
+    let (payorch, sandbox, channel) = start(|_| {}).await?;
     let mut auth = AuthenticationServiceClient::new(channel.clone());
     let mut payments = PaymentServiceClient::new(channel);
-    let key = |step: &str| format!("demo-{step}-{}", uuid::Uuid::new_v4().simple());
 
     println!(
         "1. StartAuthentication: RuPay card {}******{} on {connector}",
@@ -66,26 +114,9 @@ pub async fn run(connector: &str) -> Result<(), DemoError> {
             merchant_id: "demo".into(),
             idempotency_key: key("start"),
             connector: connector.into(),
-            amount: Some(api::Money {
-                minor_units: 10_000,
-                currency: "INR".into(),
-            }),
-            payment_method: Some(api::PaymentMethod {
-                method: Some(api::payment_method::Method::Card(api::Card {
-                    number: DEMO_CARD.into(),
-                    expiry_month: "12".into(),
-                    expiry_year: "2031".into(),
-                    cvv: "123".into(),
-                    holder_name: "DEMO PAYER".into(),
-                })),
-            }),
-            browser: Some(api::BrowserInfo {
-                ip_address: "203.0.113.7".into(),
-                user_agent: "payorch-demo".into(),
-                accept_header: "text/html".into(),
-                language: "en-IN".into(),
-                ..Default::default()
-            }),
+            amount: inr(10_000),
+            payment_method: Some(card(DEMO_CARD)),
+            browser: Some(browser()),
             return_url: "https://merchant.example/return".into(),
             order_reference: "DEMO-1".into(),
             preferred_flow: FlowPreference::Seamless.into(),
@@ -127,10 +158,7 @@ pub async fn run(connector: &str) -> Result<(), DemoError> {
             merchant_id: "demo".into(),
             idempotency_key: key("pay"),
             authentication_id: done.id.clone(),
-            amount: Some(api::Money {
-                minor_units: 10_000,
-                currency: "INR".into(),
-            }),
+            amount: inr(10_000),
             capture: true,
             ..Default::default()
         })
