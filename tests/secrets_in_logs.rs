@@ -1,8 +1,9 @@
 //! No secret reaches payorch's logs. The real `payorch` binary runs at `RUST_LOG=trace` with
 //! every connector pointed at a recording proxy in front of its embedded sandbox; a full flow
 //! runs on each connector (seamless start, a wrong OTP, a resend, the right OTP, Authorize
-//! with capture, Refund), a redirect flow with the payer's browser on the issuer's page, and
-//! an MPGS network-token payment. Then all of stdout and stderr is searched for every test
+//! with capture, Refund), a redirect flow with the payer's browser on the issuer's page, an
+//! MPGS network-token payment, and a RuPay Standing Instruction on Cybersource (registration
+//! by OTP, a notice, a debit). Then all of stdout and stderr is searched for every test
 //! PAN (plain, spaced, dashed), the CVV, every OTP, the cryptogram, every token, CAVV or
 //! other secret value the proxy saw on the wire, and every credential of the embedded
 //! settings; and every sensitive field of every logged provider body must read
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use payorch::api::authentication_service_client::AuthenticationServiceClient;
+use payorch::api::mandate_service_client::MandateServiceClient;
 use payorch::api::payment_service_client::PaymentServiceClient;
 use payorch::api::{
     self, Authentication, AuthenticationStatus as AS, AuthorizeRequest, BrowserInfo,
@@ -31,6 +33,10 @@ use tonic::transport::Channel;
 const CONNECTORS: [&str; 4] = ["cybersource", "fiserv-ipg", "mpgs", "juspay"];
 const SEAMLESS: &str = "5085000000000015";
 const REDIRECT_ONLY: &str = "5085100000000021";
+/// The sandbox's Standing Instruction card.
+const SI_CARD: &str = "6531000000000021";
+/// The mandate lead time the spawned payorch runs with (the sandbox's is a second shorter).
+const MANDATE_LEAD_SECS: u64 = 2;
 const CVV: &str = "739";
 const CRYPTOGRAM: &str = "AgAAAAAABk4DWZ4C28yUQAAAAAA=";
 const MASK: &str = "[REDACTED]";
@@ -239,6 +245,14 @@ fn spawn(grpc: SocketAddr, http: SocketAddr, sandbox: SocketAddr, proxy: SocketA
         .env("PAYORCH_HTTP__LISTEN", http.to_string())
         .env("PAYORCH_SANDBOX__LISTEN", sandbox.to_string())
         .env("RUST_LOG", "trace")
+        .env(
+            "PAYORCH_MANDATES__LEAD_TIME_SECS",
+            MANDATE_LEAD_SECS.to_string(),
+        )
+        .env(
+            "PAYORCH_SANDBOX__SI_INTIMATION_LEAD_SECS",
+            (MANDATE_LEAD_SECS - 1).to_string(),
+        )
         .env_remove("REDIS_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -314,6 +328,7 @@ impl Drop for Payorch {
 struct Merchant {
     auth: AuthenticationServiceClient<Channel>,
     payments: PaymentServiceClient<Channel>,
+    mandates: MandateServiceClient<Channel>,
     http: reqwest::Client,
     sandbox: SocketAddr,
     otps: BTreeSet<String>,
@@ -533,6 +548,77 @@ impl Merchant {
         self.authorize_and_refund(&read).await;
     }
 
+    /// A Standing Instruction on Cybersource: registration by OTP, a notice, a debit.
+    async fn mandate(&mut self) {
+        let ist = time::UtcOffset::from_hms(5, 30, 0).unwrap();
+        let today = time::OffsetDateTime::now_utc().to_offset(ist).date();
+        let iso =
+            |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+        let registered = self
+            .mandates
+            .register_mandate(api::RegisterMandateRequest {
+                merchant_id: "demo".into(),
+                idempotency_key: key(),
+                connector: "cybersource".into(),
+                payment_method: Some(card(SI_CARD)),
+                browser: start_request("cybersource", card(SI_CARD), FlowPreference::Any).browser,
+                return_url: "https://merchant.example/si".into(),
+                terms: Some(api::MandateTerms {
+                    max_amount: inr(500_000),
+                    frequency: api::MandateFrequency::AsPresented.into(),
+                    start_date: iso(today),
+                    end_date: iso(today.saturating_add(time::Duration::days(30))),
+                    ..Default::default()
+                }),
+                customer_phone: "+919876543210".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let authentication = registered.authentication.clone().unwrap();
+        let otp = self.otp("cybersource", &authentication).await;
+        let done = self.submit(&authentication, &otp).await;
+        assert_eq!(done.status(), AS::Succeeded, "{done:?}");
+        let lead_ms = i64::try_from(MANDATE_LEAD_SECS * 1000).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let debit_at = i64::try_from(now.as_millis()).unwrap() + lead_ms + 200;
+        let notice = self
+            .mandates
+            .notify_mandate_debit(api::NotifyMandateDebitRequest {
+                mandate_id: registered.id.clone(),
+                idempotency_key: key(),
+                merchant_id: "demo".into(),
+                amount: inr(20_000),
+                debit_at: Some(prost_types::Timestamp {
+                    seconds: debit_at / 1000,
+                    nanos: i32::try_from(debit_at % 1000).unwrap() * 1_000_000,
+                }),
+                payment_method: Some(card(SI_CARD)),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        tokio::time::sleep(Duration::from_millis(u64::try_from(lead_ms).unwrap() + 400)).await;
+        let paid = self
+            .mandates
+            .charge_mandate(api::ChargeMandateRequest {
+                mandate_id: registered.id.clone(),
+                notification_id: notice.id.clone(),
+                idempotency_key: key(),
+                merchant_id: "demo".into(),
+                capture: true,
+                payment_method: Some(card(SI_CARD)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(paid.status(), PS::Captured, "{paid:?}");
+    }
+
     /// MPGS with a network token (SCHEME_TOKEN and its cryptogram).
     async fn network_token(&mut self) {
         let method = PaymentMethod {
@@ -713,7 +799,8 @@ async fn trace_logs_of_every_flow_hold_no_secret() {
     };
     let merchant = Merchant {
         auth: AuthenticationServiceClient::new(channel.clone()),
-        payments: PaymentServiceClient::new(channel),
+        payments: PaymentServiceClient::new(channel.clone()),
+        mandates: MandateServiceClient::new(channel),
         http: reqwest::Client::new(),
         sandbox,
         otps: BTreeSet::new(),
@@ -725,6 +812,7 @@ async fn trace_logs_of_every_flow_hold_no_secret() {
             merchant.redirect(connector).await;
         }
         merchant.network_token().await;
+        merchant.mandate().await;
         merchant.otps
     })
     .await;
@@ -805,7 +893,7 @@ async fn trace_logs_of_every_flow_hold_no_secret() {
             found.push(format!("{what} {secret:?} ({count}x)"));
         }
     };
-    for pan in [SEAMLESS, REDIRECT_ONLY] {
+    for pan in [SEAMLESS, REDIRECT_ONLY, SI_CARD] {
         for spelling in spellings(pan) {
             check("PAN", &spelling, log.matches(spelling.as_str()).count());
         }
