@@ -247,6 +247,10 @@ async fn the_rbi_rules_are_kept_with_nothing_sent_to_the_provider() {
     no_card.payment_method = None;
     let refused = mandates.notify_mandate_debit(no_card).await.unwrap_err();
     assert_eq!(support::violated_fields(&refused), ["payment_method"]);
+    let mut other_card = notify(&active, 10_000, later);
+    other_card.payment_method = Some(flows::card(flows::SEAMLESS));
+    let refused = mandates.notify_mandate_debit(other_card).await.unwrap_err();
+    assert_eq!(support::violated_fields(&refused), ["payment_method"]);
     assert_eq!(
         stack.total_calls().await,
         sent_before,
@@ -353,6 +357,23 @@ async fn new_terms_apply_only_once_the_payer_authenticates_them() {
     let in_force = modified.terms.unwrap();
     assert_eq!(in_force.total_count, 6);
     assert_eq!(in_force.max_amount, flows::inr(300_000));
+
+    // The change's authentication approved the change, not a payment.
+    let refused = stack
+        .payments()
+        .await
+        .authorize(api::AuthorizeRequest {
+            merchant_id: "demo".into(),
+            idempotency_key: flows::key(),
+            authentication_id: authentication.id.clone(),
+            capture: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert_eq!(support::reason(&refused), "AUTHENTICATION_NOT_FOR_PAYMENT");
+    assert_eq!(stack.calls("authorization").await, 0);
 
     // The same request under its key answers as it did, and changes nothing again.
     let replay = mandates.modify_mandate(modify).await.unwrap().into_inner();

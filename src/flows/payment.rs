@@ -238,6 +238,7 @@ impl Flows {
                 "RuPay needs a SUCCEEDED authentication before authorization",
             ));
         }
+        self.refuse_mandate_change_authentication(&session).await?;
         if !pinned_connector.is_empty() && *pinned_connector != session.connector {
             let errors = payorch_core::error::ValidationError::single(
                 "connector",
@@ -344,6 +345,34 @@ impl Flows {
         let outcome = connector.capture(&ctx, &claimed, amount).await;
         self.finish(&claimed, outcome, Some(Operation::Capture))
             .await
+    }
+
+    /// A mandate's modification or cancellation authentication authorizes nothing: only its
+    /// registration's may take the first debit (the mandate's `registered_by`).
+    async fn refuse_mandate_change_authentication(
+        &self,
+        session: &payorch_core::session::AuthenticationSession,
+    ) -> Result<(), FlowError> {
+        if !session
+            .order_reference
+            .starts_with(crate::ids::MANDATE_ID_PREFIX)
+        {
+            return Ok(());
+        }
+        let mandate = self
+            .store
+            .get_mandate(&session.order_reference)
+            .await
+            .map_err(|e| FlowError::from(&e))?;
+        match mandate {
+            Some(m) if m.registered_by.as_deref() != Some(session.id.as_str()) => {
+                Err(precondition(
+                    "AUTHENTICATION_NOT_FOR_PAYMENT",
+                    "this authentication approved a change to a mandate, not a payment",
+                ))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The payment of an authentication that was already authorized: refused, unless the

@@ -151,7 +151,8 @@ pub struct Notice {
     pub mandate_id: String,
     pub amount: Money,
     pub debit_at_ms: i64,
-    /// When the provider accepted it (the intimation reached the payer).
+    /// When it was sent to the provider: the lead time runs from then (the provider, which
+    /// measures from its receipt, keeps the same rule as a backstop).
     pub notified_at_ms: i64,
     pub status: NoticeStatus,
 }

@@ -72,11 +72,19 @@ pub struct NoticeRecord {
 }
 
 impl NoticeRecord {
-    fn is_open(&self) -> bool {
-        matches!(
+    /// Whether it may still change what the mandate allows: a debit whose outcome is not
+    /// known, or a notice whose debit day has not passed (a PENDING or UNKNOWN one cannot
+    /// be charged, but stays readable until then).
+    fn is_open(&self, today: Option<time::Date>) -> bool {
+        let day_ahead = match (ist_date(self.notice.debit_at_ms), today) {
+            (Some(day), Some(today)) => day >= today,
+            _ => true,
+        };
+        let waiting = matches!(
             self.notice.status,
             NoticeStatus::Pending | NoticeStatus::Notified | NoticeStatus::Unknown
-        ) || self.debit == Some(Debit::Pending)
+        );
+        (waiting && day_ahead) || self.debit == Some(Debit::Pending)
     }
 }
 
@@ -108,6 +116,16 @@ pub struct MandateRecord {
     pub notices: Vec<NoticeRecord>,
     /// Notices ever sent (the next notice's sequence is one more).
     pub notices_sent: u32,
+    /// Successful debits of notices pruned from `notices`: still counted.
+    #[serde(default)]
+    pub pruned_debits: u32,
+    /// The IST day of the latest successful debit among the pruned notices.
+    #[serde(default)]
+    pub pruned_last_debit_on: Option<time::Date>,
+    /// The registration's authentication: the only one of this mandate that may authorize
+    /// a payment (the first debit taken at registration).
+    #[serde(default)]
+    pub registered_by: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     /// Optimistic-concurrency version, owned by the store.
@@ -118,6 +136,7 @@ impl MandateRecord {
     /// Debits known to have succeeded.
     pub fn completed_count(&self) -> u32 {
         self.count(|d| d == Debit::Succeeded)
+            .saturating_add(self.pruned_debits)
     }
 
     fn count(&self, which: impl Fn(Debit) -> bool) -> u32 {
@@ -138,11 +157,12 @@ impl MandateRecord {
             .iter()
             .filter(|n| n.debit.is_some_and(made))
             .filter_map(|n| ist_date(n.notice.debit_at_ms))
+            .chain(self.pruned_last_debit_on)
             .max();
         MandateState {
             status: self.status,
             terms: self.terms.clone(),
-            completed_count: self.count(made),
+            completed_count: self.count(made).saturating_add(self.pruned_debits),
             last_debit_on,
         }
     }
@@ -155,18 +175,29 @@ impl MandateRecord {
         self.notices.iter_mut().find(|n| n.id == id)
     }
 
-    /// Drops the oldest final notices beyond [`FINAL_NOTICES_KEPT`] (open ones always stay).
-    pub fn prune(&mut self) {
-        let finals = self.notices.iter().filter(|n| !n.is_open()).count();
+    /// Drops the oldest final notices beyond [`FINAL_NOTICES_KEPT`] (open ones always stay);
+    /// the successful debits among them stay counted.
+    pub fn prune(&mut self, now_ms: i64) {
+        let today = ist_date(now_ms);
+        let finals = self.notices.iter().filter(|n| !n.is_open(today)).count();
         let mut drop = finals.saturating_sub(FINAL_NOTICES_KEPT);
-        self.notices.retain(|n| {
-            if drop > 0 && !n.is_open() {
+        let mut kept = Vec::with_capacity(self.notices.len());
+        for notice in std::mem::take(&mut self.notices) {
+            if drop > 0 && !notice.is_open(today) {
                 drop -= 1;
-                false
+                if notice.debit == Some(Debit::Succeeded) {
+                    self.pruned_debits = self.pruned_debits.saturating_add(1);
+                    self.pruned_last_debit_on = self
+                        .pruned_last_debit_on
+                        .into_iter()
+                        .chain(ist_date(notice.notice.debit_at_ms))
+                        .max();
+                }
             } else {
-                true
+                kept.push(notice);
             }
-        });
+        }
+        self.notices = kept;
     }
 }
 
@@ -208,6 +239,9 @@ mod tests {
             merchant_category: None,
             notices: Vec::new(),
             notices_sent: 0,
+            pruned_debits: 0,
+            pruned_last_debit_on: None,
+            registered_by: None,
             created_at_ms: 0,
             updated_at_ms: 0,
             version: 1,
@@ -281,12 +315,16 @@ mod tests {
             NoticeStatus::Charged,
             Some(Debit::Pending),
         ));
-        m.prune();
+        let before = m.completed_count();
+        let view_before = m.rules_view();
+        m.prune(0);
         assert_eq!(m.notices.len(), 2 + FINAL_NOTICES_KEPT);
         assert!(m.notice("open").is_some());
         assert!(m.notice("pending-debit").is_some());
         assert!(m.notice("f0").is_none());
         assert!(m.notice("f39").is_some());
+        assert_eq!(m.completed_count(), before, "pruned debits still count");
+        assert_eq!(m.rules_view(), view_before);
         let json = serde_json::to_string(&m).unwrap();
         let back: MandateRecord = serde_json::from_str(&json).unwrap();
         assert_eq!(back, m);

@@ -53,6 +53,62 @@ fn payment_id_for(notice_id: &str) -> String {
     format!("{PAYMENT_ID_PREFIX}{suffix}")
 }
 
+/// The FAILED payment that takes a never-created debit's id (see `Flows::current`).
+pub(super) fn payment_tombstone(
+    merchant_id: &str,
+    mandate_id: &str,
+    connector: &str,
+    notice: &NoticeRecord,
+    payment_id: &str,
+) -> PaymentRecord {
+    let now = now_ms();
+    let amount = notice.notice.amount;
+    PaymentRecord {
+        id: payment_id.to_owned(),
+        merchant_id: merchant_id.to_owned(),
+        authentication_id: None,
+        mandate_id: Some(mandate_id.to_owned()),
+        connector: connector.to_owned(),
+        status: PaymentStatus::Failed,
+        amount,
+        captured: Money::zero(amount.currency()),
+        refunded: Money::zero(amount.currency()),
+        approval_code: None,
+        network_transaction_id: None,
+        provider_status: Some(super::not_processed()),
+        failure_reason: Some(FailureReason::ProviderError),
+        provider_reference: None,
+        order_reference: String::new(),
+        card_bin: String::new(),
+        card_last4: String::new(),
+        connector_state: None,
+        in_flight: None,
+        claim: None,
+        operations: Vec::new(),
+        created_at_ms: now,
+        updated_at_ms: now,
+        version: 0,
+    }
+}
+
+/// The registration a notice or debit names at the provider, checked before anything is
+/// reserved (a mandate that is not ACTIVE is refused by the rules instead).
+fn registration(
+    mandate: &MandateRecord,
+) -> Result<payorch_core::mandate_record::MandateReference, FlowError> {
+    match &mandate.reference {
+        Some(r) if r.identifier.is_some() => Ok(r.clone()),
+        _ if mandate.status != payorch_core::mandate::MandateStatus::Active => {
+            Ok(Default::default())
+        }
+        _ => Err(FlowError::new(
+            ErrorKind::FailedPrecondition,
+            "MANDATE_NOT_REGISTERED",
+            "the provider returned no registration id for this mandate; it cannot be debited",
+        )),
+    }
+}
+
 impl Flows {
     pub async fn notify_mandate_debit(
         &self,
@@ -64,8 +120,11 @@ impl Flows {
         let mut mandate = self
             .load_mandate(&input.merchant_id, &input.mandate_id)
             .await?;
-        let card = card_needed(self, &mandate, input.card.as_ref())?;
+        let card = card_needed(self, &mandate, input.card.as_ref())?.ok_or_else(|| {
+            FlowError::internal("the connector's Standing Instructions take no card")
+        })?;
         let connector = self.connector(&mandate.connector)?;
+        let reference = registration(&mandate)?;
         // Reserve: the notice is PENDING in the record before the provider hears of it.
         let (reserved, sent_at) = 'reserve: {
             for _ in 0..RESERVE_RACES {
@@ -99,7 +158,7 @@ impl Flows {
                     created_at_ms: now,
                     updated_at_ms: now,
                 });
-                next.prune();
+                next.prune(now);
                 next.updated_at_ms = now;
                 match self.store.update_mandate(&mandate, next).await {
                     Ok(saved) => break 'reserve (saved, now),
@@ -112,11 +171,6 @@ impl Flows {
                 }
             }
             return Err(concurrent());
-        };
-        let (Some(reference), Some(card)) = (reserved.reference.clone(), card) else {
-            return Err(FlowError::internal(
-                "an ACTIVE mandate without its registration",
-            ));
         };
         let sequence = reserved.notices_sent;
         let ctx = CallContext::new(&notice_id, deadline);
@@ -181,8 +235,11 @@ impl Flows {
         let mut mandate = self
             .load_mandate(&input.merchant_id, &input.mandate_id)
             .await?;
-        let card = card_needed(self, &mandate, input.card.as_ref())?;
+        let card = card_needed(self, &mandate, input.card.as_ref())?.ok_or_else(|| {
+            FlowError::internal("the connector's Standing Instructions take no card")
+        })?;
         let connector = self.connector(&mandate.connector)?;
+        let reference = registration(&mandate)?;
         let payment_id = payment_id_for(&input.notification_id);
         // Reserve: the notice is CHARGED (its debit pending) before the payment exists.
         let (reserved, notice) = 'reserve: {
@@ -221,11 +278,6 @@ impl Flows {
                 }
             }
             return Err(concurrent());
-        };
-        let (Some(reference), Some(card)) = (reserved.reference.clone(), card) else {
-            return Err(FlowError::internal(
-                "an ACTIVE mandate without its registration",
-            ));
         };
         let amount = notice.notice.amount;
         let now = now_ms();

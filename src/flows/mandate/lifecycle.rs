@@ -67,6 +67,7 @@ impl Flows {
         input: RegisterInput,
         deadline: Option<Duration>,
     ) -> Result<MandateView, FlowError> {
+        refuse_unusable_card(&input.route, &input.card)?;
         let now = now_ms();
         let authentication_id = new_resource_id(AUTHENTICATION_ID_PREFIX);
         let category = self
@@ -97,6 +98,9 @@ impl Flows {
             merchant_category: category,
             notices: Vec::new(),
             notices_sent: 0,
+            pruned_debits: 0,
+            pruned_last_debit_on: None,
+            registered_by: Some(authentication_id.clone()),
             created_at_ms: now,
             updated_at_ms: now,
             version: 0,
@@ -135,7 +139,16 @@ impl Flows {
             )
             .await;
         let mandate = self.load_mandate(&input.merchant_id, &mandate.id).await?;
-        started?;
+        match started {
+            // The provider refused the registration: a normal answer, the mandate FAILED with
+            // its reason (a call that never reached the provider stays an error to retry).
+            Err(err) if err.kind != ErrorKind::Unavailable && mandate.status.is_final() => {
+                tracing::info!(mandate_id = %mandate.id, error = %err, "registration refused");
+            }
+            other => {
+                other?;
+            }
+        }
         self.mandate_view(mandate).await
     }
 
@@ -190,7 +203,7 @@ impl Flows {
         match mandate.status {
             MandateStatus::Cancelled => return self.mandate_view(mandate).await,
             MandateStatus::PendingAuthentication => {
-                return self.cancel_registration(mandate, &input.reason).await;
+                return self.cancel_registration(mandate, input, deadline).await;
             }
             MandateStatus::Active if mandate.pending_operation.is_none() => {}
             MandateStatus::Active => return Err(operation_pending(&mandate)),
@@ -227,34 +240,34 @@ impl Flows {
     }
 
     /// A mandate still waiting for its registration's authentication is cancelled at once,
-    /// and so is that authentication (nothing was registered with the issuer yet).
+    /// by cancelling that authentication (the mandate takes its result, CANCELLED). An
+    /// authentication being verified right now is left to finish (ABORTED: retry); one that
+    /// succeeded meanwhile made the mandate ACTIVE, and it is deregistered as such.
     async fn cancel_registration(
         &self,
         mandate: MandateRecord,
-        reason: &str,
+        input: CancelInput,
+        deadline: Option<Duration>,
     ) -> Result<MandateView, FlowError> {
-        let mut cancelled = mandate.clone();
-        cancelled.status = MandateStatus::Cancelled;
-        cancelled.pending_operation = None;
-        cancelled.pending_terms = None;
-        cancelled.updated_at_ms = now_ms();
-        let cancelled = self
-            .store
-            .update_mandate(&mandate, cancelled)
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => concurrent(),
-                other => FlowError::from(&other),
-            })?;
-        if let Some(auth) = &mandate.authentication_id
-            && let Err(err) = self
-                .cancel_authentication(&mandate.merchant_id, auth, reason)
+        if let Some(auth) = &mandate.authentication_id {
+            match self
+                .cancel_authentication(&mandate.merchant_id, auth, &input.reason)
                 .await
-        {
-            // Already finished or never started: the mandate is cancelled either way.
-            tracing::info!(mandate_id = %mandate.id, error = %err, "registration authentication not cancelled");
+            {
+                Ok(_) => {}
+                Err(err) if err.kind == ErrorKind::Aborted => return Err(err),
+                // Finished (or never written): the mandate reads what happened.
+                Err(err) => {
+                    tracing::info!(mandate_id = %mandate.id, error = %err, "registration authentication not cancelled");
+                }
+            }
         }
-        self.mandate_view(cancelled).await
+        let now = self.load_mandate(&mandate.merchant_id, &mandate.id).await?;
+        match now.status {
+            MandateStatus::PendingAuthentication => Err(concurrent()),
+            MandateStatus::Active => Box::pin(self.cancel_mandate(input, deadline)).await,
+            _ => self.mandate_view(now).await,
+        }
     }
 
     /// Marks the operation pending under a new authentication (compare-and-set on the
@@ -270,6 +283,8 @@ impl Flows {
         if mandate.pending_operation.is_some() {
             return Err(operation_pending(&mandate));
         }
+        let route = self.route(&mandate.merchant_id, &mandate.connector)?;
+        refuse_unusable_card(&route, &call.card)?;
         let authentication_id = new_resource_id(AUTHENTICATION_ID_PREFIX);
         let mut pending = mandate.clone();
         pending.pending_operation = Some(operation);
@@ -285,7 +300,6 @@ impl Flows {
                 StoreError::Conflict { .. } => concurrent(),
                 other => FlowError::from(&other),
             })?;
-        let route = self.route(&pending.merchant_id, &pending.connector)?;
         // The payer sees the terms being agreed to (or given up).
         let amount = call.terms.max_amount;
         let start = MandateStart {
@@ -332,6 +346,19 @@ struct Operation {
     browser: Browser,
     return_url: String,
     preferred_flow: Option<Flow>,
+}
+
+/// A card the connector cannot take is refused before the mandate records an operation
+/// (the authentication would refuse it before its own record exists).
+fn refuse_unusable_card(route: &Route, card: &Card) -> Result<(), FlowError> {
+    if card.is_network_token() && !route.connector.capabilities().network_tokens {
+        return Err(FlowError::from(
+            &payorch_connector::ConnectorError::Unsupported(
+                "network tokens (send the card instead)",
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn operation_pending(mandate: &MandateRecord) -> FlowError {

@@ -138,11 +138,14 @@ impl Flows {
         }
         // The provider's view: the pending operation's authentication and the debits whose
         // answer was lost are read (never repeated); their answers settle the mandate.
+        // A read that fails leaves the stored state, which is answered (as for payments).
         if mandate.pending_operation.is_some()
             && let Some(auth) = &mandate.authentication_id
+            && let Err(err) = self
+                .get_authentication(merchant_id, auth, true, deadline)
+                .await
         {
-            self.get_authentication(merchant_id, auth, true, deadline)
-                .await?;
+            tracing::info!(mandate_id = %id, error = %err, "mandate's authentication not refreshed");
         }
         let in_doubt: Vec<String> = mandate
             .notices
@@ -151,8 +154,12 @@ impl Flows {
             .filter_map(|n| n.payment_id.clone())
             .collect();
         for payment in in_doubt {
-            self.get_payment(merchant_id, &payment, true, deadline)
-                .await?;
+            if let Err(err) = self
+                .get_payment(merchant_id, &payment, true, deadline)
+                .await
+            {
+                tracing::info!(mandate_id = %id, error = %err, "mandate's debit not refreshed");
+            }
         }
         let mandate = self.load_mandate(merchant_id, id).await?;
         self.mandate_view(mandate).await
@@ -225,6 +232,7 @@ impl Flows {
             .get(&auth_id)
             .await
             .map_err(|e| FlowError::from(&e))?;
+        let now = now_ms();
         match session {
             Some(session) if session.is_terminal() => {
                 let reference = self
@@ -233,16 +241,44 @@ impl Flows {
                     .and_then(|c| c.mandate_reference(&session));
                 apply_authentication(mandate, operation, &session, reference);
             }
-            // The session was never written (its replica died before the provider was
-            // called): nothing happened at the provider.
-            None if now_ms() - mandate.updated_at_ms > self.settings.resolver.stale_claim_ms() => {
-                let failed = AuthenticationStatus::Failed;
+            // Past its window the payer can no longer complete it (the session itself is
+            // expired by the resolver or its next read).
+            Some(session)
+                if matches!(
+                    session.status,
+                    AuthenticationStatus::OtpRequired | AuthenticationStatus::RedirectRequired
+                ) && session.expires_at_ms.is_some_and(|at| now >= at) =>
+            {
+                let reason = if session.flow == Some(payorch_core::status::Flow::Redirect) {
+                    FailureReason::TimedOut
+                } else {
+                    FailureReason::OtpExpired
+                };
                 close_operation(
                     mandate,
                     operation,
-                    failed,
-                    Some(FailureReason::ProviderError),
+                    AuthenticationStatus::Expired,
+                    Some(reason),
                 );
+            }
+            // No session: its replica stopped before writing it (or it left the store long
+            // ago). A FAILED session is written under its id first, so a late start finds
+            // the id taken and never calls the provider.
+            None if now - mandate.updated_at_ms > self.settings.resolver.stale_claim_ms() => {
+                match self
+                    .store
+                    .create(session_tombstone(mandate, &auth_id, now))
+                    .await
+                {
+                    Ok(_) => close_operation(
+                        mandate,
+                        operation,
+                        AuthenticationStatus::Failed,
+                        Some(FailureReason::ProviderError),
+                    ),
+                    Err(StoreError::AlreadyExists) => {}
+                    Err(e) => return Err(FlowError::from(&e)),
+                }
             }
             _ => {}
         }
@@ -252,6 +288,11 @@ impl Flows {
     /// Debits whose payment outcome was not known take it from the payment.
     async fn settle_debits(&self, mandate: &mut MandateRecord) -> Result<(), FlowError> {
         let stale_ms = self.settings.resolver.stale_claim_ms();
+        let (merchant, mandate_id, connector) = (
+            mandate.merchant_id.clone(),
+            mandate.id.clone(),
+            mandate.connector.clone(),
+        );
         for notice in mandate
             .notices
             .iter_mut()
@@ -266,9 +307,28 @@ impl Flows {
                 .await
                 .map_err(|e| FlowError::from(&e))?;
             notice.debit = match payment {
+                // Settled as never processed (nothing in flight, nothing decided): a mandate
+                // debit is never sent again, so it did not happen.
+                Some(p) if p.status == PaymentStatus::Pending && p.in_flight.is_none() => {
+                    Some(Debit::Failed)
+                }
                 Some(p) => Some(debit_of(p.status)),
-                // Never written, so never sent: the charge's replica died before it.
-                None if now_ms() - notice.updated_at_ms > stale_ms => Some(Debit::Failed),
+                // Never written, so never sent: the charge's replica stopped before it. A
+                // FAILED payment takes its id first, so a late charge finds it taken.
+                None if now_ms() - notice.updated_at_ms > stale_ms => {
+                    let tombstone = debits::payment_tombstone(
+                        &merchant,
+                        &mandate_id,
+                        &connector,
+                        notice,
+                        &payment_id,
+                    );
+                    match self.store.create_payment(tombstone).await {
+                        Ok(_) => Some(Debit::Failed),
+                        Err(StoreError::AlreadyExists) => Some(Debit::Pending),
+                        Err(e) => return Err(FlowError::from(&e)),
+                    }
+                }
                 None => Some(Debit::Pending),
             };
             if notice.debit != Some(Debit::Pending) {
@@ -276,6 +336,48 @@ impl Flows {
             }
         }
         Ok(())
+    }
+}
+
+/// The FAILED session that takes a never-written authentication's id.
+fn session_tombstone(mandate: &MandateRecord, id: &str, now: i64) -> AuthenticationSession {
+    AuthenticationSession {
+        id: id.to_owned(),
+        merchant_id: mandate.merchant_id.clone(),
+        connector: mandate.connector.clone(),
+        status: AuthenticationStatus::Failed,
+        flow: None,
+        amount: mandate.terms.max_amount,
+        card_bin: mandate.card_bin.clone(),
+        card_last4: mandate.card_last4.clone(),
+        failure_reason: Some(FailureReason::ProviderError),
+        recommendation: Some(payorch_core::status::Recommendation::DoNotProceed),
+        provider_status: Some(not_processed()),
+        provider_reference: None,
+        attempts_remaining: 0,
+        resends_remaining: 0,
+        expires_at_ms: Some(now),
+        next_action: None,
+        return_url: String::new(),
+        order_reference: mandate.id.clone(),
+        connector_state: None,
+        capture: false,
+        completed_by: None,
+        cancel_reason: None,
+        claim: None,
+        created_at_ms: now,
+        updated_at_ms: now,
+        version: 0,
+        card: None,
+    }
+}
+
+/// Why a record written in place of a call that never happened says so.
+pub(crate) fn not_processed() -> payorch_core::session::ProviderStatus {
+    payorch_core::session::ProviderStatus {
+        code: "NOT_PROCESSED".into(),
+        message: "the replica making this call stopped before sending it".into(),
+        raw_status: String::new(),
     }
 }
 
@@ -333,10 +435,12 @@ fn close_operation(
     reason: Option<FailureReason>,
 ) {
     if operation == MandateOperation::Register {
-        mandate.status = if status == AuthenticationStatus::Expired {
-            MandateStatus::Expired
-        } else {
-            MandateStatus::Failed
+        mandate.status = match status {
+            AuthenticationStatus::Expired => MandateStatus::Expired,
+            // The registration's authentication was cancelled (CancelMandate): nothing was
+            // registered.
+            AuthenticationStatus::Cancelled => MandateStatus::Cancelled,
+            _ => MandateStatus::Failed,
         };
     }
     mandate.pending_operation = None;
@@ -394,6 +498,12 @@ pub(crate) fn card_needed<'a>(
                 "required: connector {} needs the mandate's card on every Standing Instruction message",
                 mandate.connector
             ),
+        )));
+    }
+    if card.is_some_and(|c| c.bin() != mandate.card_bin || c.last4() != mandate.card_last4) {
+        return Err(FlowError::invalid(ValidationError::single(
+            "payment_method",
+            "not the mandate's card (another card is a new registration)",
         )));
     }
     Ok(card)
