@@ -602,3 +602,63 @@ async fn the_first_payment_is_taken_with_the_registrations_authentication() {
         "the registration's amount"
     );
 }
+
+/// A replica that reserved a debit and died before writing its payment: once its claim is
+/// stale the debit is settled as never sent, a FAILED payment takes the debit's id (so the
+/// dead replica could never send it late: its create would find the id taken), and the
+/// notice stays used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_debit_reserved_by_a_replica_that_died_is_settled_as_never_sent() {
+    use payorch_core::mandate::NoticeStatus;
+    use payorch_core::mandate_record::Debit;
+    use payorch_store::SessionStore;
+
+    let stack = MandateStack::start().await;
+    let mut mandates = stack.mandates().await;
+    let active = stack.active_mandate(terms(3)).await;
+    let notice = notified(&mut mandates, &active, 10_000).await;
+    let payment_id = format!("pay_{}", notice.id.trim_start_matches("mdn_"));
+    // What the dead replica left: the notice CHARGED, its debit pending, no payment.
+    let store = support::redis_store(&stack.redis).await;
+    let record = store.get_mandate(&active.id).await.unwrap().unwrap();
+    let mut left = record.clone();
+    let reserved = left.notice_mut(&notice.id).unwrap();
+    reserved.notice.status = NoticeStatus::Charged;
+    reserved.payment_id = Some(payment_id.clone());
+    reserved.debit = Some(Debit::Pending);
+    reserved.updated_at_ms = now_ms() - 120_000;
+    store.update_mandate(&record, left).await.unwrap();
+
+    let read = get(&mut mandates, &active.id).await;
+    assert_eq!(read.completed_count, 0);
+    assert_eq!(read.remaining_count, 3);
+    let settled = store.get_mandate(&active.id).await.unwrap().unwrap();
+    assert_eq!(
+        settled.notice(&notice.id).unwrap().debit,
+        Some(Debit::Failed)
+    );
+    let tombstone = stack
+        .payments()
+        .await
+        .get_payment(GetPaymentRequest {
+            id: payment_id,
+            refresh: false,
+            merchant_id: "demo".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        tombstone.status(),
+        api::PaymentStatus::Failed,
+        "{tombstone:?}"
+    );
+    assert_eq!(tombstone.provider_status.unwrap().code, "NOT_PROCESSED");
+    until_due(&notice).await;
+    let used = mandates
+        .charge_mandate(charge(&active, &notice))
+        .await
+        .unwrap_err();
+    assert_eq!(used.code(), Code::FailedPrecondition, "{used:?}");
+    assert_eq!(stack.calls("authorization").await, 0, "never sent");
+}
