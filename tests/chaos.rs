@@ -50,6 +50,10 @@ fn replica(
         .env("PAYORCH_RESOLVER__FIRST_CHECK_SECS", "1")
         // The lease its claims carry: the survivor recovers them after it.
         .env("PAYORCH_RESOLVER__STALE_CLAIM_SECS", "2")
+        .env(
+            "PAYORCH_MANDATES__LEAD_TIME_SECS",
+            support::mandates::LEAD.as_secs().to_string(),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     for (connector, path) in [
@@ -228,4 +232,87 @@ async fn a_replica_killed_in_every_state_changing_call_leaves_nothing_stuck() {
     chaos::assert_no_writes_since(sandbox, &at_kill).await;
     chaos::assert_retries_answer(survivor.grpc_addr, sandbox, &targets, &firsts, chaos::acted)
         .await;
+}
+
+/// A replica killed while its mandate debit waits for the provider (which has debited and
+/// never answers): the survivor's resolver reads the debit back, the mandate counts it, and
+/// the card was debited once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_debit_leaves_the_mandate_counting_one_debit() {
+    use support::mandates::{LEAD, active_on, charge, get, notified, until_due};
+
+    let redis = RedisServer::start();
+    let mut settings = support::redis_settings(&redis.url());
+    chaos::fast_resolver(&mut settings);
+    settings.mandates.lead_time_secs = LEAD.as_secs();
+    settings.sandbox.si_intimation_lead_secs = Some(LEAD.as_secs() - 1);
+    let survivor = support::start(settings).await;
+    let sandbox = survivor.sandbox_addr.unwrap();
+    let (mut doomed, grpc, http) = replica(&redis, sandbox);
+    let up = support::eventually(Duration::from_secs(20), || async {
+        reqwest::get(format!("http://{http}/readyz"))
+            .await
+            .is_ok_and(|a| a.status().is_success())
+    })
+    .await;
+    assert!(up, "the replica binary started");
+
+    let mut mandates = support::mandates(survivor.grpc_addr).await;
+    let active = active_on(survivor.grpc_addr, sandbox, support::mandates::terms(3)).await;
+    let notice = notified(&mut mandates, &active, 40_000).await;
+    until_due(&notice).await;
+    chaos::faults(sandbox, Some("timeout")).await;
+    let request = charge(&active, &notice);
+    let sent = request.clone();
+    let call =
+        tokio::spawn(async move { support::mandates(grpc).await.charge_mandate(sent).await });
+    let waiting = support::eventually(Duration::from_secs(10), || async {
+        in_flight(http, "ChargeMandate").await && support::ids_in(&redis, "pay").len() == 1
+    })
+    .await;
+    assert!(waiting, "the debit is with the provider");
+    doomed.0.kill().unwrap();
+    doomed.0.wait().unwrap();
+    chaos::faults(sandbox, None).await;
+    assert!(
+        call.await.unwrap().is_err(),
+        "the caller saw the replica die"
+    );
+
+    let counted = support::eventually(Duration::from_secs(30), || async {
+        get(&mut support::mandates(survivor.grpc_addr).await, &active.id)
+            .await
+            .completed_count
+            == 1
+    })
+    .await;
+    assert!(
+        counted,
+        "the survivor settled the debit and the mandate counts it"
+    );
+    let calls = provider_calls(sandbox).await;
+    assert_eq!(
+        calls.get("cybersource/authorization").copied().unwrap_or(0),
+        1,
+        "one debit: {calls:?}"
+    );
+    // The caller's retry, on the survivor, debits nothing more.
+    let retried = mandates.charge_mandate(request).await;
+    assert!(
+        retried
+            .as_ref()
+            .is_ok_and(|p| p.get_ref().status() == payorch::api::PaymentStatus::Captured)
+            || retried
+                .as_ref()
+                .is_err_and(|s| s.code() == tonic::Code::FailedPrecondition),
+        "{retried:?}"
+    );
+    assert_eq!(
+        provider_calls(sandbox)
+            .await
+            .get("cybersource/authorization")
+            .copied()
+            .unwrap_or(0),
+        1
+    );
 }

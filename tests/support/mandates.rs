@@ -119,32 +119,37 @@ impl MandateStack {
         flows::otp(self.sandbox, "cybersource", authentication).await
     }
 
-    /// Registers `card` with `terms` and completes its seamless OTP: the mandate is ACTIVE.
+    /// Registers the SI card with `terms` and completes its seamless OTP: ACTIVE.
     pub async fn active_mandate(&self, terms: MandateTerms) -> Mandate {
-        let mut mandates = self.mandates().await;
-        let registered = mandates
-            .register_mandate(register(SI_SEAMLESS, terms))
-            .await
-            .unwrap()
-            .into_inner();
-        let authentication = registered.authentication.clone().unwrap();
-        let otp = self.otp(&authentication).await;
-        let done = self
-            .auth()
-            .await
-            .submit_otp(flows::submit(&authentication, &otp))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            done.status(),
-            api::AuthenticationStatus::Succeeded,
-            "{done:?}"
-        );
-        let active = get(&mut mandates, &registered.id).await;
-        assert_eq!(active.status(), api::MandateStatus::Active, "{active:?}");
-        active
+        active_on(self.payorch.grpc_addr, self.sandbox, terms).await
     }
+}
+
+/// Registers the SI card with `terms` through payorch at `grpc` and completes its seamless
+/// OTP (read from `sandbox`): the mandate is ACTIVE.
+pub async fn active_on(grpc: SocketAddr, sandbox: SocketAddr, terms: MandateTerms) -> Mandate {
+    let mut mandates = super::mandates(grpc).await;
+    let registered = mandates
+        .register_mandate(register(SI_SEAMLESS, terms))
+        .await
+        .unwrap()
+        .into_inner();
+    let authentication = registered.authentication.clone().unwrap();
+    let otp = flows::otp(sandbox, "cybersource", &authentication).await;
+    let done = super::authentications(grpc)
+        .await
+        .submit_otp(flows::submit(&authentication, &otp))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        done.status(),
+        api::AuthenticationStatus::Succeeded,
+        "{done:?}"
+    );
+    let active = get(&mut mandates, &registered.id).await;
+    assert_eq!(active.status(), api::MandateStatus::Active, "{active:?}");
+    active
 }
 
 /// Unix milliseconds now.
