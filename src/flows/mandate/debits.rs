@@ -124,7 +124,7 @@ impl Flows {
             FlowError::internal("the connector's Standing Instructions take no card")
         })?;
         let connector = self.connector(&mandate.connector)?;
-        let reference = registration(&mandate)?;
+        registration(&mandate)?;
         // Reserve: the notice is PENDING in the record before the provider hears of it.
         let (reserved, sent_at) = 'reserve: {
             for _ in 0..RESERVE_RACES {
@@ -172,6 +172,7 @@ impl Flows {
             }
             return Err(concurrent());
         };
+        let reference = registration(&reserved)?;
         let sequence = reserved.notices_sent;
         let ctx = CallContext::new(&notice_id, deadline);
         let request = MandateDebitNotice {
@@ -239,7 +240,7 @@ impl Flows {
             FlowError::internal("the connector's Standing Instructions take no card")
         })?;
         let connector = self.connector(&mandate.connector)?;
-        let reference = registration(&mandate)?;
+        registration(&mandate)?;
         let payment_id = payment_id_for(&input.notification_id);
         // Reserve: the notice is CHARGED (its debit pending) before the payment exists.
         let (reserved, notice) = 'reserve: {
@@ -279,6 +280,7 @@ impl Flows {
             }
             return Err(concurrent());
         };
+        let reference = registration(&reserved)?;
         let amount = notice.notice.amount;
         let now = now_ms();
         let pending = PaymentRecord {

@@ -334,8 +334,16 @@ impl Flows {
             )
             .await;
         let current = self.load_mandate(&pending.merchant_id, &pending.id).await?;
-        started?;
-        Ok(current)
+        match started {
+            // The operation's authentication id was taken (settled as never started while
+            // this call was slow): the mandate says what became of it.
+            Err(err) if err.kind == ErrorKind::AlreadyExists => Err(FlowError::new(
+                ErrorKind::Aborted,
+                "MANDATE_OPERATION_SETTLED",
+                "this operation was settled as not started while it was starting; read the mandate and retry",
+            )),
+            other => other.map(|_| current),
+        }
     }
 }
 

@@ -241,25 +241,34 @@ impl Flows {
                     .and_then(|c| c.mandate_reference(&session));
                 apply_authentication(mandate, operation, &session, reference);
             }
-            // Past its window the payer can no longer complete it (the session itself is
-            // expired by the resolver or its next read).
+            // Past its window the payer can no longer complete it: the session is expired
+            // with a compare-and-set first, so a verification that claimed it in time wins.
             Some(session)
                 if matches!(
                     session.status,
                     AuthenticationStatus::OtpRequired | AuthenticationStatus::RedirectRequired
                 ) && session.expires_at_ms.is_some_and(|at| now >= at) =>
             {
-                let reason = if session.flow == Some(payorch_core::status::Flow::Redirect) {
-                    FailureReason::TimedOut
-                } else {
-                    FailureReason::OtpExpired
-                };
-                close_operation(
-                    mandate,
-                    operation,
-                    AuthenticationStatus::Expired,
-                    Some(reason),
+                let mut expired = session.clone();
+                expired.status = AuthenticationStatus::Expired;
+                expired.failure_reason = Some(
+                    if session.flow == Some(payorch_core::status::Flow::Redirect) {
+                        FailureReason::TimedOut
+                    } else {
+                        FailureReason::OtpExpired
+                    },
                 );
+                expired.recommendation = Some(payorch_core::status::Recommendation::DoNotProceed);
+                expired.next_action = None;
+                expired.updated_at_ms = now;
+                match self.store.transition(&session, expired).await {
+                    Ok(saved) => {
+                        close_operation(mandate, operation, saved.status, saved.failure_reason)
+                    }
+                    // Moved meanwhile (claimed, or expired by another call): decided later.
+                    Err(StoreError::Conflict { .. } | StoreError::IllegalTransition { .. }) => {}
+                    Err(e) => return Err(FlowError::from(&e)),
+                }
             }
             // No session: its replica stopped before writing it (or it left the store long
             // ago). A FAILED session is written under its id first, so a late start finds
@@ -309,7 +318,7 @@ impl Flows {
             notice.debit = match payment {
                 // Settled as never processed (nothing in flight, nothing decided): a mandate
                 // debit is never sent again, so it did not happen.
-                Some(p) if p.status == PaymentStatus::Pending && p.in_flight.is_none() => {
+                Some(p) if p.status == PaymentStatus::Pending && never_processed(&p) => {
                     Some(Debit::Failed)
                 }
                 Some(p) => Some(debit_of(p.status)),
@@ -379,6 +388,17 @@ pub(crate) fn not_processed() -> payorch_core::session::ProviderStatus {
         message: "the replica making this call stopped before sending it".into(),
         raw_status: String::new(),
     }
+}
+
+/// A payment the resolver settled as never processed (its last operation says so; a
+/// provider's own PENDING answer does not).
+fn never_processed(payment: &payorch_core::payment::PaymentRecord) -> bool {
+    payment.in_flight.is_none()
+        && payment
+            .operations
+            .last()
+            .and_then(|op| op.provider_status.as_ref())
+            .is_some_and(|s| s.code == "NOT_PROCESSED")
 }
 
 /// What a debit's payment status says of it.
