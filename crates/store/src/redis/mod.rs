@@ -394,6 +394,29 @@ impl RedisStore {
     }
 
     /// One command round trip.
+    /// A payment's or mandate's hash: its version and document (`None`: no record).
+    async fn versioned_doc(
+        &self,
+        operation: &'static str,
+        key: &str,
+    ) -> Result<Option<(u64, String)>, StoreError> {
+        let fields: Vec<Option<String>> = self
+            .command(
+                operation,
+                redis::cmd("HMGET").arg(key).arg("version").arg("doc"),
+            )
+            .await?;
+        let [version, doc] = <[Option<String>; 2]>::try_from(fields)
+            .map_err(|_| StoreError::Corrupt("HMGET answered the wrong arity".into()))?;
+        let (Some(version), Some(doc)) = (version, doc) else {
+            return Ok(None);
+        };
+        let version: u64 = version
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("{key}: version is not a number")))?;
+        Ok(Some((version, doc)))
+    }
+
     async fn command<T: FromRedisValue>(
         &self,
         operation: &'static str,
@@ -541,23 +564,12 @@ impl SessionStore for RedisStore {
     }
 
     async fn get_payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
-        let fields: Vec<Option<String>> = self
-            .command(
-                "get_payment",
-                redis::cmd("HMGET")
-                    .arg(keys::payment(id))
-                    .arg("version")
-                    .arg("doc"),
-            )
-            .await?;
-        let [version, doc] = <[Option<String>; 2]>::try_from(fields)
-            .map_err(|_| StoreError::Corrupt("HMGET answered the wrong arity".into()))?;
-        let (Some(version), Some(doc)) = (version, doc) else {
+        let Some((version, doc)) = self
+            .versioned_doc("get_payment", &keys::payment(id))
+            .await?
+        else {
             return Ok(None);
         };
-        let version: u64 = version
-            .parse()
-            .map_err(|_| StoreError::Corrupt("payment version is not a number".into()))?;
         codec::decode_payment(version, &doc).map(Some)
     }
 
@@ -615,23 +627,12 @@ impl SessionStore for RedisStore {
     }
 
     async fn get_mandate(&self, id: &str) -> Result<Option<MandateRecord>, StoreError> {
-        let fields: Vec<Option<String>> = self
-            .command(
-                "get_mandate",
-                redis::cmd("HMGET")
-                    .arg(keys::mandate(id))
-                    .arg("version")
-                    .arg("doc"),
-            )
-            .await?;
-        let [version, doc] = <[Option<String>; 2]>::try_from(fields)
-            .map_err(|_| StoreError::Corrupt("HMGET answered the wrong arity".into()))?;
-        let (Some(version), Some(doc)) = (version, doc) else {
+        let Some((version, doc)) = self
+            .versioned_doc("get_mandate", &keys::mandate(id))
+            .await?
+        else {
             return Ok(None);
         };
-        let version: u64 = version
-            .parse()
-            .map_err(|_| StoreError::Corrupt("mandate version is not a number".into()))?;
         codec::decode_mandate(version, &doc).map(Some)
     }
 
