@@ -36,6 +36,7 @@ async fn store_of(stack: &Stack) -> RedisStore {
 fn session(id: &str, status: AuthenticationStatus, age_ms: i64) -> AuthenticationSession {
     let now = payorch_store::ttl::now_ms();
     AuthenticationSession {
+        routing: None,
         id: id.into(),
         merchant_id: "demo".into(),
         connector: "cybersource".into(),

@@ -21,6 +21,7 @@ const PAN: &str = "6521500000000014";
 fn seeded_session() -> AuthenticationSession {
     let now = payorch_store::ttl::now_ms();
     AuthenticationSession {
+        routing: None,
         id: "auth_00000000000000000000000000000001".into(),
         merchant_id: "demo".into(),
         connector: "cybersource".into(),

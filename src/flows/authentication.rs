@@ -298,6 +298,7 @@ impl Flows {
         let now = now_ms();
         let authenticates = connector.capabilities().authenticates(&input.card);
         let pending = AuthenticationSession {
+            routing: None,
             id: id.clone(),
             merchant_id: input.merchant_id,
             connector: input.route.id.as_str().to_owned(),

@@ -264,6 +264,7 @@ impl Flows {
         let plan = CapturePlan::for_authorize(connector.capabilities(), &session, capture)?;
         let now = now_ms();
         let pending = PaymentRecord {
+            routing: None,
             id: payment_id_for(&session.id),
             merchant_id: merchant_id.to_owned(),
             authentication_id: Some(session.id.clone()),

@@ -72,6 +72,7 @@ pub fn apply(session: &AuthenticationSession, o: AuthenticationOutcome) -> Authe
 /// A pending authentication session `id` at `connector` for `card` and `amount`.
 pub fn new_session(connector: &str, id: &str, card: Card, amount: Money) -> AuthenticationSession {
     AuthenticationSession {
+        routing: None,
         id: id.into(),
         merchant_id: MERCHANT_ID.into(),
         connector: connector.into(),
@@ -198,6 +199,7 @@ pub fn redirect_of(session: &AuthenticationSession) -> RedirectForm<'_> {
 /// The payment record `id` at `connector` before authorization of `session`.
 pub fn new_payment(connector: &str, id: &str, session: &AuthenticationSession) -> PaymentRecord {
     PaymentRecord {
+        routing: None,
         id: id.into(),
         merchant_id: MERCHANT_ID.into(),
         authentication_id: Some(session.id.clone()),

@@ -14,6 +14,7 @@ pub mod mandate_record;
 pub mod money;
 pub mod payment;
 pub mod redact;
+pub mod routing;
 pub mod session;
 pub mod state_machine;
 pub mod status;

@@ -96,6 +96,10 @@ pub struct MandateRecord {
     /// The connector it is registered through; every later call goes there.
     pub connector: String,
     pub status: MandateStatus,
+    /// How the account it is registered on was chosen; every operation and debit goes to
+    /// that account. `None` on records from before accounts.
+    #[serde(default)]
+    pub routing: Option<crate::routing::RoutingDecision>,
     pub terms: Terms,
     pub pending_terms: Option<Terms>,
     pub pending_operation: Option<MandateOperation>,
@@ -133,6 +137,11 @@ pub struct MandateRecord {
 }
 
 impl MandateRecord {
+    /// The merchant connector account every later step goes to.
+    pub fn account(&self) -> &str {
+        crate::routing::account_of(self.routing.as_ref(), &self.connector)
+    }
+
     /// Debits known to have succeeded.
     pub fn completed_count(&self) -> u32 {
         self.count(|d| d == Debit::Succeeded)
@@ -210,6 +219,7 @@ mod tests {
     fn record() -> MandateRecord {
         let date = |d| time::Date::from_calendar_date(2026, time::Month::December, d).unwrap();
         MandateRecord {
+            routing: None,
             id: "mdt_1".into(),
             merchant_id: "demo".into(),
             connector: "cybersource".into(),

@@ -56,6 +56,10 @@ pub struct PaymentRecord {
     pub mandate_id: Option<String>,
     pub connector: String,
     pub status: PaymentStatus,
+    /// The authentication's routing decision: a payment stays on the account that
+    /// authenticated it. `None` on records from before accounts.
+    #[serde(default)]
+    pub routing: Option<crate::routing::RoutingDecision>,
     pub amount: Money,
     pub captured: Money,
     pub refunded: Money,
@@ -86,6 +90,11 @@ pub struct PaymentRecord {
 }
 
 impl PaymentRecord {
+    /// The merchant connector account every later step goes to.
+    pub fn account(&self) -> &str {
+        crate::routing::account_of(self.routing.as_ref(), &self.connector)
+    }
+
     /// What can still be captured.
     pub fn capturable(&self) -> Option<Money> {
         self.amount.checked_sub(self.captured).ok()

@@ -59,6 +59,9 @@ pub struct AuthenticationSession {
     pub merchant_id: String,
     pub connector: String,
     pub status: AuthenticationStatus,
+    /// How the account it runs on was chosen; `None` on records from before accounts.
+    #[serde(default)]
+    pub routing: Option<crate::routing::RoutingDecision>,
     pub flow: Option<Flow>,
     pub amount: Money,
     pub card_bin: String,
@@ -106,6 +109,11 @@ pub struct AuthenticationSession {
 }
 
 impl AuthenticationSession {
+    /// The merchant connector account every later step goes to.
+    pub fn account(&self) -> &str {
+        crate::routing::account_of(self.routing.as_ref(), &self.connector)
+    }
+
     /// Whether no further transition can happen.
     pub fn is_terminal(&self) -> bool {
         self.status.is_terminal()

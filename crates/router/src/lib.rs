@@ -1,153 +1,415 @@
-//! Choosing the connector for a call, and finding the adapter a stored record continues
-//! with. For now a merchant's route is its configured connectors in order of preference, or
-//! the one the caller pinned; rules (brand, BIN range, amount), weights, health and failover
-//! arrive with the routing issue, behind the same [`Router::route`].
+//! Choosing the merchant connector account for a call, and finding the account a stored
+//! record continues on.
+//!
+//! A merchant has accounts (a provider, its own credentials) and an ordered list of rules;
+//! the first rule whose conditions hold gives the call's accounts in order (optionally one
+//! of them picked by weight), else the merchant's default route. Accounts whose circuit
+//! breaker is open, whose OTP success has collapsed, or that cannot serve the call are
+//! passed over, and every step of that is written into the [`RoutingDecision`] the record
+//! keeps. A new authentication moves on to the next account only when the first provably
+//! did nothing ([`Plan::fail_over`]); every later step stays on the record's account.
+
+pub mod breaker;
+pub mod monitored;
+pub mod otp_health;
+pub mod rules;
+pub mod split;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use payorch_connector::{Connector, ConnectorId};
+use payorch_core::routing::{RouteCandidate, RoutingDecision, RuleMiss};
 
-/// Why no connector can serve a call.
+pub use breaker::{Breaker, BreakerSettings, BreakerState};
+pub use monitored::Monitored;
+pub use otp_health::{OtpHealth, OtpHealthSettings, OtpStage};
+pub use rules::{BinRange, Conditions, Facts, Initiator};
+pub use split::Split;
+
+/// Why no account can serve a call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteError {
     #[error("connector {0:?} is not enabled for this merchant")]
     PinnedNotEnabled(String),
-    #[error("the merchant has no connector enabled")]
+    #[error("the merchant has no connector account")]
     NoConnector,
-    /// A merchant is routed to (or a record was made on) a connector this deployment has
-    /// no adapter for.
-    #[error("connector {0:?} is not configured in this deployment")]
+    #[error("no routing rule matched ({0}) and the merchant has no default route")]
+    NoRuleMatched(String),
+    /// A record names an account this deployment does not have.
+    #[error("connector account {0:?} is not configured in this deployment")]
     NotConfigured(String),
+    /// Every candidate was passed over; the text says why, account by account.
+    #[error("no account can take the call now: {0}")]
+    NoneAvailable(String),
 }
 
-/// The route of a new call: the connector chosen and its adapter.
-pub struct Route<A: ?Sized = dyn Connector> {
-    pub id: ConnectorId,
-    pub connector: Arc<A>,
+/// A merchant connector account: one provider, its own credentials and addresses (inside
+/// `adapter`), its breaker and its OTP health.
+pub struct Account<A: ?Sized = dyn Connector> {
+    pub name: String,
+    pub connector: ConnectorId,
+    pub adapter: Arc<A>,
+    pub breaker: Arc<Breaker>,
+    pub otp: OtpHealth,
 }
 
-impl<A: ?Sized> Clone for Route<A> {
-    fn clone(&self) -> Self {
-        Self {
-            id: self.id,
-            connector: self.connector.clone(),
+/// One rule of a merchant's: its conditions and the accounts it routes to.
+pub struct Rule {
+    pub name: String,
+    pub when: Conditions,
+    pub route: Split,
+}
+
+/// A merchant's rules, in order, and its default route.
+pub struct MerchantRoutes {
+    pub rules: Vec<Rule>,
+    pub default: Option<Split>,
+}
+
+impl MerchantRoutes {
+    /// Every account the merchant may be routed to: its default route's, then its rules'.
+    fn accounts(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = Vec::new();
+        let splits = self
+            .default
+            .iter()
+            .chain(self.rules.iter().map(|r| &r.route));
+        for name in splits.flat_map(|s| s.accounts()) {
+            if !all.contains(&name.as_str()) {
+                all.push(name);
+            }
         }
+        all
     }
 }
 
-/// Every merchant's connectors (most preferred first) and the adapters this process runs.
-/// Generic over what an adapter is, because choosing does not depend on it: production
-/// routes to `dyn Connector`.
 pub struct Router<A: ?Sized = dyn Connector> {
-    merchants: HashMap<String, Vec<ConnectorId>>,
-    adapters: HashMap<ConnectorId, Arc<A>>,
+    accounts: HashMap<String, Arc<Account<A>>>,
+    merchants: HashMap<String, MerchantRoutes>,
 }
 
 impl<A: ?Sized> Router<A> {
+    /// Checks every merchant's routes against the accounts: unknown accounts, duplicate rule
+    /// names, unusable conditions, and rules an earlier rule leaves nothing to match.
     pub fn new(
-        merchants: impl IntoIterator<Item = (String, Vec<ConnectorId>)>,
-        adapters: impl IntoIterator<Item = (ConnectorId, Arc<A>)>,
-    ) -> Self {
-        Self {
-            merchants: merchants.into_iter().collect(),
-            adapters: adapters.into_iter().collect(),
+        accounts: impl IntoIterator<Item = Account<A>>,
+        merchants: impl IntoIterator<Item = (String, MerchantRoutes)>,
+    ) -> Result<Self, Vec<String>> {
+        let accounts: HashMap<String, Arc<Account<A>>> = accounts
+            .into_iter()
+            .map(|a| (a.name.clone(), Arc::new(a)))
+            .collect();
+        let merchants: HashMap<String, MerchantRoutes> = merchants.into_iter().collect();
+        let mut problems = Vec::new();
+        let mut ids: Vec<&String> = merchants.keys().collect();
+        ids.sort();
+        for id in ids {
+            let routes = &merchants[id];
+            for name in routes.accounts() {
+                if !accounts.contains_key(name) {
+                    problems.push(format!(
+                        "merchant {id:?}: unknown connector account {name:?}"
+                    ));
+                }
+            }
+            for (i, rule) in routes.rules.iter().enumerate() {
+                let at = format!("merchant {id:?}, rule {:?}", rule.name);
+                for problem in rule.when.problems() {
+                    problems.push(format!("{at}: {problem}"));
+                }
+                let earlier = &routes.rules[..i];
+                if earlier.iter().any(|r| r.name == rule.name) {
+                    problems.push(format!("{at}: a rule of that name comes earlier"));
+                }
+                if let Some(cover) = earlier.iter().find(|r| r.when.covers(&rule.when)) {
+                    problems.push(format!(
+                        "{at} can never match: rule {:?} before it matches every call it would",
+                        cover.name
+                    ));
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self {
+                accounts,
+                merchants,
+            })
+        } else {
+            Err(problems)
         }
     }
 
-    /// The merchant's connectors, most preferred first.
-    pub fn connectors_of(&self, merchant_id: &str) -> &[ConnectorId] {
-        self.merchants.get(merchant_id).map_or(&[], Vec::as_slice)
+    /// The merchant's accounts, default route first.
+    pub fn accounts_of(&self, merchant_id: &str) -> Vec<&str> {
+        self.merchants
+            .get(merchant_id)
+            .map(MerchantRoutes::accounts)
+            .unwrap_or_default()
     }
 
-    /// The route for a merchant's new call: the pinned connector if the merchant has it
-    /// (an empty pin is no pin), else its first preference.
-    pub fn route(&self, merchant_id: &str, pinned: &str) -> Result<Route<A>, RouteError> {
-        let enabled = self.connectors_of(merchant_id);
-        let id = if pinned.is_empty() {
-            *enabled.first().ok_or(RouteError::NoConnector)?
-        } else {
-            *enabled
-                .iter()
-                .find(|c| c.as_str() == pinned)
-                .ok_or_else(|| RouteError::PinnedNotEnabled(pinned.to_owned()))?
+    /// Every account, by name.
+    pub fn accounts(&self) -> impl Iterator<Item = &Arc<Account<A>>> {
+        self.accounts.values()
+    }
+
+    pub fn account(&self, name: &str) -> Result<&Arc<Account<A>>, RouteError> {
+        self.accounts
+            .get(name)
+            .ok_or_else(|| RouteError::NotConfigured(name.to_owned()))
+    }
+
+    /// The adapter of the account a stored record continues on.
+    pub fn adapter(&self, account: &str) -> Result<Arc<A>, RouteError> {
+        self.account(account).map(|a| a.adapter.clone())
+    }
+
+    /// The route of a merchant's new call: the pinned connector's accounts (an empty pin is
+    /// no pin), else the first matching rule's, else the default route; `ineligible` names
+    /// why an account cannot serve this call at all. The first account that is eligible
+    /// and healthy is chosen.
+    pub fn plan(
+        &self,
+        merchant_id: &str,
+        pinned: &str,
+        facts: &Facts<'_>,
+        ineligible: impl Fn(&Account<A>) -> Option<String>,
+    ) -> Result<Plan<A>, RouteError> {
+        let routes = self
+            .merchants
+            .get(merchant_id)
+            .ok_or(RouteError::NoConnector)?;
+        let mut rules_not_matched = Vec::new();
+        let (rule, bin_range, names, weights): (String, String, Vec<&str>, Vec<Option<u32>>) =
+            if pinned.is_empty() {
+                let mut found = None;
+                for rule in &routes.rules {
+                    match rule.when.check(facts) {
+                        Ok(bin) => {
+                            found = Some((rule.name.clone(), bin, &rule.route));
+                            break;
+                        }
+                        Err(reason) => rules_not_matched.push(RuleMiss {
+                            rule: rule.name.clone(),
+                            reason,
+                        }),
+                    }
+                }
+                let (rule, bin, split) = match (found, &routes.default) {
+                    (Some(found), _) => found,
+                    (None, Some(default)) => {
+                        ("default".to_owned(), rules::ANY_BIN.to_owned(), default)
+                    }
+                    (None, None) => {
+                        let misses: Vec<String> = rules_not_matched
+                            .iter()
+                            .map(|m| format!("{}: {}", m.rule, m.reason))
+                            .collect();
+                        return Err(RouteError::NoRuleMatched(misses.join("; ")));
+                    }
+                };
+                let order = split.order();
+                let names = order
+                    .iter()
+                    .map(|i| split.accounts()[*i].as_str())
+                    .collect();
+                let weights = order.iter().map(|i| split.weight(*i)).collect();
+                (rule, bin, names, weights)
+            } else {
+                let names: Vec<&str> = routes
+                    .accounts()
+                    .into_iter()
+                    .filter(|name| {
+                        self.accounts
+                            .get(*name)
+                            .is_some_and(|a| a.connector.as_str() == pinned)
+                    })
+                    .collect();
+                if names.is_empty() {
+                    return Err(RouteError::PinnedNotEnabled(pinned.to_owned()));
+                }
+                let weights = vec![None; names.len()];
+                (
+                    "pinned".to_owned(),
+                    rules::ANY_BIN.to_owned(),
+                    names,
+                    weights,
+                )
+            };
+        if names.is_empty() {
+            return Err(RouteError::NoConnector);
+        }
+        let mut accounts = Vec::with_capacity(names.len());
+        let mut candidates = Vec::with_capacity(names.len());
+        let mut unfit = Vec::with_capacity(names.len());
+        for (name, weight) in names.iter().zip(weights) {
+            let account = self.account(name)?.clone();
+            unfit.push(ineligible(&account).map(|why| format!("not eligible: {why}")));
+            candidates.push(RouteCandidate {
+                account: account.name.clone(),
+                connector: account.connector.as_str().to_owned(),
+                weight,
+                skipped: None,
+            });
+            accounts.push(account);
+        }
+        let mut plan = Plan {
+            decision: RoutingDecision {
+                rule,
+                rules_not_matched,
+                bin_range,
+                candidates,
+                account: String::new(),
+            },
+            accounts,
+            unfit,
+            at: None,
         };
-        Ok(Route {
-            id,
-            connector: self.adapter(id.as_str())?,
-        })
+        plan.advance()?;
+        metrics::counter!(
+            "payorch_routing_decisions_total",
+            "merchant" => merchant_id.to_owned(),
+            "rule" => plan.decision.rule.clone(),
+            "account" => plan.decision.account.clone(),
+        )
+        .increment(1);
+        Ok(plan)
     }
 
-    /// The adapter a stored record (which names its connector) continues with.
-    pub fn adapter(&self, connector: &str) -> Result<Arc<A>, RouteError> {
-        ConnectorId::parse(connector)
-            .and_then(|id| self.adapters.get(&id))
-            .cloned()
-            .ok_or_else(|| RouteError::NotConfigured(connector.to_owned()))
+    /// Counts an OTP stage of an authentication on `account`, under its BIN range.
+    pub fn record_otp_stage(&self, account: &str, bin_range: &str, stage: OtpStage) {
+        let Some(account) = self.accounts.get(account) else {
+            return;
+        };
+        account.otp.record(stage, Instant::now());
+        metrics::counter!(
+            "payorch_otp_stage_total",
+            "account" => account.name.clone(),
+            "connector" => account.connector.as_str(),
+            "bin_range" => bin_range.to_owned(),
+            "stage" => stage.as_str(),
+        )
+        .increment(1);
+    }
+
+    /// Every account's breaker state, by account name (sorted).
+    pub fn health(&self) -> Vec<(String, ConnectorId, BreakerState)> {
+        let now = Instant::now();
+        let mut all: Vec<_> = self
+            .accounts
+            .values()
+            .map(|a| (a.name.clone(), a.connector, a.breaker.state(now)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// Writes every account's breaker state into the metrics (before a scrape renders).
+    pub fn export_health(&self) {
+        for account in self.accounts.values() {
+            let state = account.breaker.state(Instant::now());
+            metrics::gauge!(
+                "payorch_account_breaker_state",
+                "account" => account.name.clone(),
+                "connector" => account.connector.as_str(),
+            )
+            .set(state.level());
+            metrics::counter!(
+                "payorch_account_breaker_opened_total",
+                "account" => account.name.clone(),
+                "connector" => account.connector.as_str(),
+            )
+            .absolute(account.breaker.times_opened());
+        }
+    }
+}
+
+/// A new call's candidates in order, and the one it is on.
+pub struct Plan<A: ?Sized = dyn Connector> {
+    decision: RoutingDecision,
+    accounts: Vec<Arc<Account<A>>>,
+    unfit: Vec<Option<String>>,
+    at: Option<usize>,
+}
+
+impl<A: ?Sized> Plan<A> {
+    /// A plan of one account (a step bound to an existing record's account, or a test).
+    pub fn only(account: Arc<Account<A>>) -> Self {
+        let decision = RoutingDecision::continuation(&account.name, account.connector.as_str());
+        Self {
+            decision,
+            accounts: vec![account],
+            unfit: vec![None],
+            at: Some(0),
+        }
+    }
+
+    /// The account the call is on.
+    pub fn account(&self) -> &Arc<Account<A>> {
+        &self.accounts[self.at.unwrap_or(0)]
+    }
+
+    pub fn decision(&self) -> &RoutingDecision {
+        &self.decision
+    }
+
+    /// Moves to the next usable account after the current one provably did nothing
+    /// (`why`); `None` when there is none, and the plan stays where it was.
+    pub fn fail_over(&mut self, why: &str) -> Option<&Arc<Account<A>>> {
+        let at = self.at?;
+        let mut next = Self {
+            decision: self.decision.clone(),
+            accounts: self.accounts.clone(),
+            unfit: self.unfit.clone(),
+            at: self.at,
+        };
+        next.decision.candidates[at].skipped = Some(why.to_owned());
+        next.advance().ok()?;
+        metrics::counter!(
+            "payorch_routing_failovers_total",
+            "from" => self.decision.account.clone(),
+            "to" => next.decision.account.clone(),
+        )
+        .increment(1);
+        *self = next;
+        Some(self.account())
+    }
+
+    /// Chooses the first eligible, healthy account after the current one.
+    fn advance(&mut self) -> Result<(), RouteError> {
+        let now = Instant::now();
+        let start = self.at.map_or(0, |at| at + 1);
+        for i in start..self.accounts.len() {
+            let account = &self.accounts[i];
+            let skip = self.unfit[i]
+                .clone()
+                .or_else(|| account.breaker.admit(now).err())
+                .or_else(|| account.otp.admit(now).err());
+            match skip {
+                Some(why) => self.decision.candidates[i].skipped = Some(why),
+                None => {
+                    self.at = Some(i);
+                    self.decision.account = account.name.clone();
+                    return Ok(());
+                }
+            }
+        }
+        let reasons: Vec<String> = self
+            .decision
+            .candidates
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c.account,
+                    c.skipped.as_deref().unwrap_or("not tried")
+                )
+            })
+            .collect();
+        Err(RouteError::NoneAvailable(reasons.join("; ")))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-
-    /// Adapters stood for by their names: choosing never looks inside one.
-    fn router(adapters: &[ConnectorId]) -> Router<str> {
-        Router::new(
-            [
-                (
-                    "demo".to_owned(),
-                    vec![ConnectorId::Cybersource, ConnectorId::Mpgs],
-                ),
-                ("empty".to_owned(), vec![]),
-            ],
-            adapters.iter().map(|id| (*id, Arc::from(id.as_str()))),
-        )
-    }
-
-    #[test]
-    fn unpinned_call_takes_the_first_preference() {
-        let r = router(&ConnectorId::ALL);
-        assert_eq!(r.route("demo", "").unwrap().id, ConnectorId::Cybersource);
-    }
-
-    #[test]
-    fn pinned_call_takes_the_pinned_connector() {
-        let r = router(&ConnectorId::ALL);
-        let route = r.route("demo", "mpgs").unwrap();
-        assert_eq!(route.id, ConnectorId::Mpgs);
-        assert_eq!(&*route.connector, "mpgs");
-    }
-
-    #[test]
-    fn pinned_connector_must_be_enabled() {
-        let r = router(&ConnectorId::ALL);
-        assert_eq!(
-            r.route("demo", "juspay").err(),
-            Some(RouteError::PinnedNotEnabled("juspay".into()))
-        );
-    }
-
-    #[test]
-    fn merchant_without_connectors_has_no_route() {
-        let r = router(&ConnectorId::ALL);
-        assert_eq!(r.route("empty", "").err(), Some(RouteError::NoConnector));
-        assert_eq!(r.route("nobody", "").err(), Some(RouteError::NoConnector));
-    }
-
-    #[test]
-    fn a_connector_without_an_adapter_is_not_configured() {
-        let r = router(&[ConnectorId::Mpgs]);
-        assert_eq!(
-            r.route("demo", "").err(),
-            Some(RouteError::NotConfigured("cybersource".into()))
-        );
-        assert!(r.adapter("mpgs").is_ok());
-        assert_eq!(
-            r.adapter("stripe").err(),
-            Some(RouteError::NotConfigured("stripe".into()))
-        );
-    }
-}
+mod tests;

@@ -64,6 +64,7 @@ pub(super) fn payment_tombstone(
     let now = now_ms();
     let amount = notice.notice.amount;
     PaymentRecord {
+        routing: None,
         id: payment_id.to_owned(),
         merchant_id: merchant_id.to_owned(),
         authentication_id: None,
@@ -284,6 +285,7 @@ impl Flows {
         let amount = notice.notice.amount;
         let now = now_ms();
         let pending = PaymentRecord {
+            routing: None,
             id: payment_id.clone(),
             merchant_id: reserved.merchant_id.clone(),
             authentication_id: None,

@@ -77,6 +77,7 @@ impl Flows {
             .find(|m| m.id == input.merchant_id)
             .and_then(|m| m.category.clone());
         let mandate = MandateRecord {
+            routing: None,
             id: new_resource_id(MANDATE_ID_PREFIX),
             merchant_id: input.merchant_id.clone(),
             connector: input.route.id.as_str().to_owned(),

@@ -351,6 +351,7 @@ impl Flows {
 /// The FAILED session that takes a never-written authentication's id.
 fn session_tombstone(mandate: &MandateRecord, id: &str, now: i64) -> AuthenticationSession {
     AuthenticationSession {
+        routing: None,
         id: id.to_owned(),
         merchant_id: mandate.merchant_id.clone(),
         connector: mandate.connector.clone(),

@@ -350,6 +350,7 @@ mod tests {
         o: payorch_connector::model::AuthenticationOutcome,
     ) -> AuthenticationSession {
         AuthenticationSession {
+            routing: None,
             id: id.into(),
             merchant_id: "m".into(),
             connector: "fiserv-ipg".into(),

@@ -27,6 +27,7 @@ pub fn card() -> Card {
 pub fn session(status: AuthenticationStatus) -> AuthenticationSession {
     let now = now_ms();
     AuthenticationSession {
+        routing: None,
         id: uuid_like(),
         merchant_id: "demo".into(),
         connector: "cybersource".into(),
@@ -392,6 +393,7 @@ pub async fn completed_record_survives_abandon(store: Arc<dyn SessionStore>) {
 pub fn payment() -> PaymentRecord {
     let now = now_ms();
     PaymentRecord {
+        routing: None,
         id: format!("pay_{}", uuid_like()),
         merchant_id: "demo".into(),
         authentication_id: Some("auth_1".into()),
@@ -477,6 +479,7 @@ pub fn mandate() -> MandateRecord {
     let now = now_ms();
     let day = |d| time::Date::from_calendar_date(2030, time::Month::January, d).unwrap();
     MandateRecord {
+        routing: None,
         id: format!("mdt_{}", uuid_like()),
         merchant_id: "demo".into(),
         connector: "cybersource".into(),
