@@ -280,7 +280,7 @@ async fn start_sandbox(settings: &Settings) -> Result<Option<SocketAddr>, Startu
         return Ok(None);
     }
     let defaults = payorch_sandbox::SandboxConfig::default();
-    let config = payorch_sandbox::SandboxConfig {
+    let mut config = payorch_sandbox::SandboxConfig {
         fixed_otp: settings.sandbox.fixed_otp.clone(),
         si_intimation_lead: settings
             .sandbox
@@ -288,6 +288,7 @@ async fn start_sandbox(settings: &Settings) -> Result<Option<SocketAddr>, Startu
             .map_or(defaults.si_intimation_lead, Duration::from_secs),
         ..defaults
     };
+    sandbox_merchants(settings, &mut config);
     let addr = payorch_sandbox::spawn(settings.sandbox.listen, config)
         .await
         .map_err(|source| StartupError::Listen {
@@ -303,6 +304,54 @@ async fn start_sandbox(settings: &Settings) -> Result<Option<SocketAddr>, Startu
         );
     }
     Ok(Some(addr))
+}
+
+/// The embedded sandbox knows the merchants of the accounts pointed at it (no `base_url`)
+/// besides its sample ones, as a provider knows every merchant it boarded: Cybersource and
+/// Mastercard Gateway accounts with their own merchant ids. A known merchant id keeps its
+/// sample credentials, so wrong credentials are still refused.
+#[cfg(feature = "sandbox")]
+fn sandbox_merchants(settings: &Settings, config: &mut payorch_sandbox::SandboxConfig) {
+    use crate::config::AccountSettings;
+    for account in settings.all_accounts().values() {
+        if account.base_url().is_some() {
+            continue;
+        }
+        match account {
+            AccountSettings::Cybersource(c) => {
+                let known = &config.cybersource;
+                let boarded = c.merchant_id == known.merchant_id
+                    || known
+                        .other_merchants
+                        .iter()
+                        .any(|m| m.merchant_id == c.merchant_id);
+                if !boarded {
+                    config.cybersource.other_merchants.push(
+                        payorch_sandbox::config::CybersourceMerchant {
+                            merchant_id: c.merchant_id.clone(),
+                            key_id: c.key_id.clone(),
+                            shared_secret: c.shared_secret.expose().to_owned(),
+                        },
+                    );
+                }
+            }
+            AccountSettings::Mpgs(c) => {
+                let known = &config.mpgs;
+                let boarded = c.merchant_id == known.merchant_id
+                    || known
+                        .other_merchants
+                        .iter()
+                        .any(|(mid, _)| *mid == c.merchant_id);
+                if !boarded {
+                    config
+                        .mpgs
+                        .other_merchants
+                        .push((c.merchant_id.clone(), c.api_password.expose().to_owned()));
+                }
+            }
+            AccountSettings::FiservIpg(_) | AccountSettings::Juspay(_) => {}
+        }
+    }
 }
 
 async fn stopped(mut rx: watch::Receiver<bool>) {

@@ -25,9 +25,19 @@ pub struct Settings {
     /// The provider simulators, served in-process (embedded default only).
     #[serde(default)]
     pub sandbox: SandboxSettings,
-    /// Provider credentials and addresses. A connector without settings has no adapter.
+    /// Provider credentials and addresses, one account per provider, named after it
+    /// (`[connectors.cybersource]` is the account `cybersource`). Kept for single-account
+    /// deployments; `accounts` is the general form.
     #[serde(default)]
     pub connectors: ConnectorSettings,
+    /// Merchant connector accounts by name (`[accounts.cs_in_primary]`): a provider, its
+    /// credentials, addresses and timeouts. Secrets come from the environment:
+    /// `PAYORCH_ACCOUNTS__CS_IN_PRIMARY__SHARED_SECRET` (names are lower case, `_` not `-`).
+    #[serde(default)]
+    pub accounts: BTreeMap<String, AccountSettings>,
+    /// Circuit breakers and OTP-stage health of the accounts.
+    #[serde(default)]
+    pub routing: RoutingSettings,
     /// Internal services allowed to call payorch, each with its bearer token and merchants.
     /// Empty: no caller authentication (the embedded default; start-up warns).
     #[serde(default)]
@@ -216,6 +226,8 @@ pub struct MpgsSettings {
     /// REST API version, 71 to 100.
     #[serde(default)]
     pub api_version: Option<u32>,
+    #[serde(default)]
+    pub timeouts: TimeoutSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -227,6 +239,8 @@ pub struct JuspaySettings {
     /// Key of the signature on the browser's return, when the account has one.
     #[serde(default)]
     pub response_key: Option<Secret>,
+    #[serde(default)]
+    pub timeouts: TimeoutSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -238,6 +252,8 @@ pub struct FiservIpgSettings {
     pub api_secret: Secret,
     #[serde(default)]
     pub store_id: Option<String>,
+    #[serde(default)]
+    pub timeouts: TimeoutSettings,
 }
 
 impl ConnectorSettings {
@@ -265,6 +281,124 @@ pub struct CybersourceSettings {
     pub merchant_id: String,
     pub key_id: String,
     pub shared_secret: Secret,
+    #[serde(default)]
+    pub timeouts: TimeoutSettings,
+}
+
+/// One merchant connector account: which provider, and that provider's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "connector")]
+pub enum AccountSettings {
+    #[serde(rename = "cybersource")]
+    Cybersource(CybersourceSettings),
+    #[serde(rename = "fiserv-ipg")]
+    FiservIpg(FiservIpgSettings),
+    #[serde(rename = "juspay")]
+    Juspay(JuspaySettings),
+    #[serde(rename = "mpgs")]
+    Mpgs(MpgsSettings),
+}
+
+impl AccountSettings {
+    pub fn connector(&self) -> ConnectorId {
+        match self {
+            AccountSettings::Cybersource(_) => ConnectorId::Cybersource,
+            AccountSettings::FiservIpg(_) => ConnectorId::FiservIpg,
+            AccountSettings::Juspay(_) => ConnectorId::Juspay,
+            AccountSettings::Mpgs(_) => ConnectorId::Mpgs,
+        }
+    }
+
+    /// The configured base URL; `None` means the embedded sandbox.
+    pub fn base_url(&self) -> Option<&str> {
+        match self {
+            AccountSettings::Cybersource(c) => c.base_url.as_deref(),
+            AccountSettings::FiservIpg(c) => c.base_url.as_deref(),
+            AccountSettings::Juspay(c) => c.base_url.as_deref(),
+            AccountSettings::Mpgs(c) => c.base_url.as_deref(),
+        }
+    }
+
+    fn base_url_mut(&mut self) -> &mut Option<String> {
+        match self {
+            AccountSettings::Cybersource(c) => &mut c.base_url,
+            AccountSettings::FiservIpg(c) => &mut c.base_url,
+            AccountSettings::Juspay(c) => &mut c.base_url,
+            AccountSettings::Mpgs(c) => &mut c.base_url,
+        }
+    }
+}
+
+/// A provider's HTTP timeouts; unset values keep the adapter's defaults (2 s to connect,
+/// 15 s in all).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TimeoutSettings {
+    pub connect_ms: Option<u64>,
+    pub total_ms: Option<u64>,
+}
+
+impl TimeoutSettings {
+    pub fn apply(&self, timeouts: &mut payorch_connector::http::Timeouts) {
+        if let Some(ms) = self.connect_ms {
+            timeouts.connect = std::time::Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.total_ms {
+            timeouts.total = std::time::Duration::from_millis(ms);
+        }
+    }
+}
+
+/// How accounts' health steers routing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RoutingSettings {
+    pub breaker: BreakerSettings,
+    pub otp_health: OtpHealthSettings,
+}
+
+/// An account's circuit breaker: timeouts, 5xx, connection failures and refused
+/// credentials in a row open it; a decline never counts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BreakerSettings {
+    /// Failures in a row that open it.
+    pub failure_threshold: u32,
+    /// Seconds it stays open before one probe call is let through.
+    pub open_secs: u64,
+}
+
+impl Default for BreakerSettings {
+    fn default() -> Self {
+        Self {
+            failure_threshold: 5,
+            open_secs: 30,
+        }
+    }
+}
+
+/// Avoiding an account whose OTPs stop succeeding although its HTTP answers are fine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OtpHealthSettings {
+    /// Below this share (0 to 1) of succeeded OTP authentications among its recent finished
+    /// ones, an account takes no new authentications for `cooldown_secs`. 0: off.
+    pub min_success_rate: f64,
+    /// How many recent finished OTP authentications the share is taken over.
+    pub window: usize,
+    /// Fewer finished ones than this decide nothing.
+    pub min_samples: usize,
+    pub cooldown_secs: u64,
+}
+
+impl Default for OtpHealthSettings {
+    fn default() -> Self {
+        Self {
+            min_success_rate: 0.0,
+            window: 50,
+            min_samples: 20,
+            cooldown_secs: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -319,15 +453,72 @@ pub struct EncryptionSettings {
     pub keys: BTreeMap<String, Secret>,
 }
 
-/// A merchant and the connectors it may be routed to, in order of preference.
+/// A merchant: its default route (accounts in order of preference, optionally split by
+/// weight) and its routing rules, tried in order before it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Merchant {
     pub id: String,
+    /// Accounts named after their connector (`[connectors.*]`), in order of preference:
+    /// the older spelling of `accounts`, appended to it.
+    #[serde(default)]
     pub connectors: Vec<String>,
+    /// The default route: accounts in order of preference.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// Percentages of the default route's traffic per account (summing to 100).
+    #[serde(default)]
+    pub weights: Option<Vec<u32>>,
+    /// Rules, first match wins.
+    #[serde(default)]
+    pub rules: Vec<RuleSettings>,
     /// The merchant category code (ISO 18245): mandate debits of the categories in
     /// `mandates.higher_limit_categories` have the higher AFA-free limit.
     #[serde(default)]
     pub category: Option<String>,
+}
+
+impl Merchant {
+    /// The default route: `accounts`, then `connectors`.
+    pub fn default_route(&self) -> Vec<String> {
+        let mut route = self.accounts.clone();
+        for name in &self.connectors {
+            if !route.contains(name) {
+                route.push(name.clone());
+            }
+        }
+        route
+    }
+}
+
+/// One routing rule: every condition given must hold; the call then goes to `accounts`
+/// (in order, or split by `weights`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSettings {
+    pub name: String,
+    /// `RUPAY`, `VISA`, `MASTERCARD`, `AMEX`.
+    #[serde(default)]
+    pub brands: Vec<String>,
+    /// `"652150-653149"`, or one prefix; up to six digits.
+    #[serde(default)]
+    pub bin_ranges: Vec<String>,
+    #[serde(default)]
+    pub currencies: Vec<String>,
+    /// Minor units of the rule's one currency, both ends included.
+    #[serde(default)]
+    pub min_amount: Option<i64>,
+    #[serde(default)]
+    pub max_amount: Option<i64>,
+    /// `redirect` or `seamless`: the flow the caller asked for.
+    #[serde(default)]
+    pub flow: Option<String>,
+    /// `customer` (a one-off payment) or `merchant` (a mandate registration, whose
+    /// account carries the merchant-initiated debits).
+    #[serde(default)]
+    pub initiator: Option<String>,
+    pub accounts: Vec<String>,
+    #[serde(default)]
+    pub weights: Option<Vec<u32>>,
 }
 
 /// The RBI e-mandate framework's numbers (payorch_core::mandate::Limits). Seed 004 still
@@ -438,6 +629,9 @@ impl Settings {
                 .iter()
                 .map(|c| c.as_str().to_owned())
                 .collect(),
+                accounts: Vec::new(),
+                weights: None,
+                rules: Vec::new(),
                 category: None,
             }],
             shutdown_grace_secs: 20,
@@ -455,10 +649,13 @@ impl Settings {
             resolver: ResolverSettings::default(),
             mandates: MandateSettings::default(),
             replica_id: None,
+            accounts: BTreeMap::new(),
+            routing: RoutingSettings::default(),
             connectors: ConnectorSettings {
                 // The sandbox's sample merchant (the Cybersource SDK's `testrest`).
                 cybersource: Some(CybersourceSettings {
                     base_url: None,
+                    timeouts: TimeoutSettings::default(),
                     merchant_id: "testrest".into(),
                     key_id: "08c94330-f618-42a3-b09d-e1e43be5efda".into(),
                     shared_secret: Secret::new("yBJxy6LjM2TmcPGu+GaJrHtkke25fPpUX+UY6/L/1tE="),
@@ -466,6 +663,7 @@ impl Settings {
                 // The sandbox's documented sample credentials.
                 fiserv_ipg: Some(FiservIpgSettings {
                     base_url: None,
+                    timeouts: TimeoutSettings::default(),
                     api_key: "payorch-sandbox-fiserv-key".into(),
                     api_secret: Secret::new("payorch-sandbox-fiserv-secret"),
                     store_id: None,
@@ -473,12 +671,14 @@ impl Settings {
                 // The sandbox signs the browser's return with the API key.
                 juspay: Some(JuspaySettings {
                     base_url: None,
+                    timeouts: TimeoutSettings::default(),
                     api_key: Secret::new("payorch_sandbox_juspay_key"),
                     merchant_id: "payorch".into(),
                     response_key: Some(Secret::new("payorch_sandbox_juspay_key")),
                 }),
                 mpgs: Some(MpgsSettings {
                     base_url: None,
+                    timeouts: TimeoutSettings::default(),
                     merchant_id: "TESTPAYORCH".into(),
                     api_password: Secret::new("payorch-sandbox-mpgs-password"),
                     api_version: None,
@@ -537,6 +737,51 @@ impl Settings {
                 .merge(Serialized::default("store.url", url));
         }
         figment.extract().map_err(Box::new)
+    }
+
+    /// Every account: `accounts`, and each `[connectors.*]` entry as the account named
+    /// after its connector.
+    pub fn all_accounts(&self) -> BTreeMap<String, AccountSettings> {
+        let mut all = self.accounts.clone();
+        let c = &self.connectors;
+        let legacy = [
+            c.cybersource.clone().map(AccountSettings::Cybersource),
+            c.fiserv_ipg.clone().map(AccountSettings::FiservIpg),
+            c.juspay.clone().map(AccountSettings::Juspay),
+            c.mpgs.clone().map(AccountSettings::Mpgs),
+        ];
+        for account in legacy.into_iter().flatten() {
+            all.entry(account.connector().as_str().to_owned())
+                .or_insert(account);
+        }
+        all
+    }
+
+    /// Points every connector and account at a sandbox (a replica sharing another's).
+    pub fn point_at_sandbox(&mut self, sandbox: SocketAddr) {
+        self.connectors.point_at_sandbox(sandbox);
+        for account in self.accounts.values_mut() {
+            let mount = account.connector().as_str();
+            *account.base_url_mut() = Some(format!("http://{sandbox}/{mount}"));
+        }
+    }
+
+    /// The connectors of a merchant's accounts (default route, then rules), once each.
+    pub fn connectors_of(&self, merchant: &Merchant) -> Vec<&'static str> {
+        let accounts = self.all_accounts();
+        let names = merchant
+            .default_route()
+            .into_iter()
+            .chain(merchant.rules.iter().flat_map(|r| r.accounts.clone()));
+        let mut connectors = Vec::new();
+        for name in names {
+            if let Some(id) = accounts.get(&name).map(|a| a.connector().as_str())
+                && !connectors.contains(&id)
+            {
+                connectors.push(id);
+            }
+        }
+        connectors
     }
 
     pub fn merchant(&self, id: &str) -> Option<&Merchant> {

@@ -1,119 +1,283 @@
-//! Builds the provider adapters this deployment is configured for.
+//! Builds the merchant connector accounts this deployment is configured for (each provider
+//! adapter with its own credentials, addresses and timeouts, behind its circuit breaker)
+//! and the router over every merchant's rules and default route.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use payorch_connector::{Connector, ConnectorId};
+use payorch_core::CardBrand;
 use payorch_cybersource::{CybersourceConfig, CybersourceConnector};
 use payorch_fiserv_ipg::{FiservIpgConfig, FiservIpgConnector};
 use payorch_juspay::{JuspayConfig, JuspayConnector};
 use payorch_mpgs::{MpgsConfig, MpgsConnector};
-use payorch_router::Router;
+use payorch_router::{
+    Account, BinRange, Breaker, Conditions, Initiator, MerchantRoutes, Monitored, OtpHealth,
+    Router, Rule, Split,
+};
 
-use crate::config::Settings;
+use crate::config::{AccountSettings, Merchant, RoutingSettings, RuleSettings, Settings};
 use crate::error::StartupError;
 
-/// The base URL of a connector: its configured one, or the embedded sandbox's mount point.
+/// The base URL of an account: its configured one, or the embedded sandbox's mount point.
 pub fn base_url(
     configured: Option<&str>,
     sandbox: Option<SocketAddr>,
-    mount: &str,
-    connector: &str,
+    connector: ConnectorId,
+    account: &str,
 ) -> Result<String, StartupError> {
     match (configured, sandbox) {
         (Some(url), _) => Ok(url.to_owned()),
-        (None, Some(addr)) => Ok(format!("http://{addr}/{mount}")),
+        (None, Some(addr)) => Ok(format!("http://{addr}/{}", connector.as_str())),
         (None, None) => Err(StartupError::Config(format!(
-            "connectors.{connector}.base_url is required when the sandbox is not embedded"
+            "account {account:?}: base_url is required when the sandbox is not embedded"
         ))),
     }
 }
 
-/// The router over the adapters named in the settings and every merchant's connectors. A
-/// merchant routed to a connector this deployment has no settings for gets
-/// FAILED_PRECONDITION `CONNECTOR_NOT_CONFIGURED`.
+/// The router over every account and merchant in the settings. Routes naming an account
+/// that does not exist, and rules that can never match, are refused here, at start-up.
 pub fn router(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Router, StartupError> {
+    let accounts = settings
+        .all_accounts()
+        .into_iter()
+        .map(|(name, account)| build_account(&name, &account, &settings.routing, sandbox))
+        .collect::<Result<Vec<_>, _>>()?;
     let merchants = settings
         .merchants
         .iter()
-        .map(|merchant| {
-            let connectors = merchant
-                .connectors
-                .iter()
-                .map(|name| {
-                    ConnectorId::parse(name).ok_or_else(|| {
-                        StartupError::Config(format!(
-                            "merchant {:?}: unknown connector {name:?}",
-                            merchant.id
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((merchant.id.clone(), connectors))
-        })
+        .map(|m| Ok((m.id.clone(), merchant_routes(m)?)))
         .collect::<Result<Vec<_>, StartupError>>()?;
-    Ok(Router::new(merchants, adapters(settings, sandbox)?))
+    Router::new(accounts, merchants)
+        .map_err(|problems| StartupError::Config(format!("routing: {}", problems.join("; "))))
 }
 
-/// One adapter and the connector it speaks for.
-type Adapter = (ConnectorId, Arc<dyn Connector>);
-
-/// The adapters named in the settings.
-fn adapters(
-    settings: &Settings,
+fn build_account(
+    name: &str,
+    settings: &AccountSettings,
+    routing: &RoutingSettings,
     sandbox: Option<SocketAddr>,
-) -> Result<Vec<Adapter>, StartupError> {
-    let mut connectors: Vec<Adapter> = Vec::new();
-    if let Some(cybersource) = &settings.connectors.cybersource {
-        let base = base_url(
-            cybersource.base_url.as_deref(),
-            sandbox,
-            "cybersource",
-            "cybersource",
-        )?;
-        let config = CybersourceConfig::new(
-            base,
-            cybersource.merchant_id.clone(),
-            cybersource.key_id.clone(),
-            cybersource.shared_secret.expose(),
-        );
-        let adapter = CybersourceConnector::new(config)
-            .map_err(|e| StartupError::Config(format!("connectors.cybersource: {e}")))?;
-        connectors.push((ConnectorId::Cybersource, Arc::new(adapter)));
-    }
-    if let Some(fiserv) = &settings.connectors.fiserv_ipg {
-        let base = base_url(
-            fiserv.base_url.as_deref(),
-            sandbox,
-            "fiserv-ipg",
-            "fiserv-ipg",
-        )?;
-        let mut config =
-            FiservIpgConfig::new(base, fiserv.api_key.clone(), fiserv.api_secret.expose());
-        config.store_id = fiserv.store_id.clone();
-        let adapter = FiservIpgConnector::new(config)
-            .map_err(|e| StartupError::Config(format!("connectors.fiserv-ipg: {e}")))?;
-        connectors.push((ConnectorId::FiservIpg, Arc::new(adapter)));
-    }
-    if let Some(juspay) = &settings.connectors.juspay {
-        let base = base_url(juspay.base_url.as_deref(), sandbox, "juspay", "juspay")?;
-        let mut config =
-            JuspayConfig::new(base, juspay.api_key.expose(), juspay.merchant_id.clone());
-        config.response_key = juspay.response_key.as_ref().map(|k| k.expose().to_owned());
-        let adapter = JuspayConnector::new(config)
-            .map_err(|e| StartupError::Config(format!("connectors.juspay: {e}")))?;
-        connectors.push((ConnectorId::Juspay, Arc::new(adapter)));
-    }
-    if let Some(mpgs) = &settings.connectors.mpgs {
-        let base = base_url(mpgs.base_url.as_deref(), sandbox, "mpgs", "mpgs")?;
-        let mut config =
-            MpgsConfig::new(base, mpgs.merchant_id.clone(), mpgs.api_password.expose());
-        if let Some(version) = mpgs.api_version {
-            config.api_version = version;
+) -> Result<Account, StartupError> {
+    let breaker = Arc::new(Breaker::new(payorch_router::BreakerSettings {
+        failure_threshold: routing.breaker.failure_threshold,
+        open_for: Duration::from_secs(routing.breaker.open_secs),
+    }));
+    let otp = &routing.otp_health;
+    let inner = adapter(name, settings, sandbox)?;
+    Ok(Account {
+        name: name.to_owned(),
+        connector: settings.connector(),
+        adapter: Arc::new(Monitored::new(inner, breaker.clone(), name)),
+        breaker,
+        otp: OtpHealth::new(payorch_router::OtpHealthSettings {
+            min_success_rate: otp.min_success_rate,
+            window: otp.window,
+            min_samples: otp.min_samples,
+            cooldown: Duration::from_secs(otp.cooldown_secs),
+        }),
+    })
+}
+
+/// One account's provider adapter, with that account's credentials.
+fn adapter(
+    name: &str,
+    settings: &AccountSettings,
+    sandbox: Option<SocketAddr>,
+) -> Result<Arc<dyn Connector>, StartupError> {
+    let base = base_url(settings.base_url(), sandbox, settings.connector(), name)?;
+    let refused =
+        |e: &dyn std::fmt::Display| StartupError::Config(format!("account {name:?}: {e}"));
+    Ok(match settings {
+        AccountSettings::Cybersource(c) => {
+            let mut config = CybersourceConfig::new(
+                base,
+                c.merchant_id.clone(),
+                c.key_id.clone(),
+                c.shared_secret.expose(),
+            );
+            c.timeouts.apply(&mut config.timeouts);
+            Arc::new(CybersourceConnector::new(config).map_err(|e| refused(&e))?)
         }
-        let adapter = MpgsConnector::new(config)
-            .map_err(|e| StartupError::Config(format!("connectors.mpgs: {e}")))?;
-        connectors.push((ConnectorId::Mpgs, Arc::new(adapter)));
+        AccountSettings::FiservIpg(c) => {
+            let mut config = FiservIpgConfig::new(base, c.api_key.clone(), c.api_secret.expose());
+            config.store_id = c.store_id.clone();
+            c.timeouts.apply(&mut config.timeouts);
+            Arc::new(FiservIpgConnector::new(config).map_err(|e| refused(&e))?)
+        }
+        AccountSettings::Juspay(c) => {
+            let mut config = JuspayConfig::new(base, c.api_key.expose(), c.merchant_id.clone());
+            config.response_key = c.response_key.as_ref().map(|k| k.expose().to_owned());
+            c.timeouts.apply(&mut config.timeouts);
+            Arc::new(JuspayConnector::new(config).map_err(|e| refused(&e))?)
+        }
+        AccountSettings::Mpgs(c) => {
+            let mut config = MpgsConfig::new(base, c.merchant_id.clone(), c.api_password.expose());
+            if let Some(version) = c.api_version {
+                config.api_version = version;
+            }
+            c.timeouts.apply(&mut config.timeouts);
+            Arc::new(MpgsConnector::new(config).map_err(|e| refused(&e))?)
+        }
+    })
+}
+
+fn merchant_routes(merchant: &Merchant) -> Result<MerchantRoutes, StartupError> {
+    let at = |what: &str, problem: String| {
+        StartupError::Config(format!("merchant {:?}, {what}: {problem}", merchant.id))
+    };
+    let route = merchant.default_route();
+    let default = if route.is_empty() {
+        None
+    } else {
+        Some(Split::new(route, merchant.weights.clone()).map_err(|p| at("default route", p))?)
+    };
+    let rules = merchant
+        .rules
+        .iter()
+        .map(|rule| {
+            let what = format!("rule {:?}", rule.name);
+            Ok(Rule {
+                name: rule.name.clone(),
+                when: conditions(rule).map_err(|p| at(&what, p))?,
+                route: Split::new(rule.accounts.clone(), rule.weights.clone())
+                    .map_err(|p| at(&what, p))?,
+            })
+        })
+        .collect::<Result<Vec<_>, StartupError>>()?;
+    Ok(MerchantRoutes { rules, default })
+}
+
+fn conditions(rule: &RuleSettings) -> Result<Conditions, String> {
+    let brands = rule
+        .brands
+        .iter()
+        .map(|b| match b.to_ascii_uppercase().as_str() {
+            "RUPAY" => Ok(CardBrand::RuPay),
+            "VISA" => Ok(CardBrand::Visa),
+            "MASTERCARD" => Ok(CardBrand::Mastercard),
+            "AMEX" => Ok(CardBrand::Amex),
+            _ => Err(format!(
+                "unknown card brand {b:?} (RUPAY, VISA, MASTERCARD, AMEX)"
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let bin_ranges = rule
+        .bin_ranges
+        .iter()
+        .map(|r| BinRange::parse(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    for currency in &rule.currencies {
+        payorch_core::Currency::parse(currency)
+            .map_err(|_| format!("unknown currency {currency:?} (ISO 4217, upper case)"))?;
     }
-    Ok(connectors)
+    let flow = match rule.flow.as_deref() {
+        None => None,
+        Some("redirect") => Some(payorch_core::Flow::Redirect),
+        Some("seamless") => Some(payorch_core::Flow::Seamless),
+        Some(other) => return Err(format!("unknown flow {other:?} (redirect, seamless)")),
+    };
+    let initiator = match rule.initiator.as_deref() {
+        None => None,
+        Some(text) => Some(
+            Initiator::parse(text)
+                .ok_or_else(|| format!("unknown initiator {text:?} (customer, merchant)"))?,
+        ),
+    };
+    Ok(Conditions {
+        brands,
+        bin_ranges,
+        currencies: rule.currencies.clone(),
+        min_amount: rule.min_amount,
+        max_amount: rule.max_amount,
+        flow,
+        initiator,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn load(file: &str) -> Settings {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        match Settings::load(Some(&path)) {
+            Ok(settings) => settings,
+            Err(e) => panic!("{file}: {e}"),
+        }
+    }
+
+    fn sandbox() -> Option<SocketAddr> {
+        Some(SocketAddr::from(([127, 0, 0, 1], 8090)))
+    }
+
+    #[test]
+    fn the_shipped_configurations_build_their_routers() {
+        for file in [
+            "deploy/payorch.example.toml",
+            "deploy/kubernetes/payorch.toml",
+            "deploy/examples/routing.toml",
+        ] {
+            let mut settings = load(file);
+            // As the deployment supplies it, from a Secret in the environment.
+            if let Some(c) = settings.connectors.cybersource.as_mut() {
+                c.shared_secret =
+                    crate::config::Secret::new("bm9u4K9TfdvYoeO7J77B+uVwHf5lC21TsIyqP7XxnTM=");
+            }
+            if let Err(e) = router(&settings, sandbox()) {
+                panic!("{file}: {e}");
+            }
+        }
+        let routing = router(&load("deploy/examples/routing.toml"), sandbox())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            routing.accounts_of("bookshop"),
+            vec!["cs_bookshop", "mpgs_bookshop"]
+        );
+        assert_eq!(routing.accounts_of("travel"), vec!["cs_travel"]);
+    }
+
+    fn refusal(edit: impl FnOnce(&mut Settings)) -> String {
+        let mut settings = load("deploy/examples/routing.toml");
+        edit(&mut settings);
+        match router(&settings, sandbox()) {
+            Ok(_) => panic!("routes accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn bad_routes_are_refused_at_start_up_with_what_is_wrong() {
+        let unknown = refusal(|s| s.merchants[0].rules[0].accounts = vec!["cs_nowhere".into()]);
+        assert!(
+            unknown.contains("merchant \"bookshop\": unknown connector account \"cs_nowhere\""),
+            "{unknown}"
+        );
+        let weights = refusal(|s| s.merchants[0].weights = Some(vec![70, 20]));
+        assert!(
+            weights.contains("default route: has weights summing to 90"),
+            "{weights}"
+        );
+        let shadowed = refusal(|s| {
+            let mut narrower = s.merchants[0].rules[0].clone();
+            narrower.name = "narrower".into();
+            narrower.bin_ranges = vec!["508521".into()];
+            s.merchants[0].rules.push(narrower);
+        });
+        assert!(
+            shadowed.contains("rule \"narrower\" can never match: rule \"mpgs-bins\""),
+            "{shadowed}"
+        );
+        let bin = refusal(|s| s.merchants[0].rules[0].bin_ranges = vec!["5085x".into()]);
+        assert!(
+            bin.contains("rule \"mpgs-bins\": BIN range \"5085x\""),
+            "{bin}"
+        );
+        let amount = refusal(|s| s.merchants[0].rules[1].currencies = Vec::new());
+        assert!(amount.contains("needs exactly one currency"), "{amount}");
+        let flow = refusal(|s| s.merchants[0].rules[1].flow = Some("popup".into()));
+        assert!(flow.contains("unknown flow \"popup\""), "{flow}");
+    }
 }

@@ -148,6 +148,26 @@ fn describe_metrics() {
         "Redis round trips, by store operation and outcome."
     );
     metrics::describe_gauge!(
+        "payorch_account_breaker_state",
+        "Circuit breaker of each merchant connector account on this replica: 0 closed, 1 half-open, 2 open."
+    );
+    metrics::describe_counter!(
+        "payorch_account_breaker_opened_total",
+        "Times each account's circuit breaker opened on this replica."
+    );
+    metrics::describe_counter!(
+        "payorch_otp_stage_total",
+        "OTP authentications by account, BIN range and stage (sent, resent, expired, exhausted, succeeded)."
+    );
+    metrics::describe_counter!(
+        "payorch_routing_decisions_total",
+        "New calls routed, by merchant, matched rule and chosen account."
+    );
+    metrics::describe_counter!(
+        "payorch_routing_failovers_total",
+        "Starts moved to the next account because the first provably was not reached."
+    );
+    metrics::describe_gauge!(
         "payorch_ready",
         "1 while this replica serves (its session store answers and it is not stopping), else 0."
     );

@@ -31,6 +31,9 @@ async fn callers_act_only_for_their_merchants() {
     settings.merchants.push(Merchant {
         id: "other".into(),
         connectors: vec!["cybersource".into()],
+        accounts: Vec::new(),
+        weights: None,
+        rules: Vec::new(),
         category: None,
     });
     settings.callers = vec![CallerSettings {

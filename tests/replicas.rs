@@ -117,6 +117,9 @@ async fn a_session_written_by_one_replica_is_served_by_another() {
     settings.merchants.push(payorch::config::Merchant {
         id: "other".into(),
         connectors: vec!["cybersource".into()],
+        accounts: Vec::new(),
+        weights: None,
+        rules: Vec::new(),
         category: None,
     });
     let second = support::start(settings).await;

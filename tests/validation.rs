@@ -202,7 +202,20 @@ async fn mandate_registration_needs_terms() {
 #[tokio::test]
 async fn valid_requests_reach_their_flows() {
     let mut settings = support::settings();
-    settings.connectors.cybersource = None;
+    // The merchant's only rule matches no card sent here, and it has no default route.
+    settings.merchants[0].connectors.clear();
+    settings.merchants[0].rules = vec![payorch::config::RuleSettings {
+        name: "elsewhere".into(),
+        brands: Vec::new(),
+        bin_ranges: vec!["999999".into()],
+        currencies: Vec::new(),
+        min_amount: None,
+        max_amount: None,
+        flow: None,
+        initiator: None,
+        accounts: vec!["cybersource".into()],
+        weights: None,
+    }];
     let server = support::start(settings).await;
     let mut auth = support::authentications(server.grpc_addr).await;
     let mut payments = support::payments(server.grpc_addr).await;
@@ -232,9 +245,14 @@ async fn valid_requests_reach_their_flows() {
         .unwrap_err();
     assert_eq!(mandate.code(), Code::NotFound, "{mandate:?}");
 
-    // No adapter is configured in these settings: the route exists but cannot be served.
+    // No route serves the card: refused before anything is recorded or sent.
     let start = auth.start_authentication(valid_start()).await.unwrap_err();
     assert_eq!(start.code(), Code::FailedPrecondition, "{start:?}");
+    assert_eq!(support::reason(&start), "NO_ROUTE");
+    assert!(
+        start.message().contains("BIN 652150 outside 999999"),
+        "{start:?}"
+    );
 
     let authorize = payments
         .authorize(AuthorizeRequest {

@@ -2,19 +2,20 @@
 //! cancel. Every provider call happens from a claimed state (VERIFYING for the calls that
 //! move an existing session), so it is made once however many replicas see the request.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use payorch_connector::model::{
     AuthenticationOutcome, Browser, Eligibility, MandateAction, MandateAuthentication,
     RedirectParams, StartAuthentication,
 };
-use payorch_connector::{CallContext, ConnectorError};
+use payorch_connector::{CallContext, Connector, ConnectorError};
 use payorch_core::card::Card;
 use payorch_core::claim;
 use payorch_core::money::Money;
 use payorch_core::session::AuthenticationSession;
 use payorch_core::status::{AuthenticationStatus, FailureReason, Flow, Recommendation};
-use payorch_router::Route;
+use payorch_router::Plan;
 use payorch_store::ttl::now_ms;
 use payorch_store::{StoreError, Unsettled};
 
@@ -30,8 +31,8 @@ const SETTLE_POLL: Duration = Duration::from_millis(50);
 /// Everything StartAuthentication needs, already validated.
 pub struct StartInput {
     pub merchant_id: String,
-    /// The connector chosen for it (see [`Flows::route`]).
-    pub route: Route,
+    /// The accounts it may start on, the first chosen (see [`Flows::plan`]).
+    pub plan: Plan,
     pub amount: Money,
     pub card: Card,
     pub browser: Browser,
@@ -126,15 +127,15 @@ impl Flows {
     /// Read-only: adapters may answer from the card's BIN without calling the provider.
     pub async fn check_eligibility(
         &self,
-        route: &Route,
+        plan: &Plan,
         card: &Card,
         amount: Option<Money>,
         deadline: Option<Duration>,
     ) -> Result<Eligibility, FlowError> {
         let ctx = CallContext::new("eligibility", deadline);
         let request = payorch_connector::model::EligibilityRequest { card, amount };
-        route
-            .connector
+        plan.account()
+            .adapter
             .check_eligibility(&ctx, &request)
             .await
             .map_err(|e| FlowError::from(&e))
@@ -176,7 +177,10 @@ impl Flows {
         expired.next_action = None;
         expired.updated_at_ms = now_ms();
         match self.store.transition(&session, expired).await {
-            Ok(saved) => Ok(self.finished(saved).await),
+            Ok(saved) => {
+                self.count_otp_stage(&session, &saved);
+                Ok(self.finished(saved).await)
+            }
             // Another call moved it first: what it wrote is the answer.
             Err(StoreError::Conflict { .. }) => self
                 .store
@@ -198,6 +202,7 @@ impl Flows {
             .transition(from, next)
             .await
             .map_err(|e| FlowError::from(&e))?;
+        self.count_otp_stage(from, &saved);
         Ok(self.finished(saved).await)
     }
 
@@ -209,7 +214,10 @@ impl Flows {
         next: AuthenticationSession,
     ) -> Result<AuthenticationSession, FlowError> {
         match self.store.transition(from, next.clone()).await {
-            Ok(saved) => Ok(self.finished(saved).await),
+            Ok(saved) => {
+                self.count_otp_stage(from, &saved);
+                Ok(self.finished(saved).await)
+            }
             Err(StoreError::Unavailable(err)) => {
                 tracing::warn!(authentication_id = %from.id, error = %err, "store unreachable after the provider answered; keeping the answer");
                 let from = from.clone();
@@ -278,10 +286,10 @@ impl Flows {
 
     pub async fn start_authentication(
         &self,
-        input: StartInput,
+        mut input: StartInput,
         deadline: Option<Duration>,
     ) -> Result<AuthenticationSession, FlowError> {
-        let connector = input.route.connector.clone();
+        let connector = input.plan.account().adapter.clone();
         if input.card.is_network_token() && !connector.capabilities().network_tokens {
             return Err(FlowError::from(&ConnectorError::Unsupported(
                 "network tokens (send the card instead)",
@@ -293,15 +301,15 @@ impl Flows {
         );
         let order_reference = match &input.mandate {
             Some(m) => m.mandate_id.clone(),
-            None => input.order_reference,
+            None => input.order_reference.clone(),
         };
         let now = now_ms();
         let authenticates = connector.capabilities().authenticates(&input.card);
         let pending = AuthenticationSession {
-            routing: None,
             id: id.clone(),
-            merchant_id: input.merchant_id,
-            connector: input.route.id.as_str().to_owned(),
+            merchant_id: input.merchant_id.clone(),
+            connector: input.plan.account().connector.as_str().to_owned(),
+            routing: Some(input.plan.decision().clone()),
             status: AuthenticationStatus::Pending,
             flow: None,
             amount: input.amount,
@@ -315,7 +323,7 @@ impl Flows {
             resends_remaining: 0,
             expires_at_ms: Some(now.saturating_add(window_ms(&self.settings))),
             next_action: None,
-            return_url: input.return_url,
+            return_url: input.return_url.clone(),
             order_reference,
             connector_state: None,
             capture: input.capture,
@@ -325,7 +333,7 @@ impl Flows {
             created_at_ms: now,
             updated_at_ms: now,
             version: 0,
-            card: Some(input.card),
+            card: Some(input.card.clone()),
         };
         if !authenticates {
             // Known without asking: no provider order is created for a card this route
@@ -344,34 +352,94 @@ impl Flows {
         }
         // Written before the provider is called: a crash mid-call leaves a findable record.
         let _held = self.holdings.hold(Unsettled::Authentication(id.clone()));
-        let pending = self
+        let mut pending = self
             .store
             .create(pending)
             .await
             .map_err(|e| FlowError::from(&e))?;
-        let card = pending.card.clone().ok_or_else(|| {
-            FlowError::new(ErrorKind::Internal, "CARD_MISSING", "card data missing")
-        })?;
-        let callback = self.callback_url(&id);
-        let ctx = CallContext::new(&id, deadline);
-        let request = StartAuthentication {
-            authentication_id: &id,
-            card: &card,
-            amount: pending.amount,
-            browser: &input.browser,
-            return_url: &callback,
-            order_reference: &pending.order_reference,
-            preferred_flow: input.preferred_flow,
-            capture: input.capture,
-        };
-        let answer = match &input.mandate {
-            None => connector.start_authentication(&ctx, &request).await,
+        loop {
+            let connector = input.plan.account().adapter.clone();
+            let err = match self
+                .call_start(&connector, &pending, &input, deadline)
+                .await
+            {
+                Ok(outcome) => {
+                    let next = apply(&pending, outcome);
+                    return self.save_answer(&pending, next).await;
+                }
+                Err(err) => err,
+            };
+            // Only a start no provider received may move on: the session is never split
+            // between two accounts that both acted. A mandate's start stays: its account
+            // is already written into the mandate, which its debits will follow.
+            let not_reached = input.mandate.is_none()
+                && matches!(
+                    err,
+                    ConnectorError::NotSent(_) | ConnectorError::Unauthorized(_)
+                );
+            let why = format!("not reached: {err}");
+            let moved = not_reached
+                && input.plan.fail_over(&why).is_some_and(|next| {
+                    let capabilities = next.adapter.capabilities();
+                    capabilities.authenticates(&input.card)
+                        && (!input.card.is_network_token() || capabilities.network_tokens)
+                        && capabilities
+                            .refusals(&input.card, &input.browser)
+                            .is_empty()
+                });
+            if !moved {
+                return self
+                    .record_failure(&pending, &err, AuthenticationStatus::Failed)
+                    .await;
+            }
+            tracing::warn!(authentication_id = %id, error = %err, account = %input.plan.account().name, "start not reached its provider; moving to the next account");
+            let mut next = pending.clone();
+            next.connector = input.plan.account().connector.as_str().to_owned();
+            next.routing = Some(input.plan.decision().clone());
+            next.updated_at_ms = now_ms();
+            pending = self
+                .store
+                .transition(&pending, next)
+                .await
+                .map_err(|e| FlowError::from(&e))?;
+        }
+    }
+
+    /// The one provider call that starts the session (a payment's or a mandate's).
+    async fn call_start(
+        &self,
+        connector: &Arc<dyn Connector>,
+        pending: &AuthenticationSession,
+        input: &StartInput,
+        deadline: Option<Duration>,
+    ) -> Result<payorch_connector::model::AuthenticationOutcome, ConnectorError> {
+        let card = pending
+            .card
+            .as_ref()
+            .ok_or_else(|| ConnectorError::InvalidState("card data missing".into()))?;
+        let id = &pending.id;
+        let callback = self.callback_url(id);
+        let ctx = CallContext::new(id, deadline);
+        match &input.mandate {
+            None => {
+                let request = StartAuthentication {
+                    authentication_id: id,
+                    card,
+                    amount: pending.amount,
+                    browser: &input.browser,
+                    return_url: &callback,
+                    order_reference: &pending.order_reference,
+                    preferred_flow: input.preferred_flow,
+                    capture: input.capture,
+                };
+                connector.start_authentication(&ctx, &request).await
+            }
             Some(m) => {
                 let request = MandateAuthentication {
                     action: m.action,
-                    authentication_id: &id,
+                    authentication_id: id,
                     mandate_id: &m.mandate_id,
-                    card: &card,
+                    card,
                     terms: &m.terms,
                     alert_preference: m.alert_preference,
                     amount: pending.amount,
@@ -382,16 +450,6 @@ impl Flows {
                     customer_phone: &m.customer_phone,
                 };
                 connector.start_mandate_authentication(&ctx, &request).await
-            }
-        };
-        match answer {
-            Ok(outcome) => {
-                let next = apply(&pending, outcome);
-                Ok(self.save_answer(&pending, next).await?)
-            }
-            Err(err) => {
-                self.record_failure(&pending, &err, AuthenticationStatus::Failed)
-                    .await
             }
         }
     }
@@ -423,7 +481,7 @@ impl Flows {
         deadline: Option<Duration>,
     ) -> Result<AuthenticationSession, FlowError> {
         let session = self.load(merchant_id, id).await?;
-        let connector = self.connector(&session.connector)?;
+        let connector = self.connector(session.account())?;
         let (claimed, _held) = self
             .claim(&session, &[AuthenticationStatus::OtpRequired])
             .await?;
@@ -447,7 +505,7 @@ impl Flows {
         deadline: Option<Duration>,
     ) -> Result<AuthenticationSession, FlowError> {
         let session = self.load(merchant_id, id).await?;
-        let connector = self.connector(&session.connector)?;
+        let connector = self.connector(session.account())?;
         if !connector.capabilities().resend_otp {
             return Err(FlowError::from(&ConnectorError::Unsupported("OTP resend")));
         }
@@ -476,7 +534,7 @@ impl Flows {
     ) -> Result<(AuthenticationSession, String), FlowError> {
         let digest = redirect_digest(params);
         let mut session = self.load_for_return(merchant_id, id).await?;
-        let connector = self.connector(&session.connector)?;
+        let connector = self.connector(session.account())?;
         let mut races = 0;
         let (claimed, _held) = loop {
             if session.status == AuthenticationStatus::Verifying {
@@ -588,7 +646,7 @@ impl Flows {
         if !refresh || session.is_terminal() || (claimed && !self.stale(&session)) {
             return Ok(session);
         }
-        let connector = self.connector(&session.connector)?;
+        let connector = self.connector(session.account())?;
         let ctx = CallContext::new(id, deadline);
         let outcome = match connector.sync_authentication(&ctx, &session).await {
             Ok(outcome) => outcome,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod holdings;
 pub mod mandate;
 pub mod operations;
+pub mod otp_stages;
 pub mod payment;
 pub mod resolver;
 pub mod write_behind;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use payorch_connector::{Connector, ConnectorError};
 use payorch_core::claim::Claim;
 use payorch_core::session::ProviderStatus;
-use payorch_router::{Route, RouteError, Router};
+use payorch_router::{Account, Facts, Plan, RouteError, Router};
 use payorch_store::SessionStore;
 
 use crate::config::Settings;
@@ -27,7 +28,7 @@ use crate::flows::write_behind::Answers;
 pub struct Flows {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn SessionStore>,
-    /// Which connector serves a new call, and the adapter each record continues with.
+    /// Which account serves a new call, and the adapter each record continues on.
     pub router: Arc<Router>,
     /// This replica's name, written into every claim it takes.
     pub replica: Arc<str>,
@@ -69,30 +70,37 @@ impl Flows {
         claim
     }
 
-    /// The adapter a record made on `connector` continues with.
-    pub fn connector(&self, connector: &str) -> Result<Arc<dyn Connector>, FlowError> {
-        self.router.adapter(connector).map_err(|e| route_error(&e))
+    /// The adapter of the account a record continues on (its `account()`).
+    pub fn connector(&self, account: &str) -> Result<Arc<dyn Connector>, FlowError> {
+        self.router.adapter(account).map_err(|e| route_error(&e))
     }
 
-    /// The route for a merchant's new call: the pinned connector, or the merchant's first
-    /// preference (see [`Router::route`]).
-    pub fn route(&self, merchant_id: &str, pinned: &str) -> Result<Route, FlowError> {
-        self.router.route(merchant_id, pinned).map_err(|e| match e {
-            RouteError::NotConfigured(_) => route_error(&e),
-            _ => FlowError::new(
-                ErrorKind::FailedPrecondition,
-                "NO_ROUTE",
-                format!(
-                    "{e}; this merchant's connectors: {}",
-                    self.router
-                        .connectors_of(merchant_id)
-                        .iter()
-                        .map(|c| c.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+    /// The route for a merchant's new call (see [`Router::plan`]): NO_ROUTE when the
+    /// merchant has no account for it, UNAVAILABLE `NO_HEALTHY_ACCOUNT` when every
+    /// candidate was passed over (the message says why, account by account).
+    pub fn plan(
+        &self,
+        merchant_id: &str,
+        pinned: &str,
+        facts: &Facts<'_>,
+        ineligible: impl Fn(&Account) -> Option<String>,
+    ) -> Result<Plan, FlowError> {
+        self.router
+            .plan(merchant_id, pinned, facts, ineligible)
+            .map_err(|e| match e {
+                RouteError::NotConfigured(_) => route_error(&e),
+                RouteError::NoneAvailable(_) => {
+                    FlowError::new(ErrorKind::Unavailable, "NO_HEALTHY_ACCOUNT", e.to_string())
+                }
+                _ => FlowError::new(
+                    ErrorKind::FailedPrecondition,
+                    "NO_ROUTE",
+                    format!(
+                        "{e}; this merchant's accounts: {}",
+                        self.router.accounts_of(merchant_id).join(", ")
+                    ),
                 ),
-            ),
-        })
+            })
     }
 
     /// The URL the issuer's page sends the payer back to (payorch's HTTP callback).

@@ -258,13 +258,13 @@ impl Flows {
             );
             return Err(FlowError::invalid(errors));
         }
-        let connector = self.connector(&session.connector)?;
+        let connector = self.connector(session.account())?;
         // Decided before any record changes: a combination the connector cannot honour is
         // refused with nothing written.
         let plan = CapturePlan::for_authorize(connector.capabilities(), &session, capture)?;
         let now = now_ms();
         let pending = PaymentRecord {
-            routing: None,
+            routing: session.routing.clone(),
             id: payment_id_for(&session.id),
             merchant_id: merchant_id.to_owned(),
             authentication_id: Some(session.id.clone()),
@@ -477,7 +477,7 @@ impl Flows {
         deadline: Option<Duration>,
     ) -> Result<PaymentRecord, FlowError> {
         let payment = self.load_payment(merchant_id, id).await?;
-        let connector = self.connector(&payment.connector)?;
+        let connector = self.connector(payment.account())?;
         const CAPTURABLE: &[PaymentStatus] =
             &[PaymentStatus::Authorized, PaymentStatus::PartiallyCaptured];
         // The state decides first: nothing to capture is a precondition, not a bad amount.
@@ -502,7 +502,7 @@ impl Flows {
         deadline: Option<Duration>,
     ) -> Result<PaymentRecord, FlowError> {
         let payment = self.load_payment(merchant_id, id).await?;
-        let connector = self.connector(&payment.connector)?;
+        let connector = self.connector(payment.account())?;
         let (claimed, _held) = self
             .claim_payment(
                 &payment,
@@ -527,7 +527,7 @@ impl Flows {
         deadline: Option<Duration>,
     ) -> Result<PaymentRecord, FlowError> {
         let payment = self.load_payment(merchant_id, id).await?;
-        let connector = self.connector(&payment.connector)?;
+        let connector = self.connector(payment.account())?;
         const REFUNDABLE: &[PaymentStatus] = &[
             PaymentStatus::Captured,
             PaymentStatus::PartiallyCaptured,
@@ -558,7 +558,7 @@ impl Flows {
         if !refresh || payment.status.is_final() {
             return Ok(payment);
         }
-        let connector = self.connector(&payment.connector)?;
+        let connector = self.connector(payment.account())?;
         let ctx = CallContext::new(id, deadline);
         let outcome = match connector.sync_payment(&ctx, &payment).await {
             Ok(outcome) => outcome,

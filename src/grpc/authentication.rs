@@ -2,7 +2,10 @@
 //! request's idempotency key for the calls that change something).
 
 use payorch_connector::model::{Browser, RedirectParams};
+use payorch_core::card::Card;
+use payorch_core::money::Money;
 use payorch_core::status::Flow;
+use payorch_router::{Facts, Initiator};
 use tonic::{Request, Response, Status};
 
 use crate::api::authentication_service_server::AuthenticationService;
@@ -22,6 +25,17 @@ pub(crate) fn preferred_flow(preference: FlowPreference) -> Option<Flow> {
         FlowPreference::Redirect => Some(Flow::Redirect),
         FlowPreference::Seamless => Some(Flow::Seamless),
         FlowPreference::Any | FlowPreference::Unspecified => None,
+    }
+}
+
+/// What the router matches a payer's call on.
+pub(crate) fn facts(card: &Card, amount: Option<Money>, flow: Option<Flow>) -> Facts<'_> {
+    Facts {
+        brand: card.brand(),
+        bin: card.bin(),
+        amount: amount.map(|a| (a.minor_units(), a.currency().code())),
+        flow,
+        initiator: Initiator::Customer,
     }
 }
 
@@ -53,18 +67,17 @@ impl AuthenticationService for Authentications {
             let Some(card) = card else {
                 return Err(Status::internal("validated request lost its card"));
             };
-            let route = self.0.flows.route(&req.merchant_id, &req.connector)?;
+            let facts = facts(&card, amount, None);
+            let plan = self
+                .0
+                .flows
+                .plan(&req.merchant_id, &req.connector, &facts, |_| None)?;
             let eligibility = self
                 .0
                 .flows
-                .check_eligibility(&route, &card, amount, deadline)
+                .check_eligibility(&plan, &card, amount, deadline)
                 .await?;
-            Ok(resources::eligibility(
-                route.id.as_str(),
-                &card,
-                &eligibility,
-                route.connector.capabilities().standing_instructions,
-            ))
+            Ok(resources::eligibility(&plan, &card, &eligibility))
         })
         .await
     }
@@ -88,12 +101,21 @@ impl AuthenticationService for Authentications {
             let browser = browser(req.browser.as_ref());
             // What the chosen connector's provider needs is refused now, in the same
             // BadRequest, before anything is recorded or sent.
-            let route = self.0.flows.route(&req.merchant_id, &req.connector);
-            if let (Ok(route), Some(card)) = (&route, &card) {
-                checks.provider_requirements(route.connector.capabilities(), card, &browser);
+            let preferred = preferred_flow(req.preferred_flow());
+            let plan = card.as_ref().map(|card| {
+                let facts = facts(card, amount, preferred);
+                self.0
+                    .flows
+                    .plan(&req.merchant_id, &req.connector, &facts, |_| None)
+            });
+            if let (Some(Ok(plan)), Some(card)) = (&plan, &card) {
+                checks.provider_requirements(plan.account().adapter.capabilities(), card, &browser);
             }
             checks.finish()?;
-            let route = route?;
+            let Some(plan) = plan else {
+                return Err(Status::internal("validated request lost its card"));
+            };
+            let plan = plan?;
             let (Some(card), Some(amount)) = (card, amount) else {
                 return Err(Status::internal(
                     "validated request lost its card or amount",
@@ -101,13 +123,13 @@ impl AuthenticationService for Authentications {
             };
             let input = StartInput {
                 merchant_id: req.merchant_id.clone(),
-                route,
+                plan,
                 amount,
                 card,
                 browser,
                 return_url: req.return_url.clone(),
                 order_reference: req.order_reference.clone(),
-                preferred_flow: preferred_flow(req.preferred_flow()),
+                preferred_flow: preferred,
                 capture: req.capture,
                 mandate: None,
             };

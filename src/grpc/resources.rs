@@ -172,7 +172,36 @@ pub fn authentication(session: &AuthenticationSession) -> api::Authentication {
         order_reference: session.order_reference.clone(),
         return_url: session.return_url.clone(),
         card_brand: card_brand(payorch_core::card::CardBrand::from_bin(&session.card_bin)).into(),
+        account: session.account().to_owned(),
+        routing: session.routing.as_ref().map(routing),
         ..Default::default()
+    }
+}
+
+/// The API view of a routing decision.
+pub fn routing(decision: &payorch_core::routing::RoutingDecision) -> api::RoutingDecision {
+    api::RoutingDecision {
+        rule: decision.rule.clone(),
+        rules_not_matched: decision
+            .rules_not_matched
+            .iter()
+            .map(|m| api::RuleMiss {
+                rule: m.rule.clone(),
+                reason: m.reason.clone(),
+            })
+            .collect(),
+        bin_range: decision.bin_range.clone(),
+        candidates: decision
+            .candidates
+            .iter()
+            .map(|c| api::RouteCandidate {
+                account: c.account.clone(),
+                connector: c.connector.clone(),
+                weight: c.weight.unwrap_or_default(),
+                skipped_reason: c.skipped.clone().unwrap_or_default(),
+            })
+            .collect(),
+        account: decision.account.clone(),
     }
 }
 
@@ -220,6 +249,8 @@ pub fn payment(payment: &PaymentRecord) -> api::Payment {
         card_last4: payment.card_last4.clone(),
         card_brand: card_brand(payorch_core::card::CardBrand::from_bin(&payment.card_bin)).into(),
         operations: payment.operations.iter().map(operation).collect(),
+        account: payment.account().to_owned(),
+        routing: payment.routing.as_ref().map(routing),
     }
 }
 
@@ -284,11 +315,11 @@ impl crate::flows::write_behind::Answers for ProtoAnswers {
 /// CheckEligibility's answer: the connector's view of the card, and the card shown only as
 /// BIN, last four and brand.
 pub fn eligibility(
-    connector_id: &str,
+    plan: &payorch_router::Plan,
     card: &payorch_core::card::Card,
     eligibility: &payorch_connector::model::Eligibility,
-    standing_instructions: bool,
 ) -> api::CheckEligibilityResponse {
+    let standing_instructions = plan.account().adapter.capabilities().standing_instructions;
     let recommendation = if eligibility.available {
         Recommendation::Proceed
     } else {
@@ -301,7 +332,9 @@ pub fn eligibility(
             .iter()
             .map(|f| i32::from(flow(*f)))
             .collect(),
-        connector: connector_id.to_owned(),
+        connector: plan.account().connector.as_str().to_owned(),
+        account: plan.account().name.clone(),
+        routing: Some(routing(plan.decision())),
         standing_instructions,
         failure_reason: eligibility
             .failure_reason

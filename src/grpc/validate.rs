@@ -84,7 +84,7 @@ impl<'a> Checks<'a> {
         let enabled = self
             .settings
             .merchant(merchant_id)
-            .map(|m| m.connectors.join(", "))
+            .map(|m| self.settings.connectors_of(m).join(", "))
             .unwrap_or_default();
         self.errors.push(
             "connector",

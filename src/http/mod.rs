@@ -32,17 +32,31 @@ pub fn router(state: HttpState) -> Router {
         .with_state(state)
 }
 
-async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
-    if state.ready.load(Ordering::Relaxed) {
-        (StatusCode::OK, "ready")
+/// Ready while the session store answers. The accounts' breakers are listed as detail but
+/// never make a replica unready: a provider's outage is routed around, not a reason to stop
+/// serving the other accounts.
+async fn readyz(State(state): State<HttpState>) -> (StatusCode, String) {
+    let mut body = if state.ready.load(Ordering::Relaxed) {
+        "ready\n".to_owned()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not ready: session store unreachable",
-        )
+        "not ready: session store unreachable\n".to_owned()
+    };
+    for (account, connector, breaker) in state.flows.router.health() {
+        body.push_str(&format!(
+            "account {account} ({}): breaker {}\n",
+            connector.as_str(),
+            breaker.as_str()
+        ));
     }
+    let status = if state.ready.load(Ordering::Relaxed) {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, body)
 }
 
 async fn metrics(State(state): State<HttpState>) -> String {
+    state.flows.router.export_health();
     state.metrics.render()
 }

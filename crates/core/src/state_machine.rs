@@ -6,7 +6,7 @@
 //!
 //! | from \ to | legal next statuses and the event behind each |
 //! |---|---|
-//! | `PENDING` | `REDIRECT_REQUIRED` provider wants the ACS page · `OTP_REQUIRED` OTP sent (seamless) · `SUCCEEDED` frictionless, no challenge · `FAILED` refused at start (not enrolled, invalid BIN, declined) · `UNKNOWN` start call timed out or failed mid-way · `CANCELLED` caller cancelled before the provider answered |
+//! | `PENDING` | `PENDING` the start moves to the merchant's next account, the first provably not reached (not sent, credentials refused) · `REDIRECT_REQUIRED` provider wants the ACS page · `OTP_REQUIRED` OTP sent (seamless) · `SUCCEEDED` frictionless, no challenge · `FAILED` refused at start (not enrolled, invalid BIN, declined) · `UNKNOWN` start call timed out or failed mid-way · `CANCELLED` caller cancelled before the provider answered |
 //! | `REDIRECT_REQUIRED` | `VERIFYING` payer came back (callback or `CompleteRedirect`): claim the session to verify with the provider · `SUCCEEDED` / `FAILED` result learnt by a status lookup or notification without a claim · `EXPIRED` payer never came back in time · `CANCELLED` payer or caller cancelled · `UNKNOWN` a status lookup or verification call failed mid-way |
 //! | `OTP_REQUIRED` | `VERIFYING` `SubmitOtp` claims the session (one attempt counted) · `OTP_REQUIRED` `ResendOtp`: a new challenge replaces the old one · `EXPIRED` OTP validity over · `CANCELLED` caller cancelled · `FAILED` resend limit reached or provider gave up · `UNKNOWN` resend call failed mid-way |
 //! | `VERIFYING` | `SUCCEEDED` OTP or ACS result verified · `FAILED` rejected, attempts exhausted · `OTP_REQUIRED` wrong OTP, attempts remain · `REDIRECT_REQUIRED` the provider says the payer has not finished at the ACS yet (early or forged callback): keep waiting · `EXPIRED` OTP expired while being verified · `CANCELLED` the provider reports that the payer cancelled at the ACS (`ACCU200`) · `UNKNOWN` verification call timed out |
@@ -14,7 +14,8 @@
 //! | `SUCCEEDED`, `FAILED`, `EXPIRED`, `CANCELLED` | none: terminal |
 //!
 //! Deliberately absent:
-//! - anything back to `PENDING`: the provider has been called at most once for a session;
+//! - anything back to `PENDING`: a session reaches a provider at most once (`PENDING` →
+//!   `PENDING` only moves a start no provider received to another account);
 //! - `VERIFYING` → `VERIFYING`: that is a second claim, and refusing it is what stops two
 //!   replicas from submitting the same OTP twice;
 //! - `UNKNOWN` → `VERIFYING`: only a real payer action (an OTP, a callback) may claim.
@@ -50,7 +51,7 @@ impl AuthenticationStatus {
         match self {
             Pending => matches!(
                 next,
-                RedirectRequired | OtpRequired | Succeeded | Failed | Unknown | Cancelled
+                Pending | RedirectRequired | OtpRequired | Succeeded | Failed | Unknown | Cancelled
             ),
             RedirectRequired => matches!(
                 next,
@@ -106,6 +107,7 @@ mod tests {
 
     /// The table of the module documentation, written out independently of the `match`.
     const EDGES: &[(AuthenticationStatus, AuthenticationStatus)] = &[
+        (Pending, Pending),
         (Pending, RedirectRequired),
         (Pending, OtpRequired),
         (Pending, Succeeded),
@@ -172,6 +174,9 @@ mod tests {
         assert!(!Pending.can_transition_to(Verifying));
         assert!(!Pending.can_transition_to(Expired));
         for &from in AuthenticationStatus::ALL {
+            if from == Pending {
+                continue;
+            }
             assert!(!from.can_transition_to(Pending), "{from} -> PENDING");
         }
     }

@@ -334,9 +334,11 @@ pub struct Plan<A: ?Sized = dyn Connector> {
 }
 
 impl<A: ?Sized> Plan<A> {
-    /// A plan of one account (a step bound to an existing record's account, or a test).
-    pub fn only(account: Arc<Account<A>>) -> Self {
-        let decision = RoutingDecision::continuation(&account.name, account.connector.as_str());
+    /// A plan of one account: a new authentication bound to an existing record's account
+    /// (a mandate's modification), counted under that record's BIN range.
+    pub fn only(account: Arc<Account<A>>, bin_range: &str) -> Self {
+        let mut decision = RoutingDecision::continuation(&account.name, account.connector.as_str());
+        decision.bin_range = bin_range.to_owned();
         Self {
             decision,
             accounts: vec![account],

@@ -169,15 +169,11 @@ impl Conditions {
                 ));
             }
         }
-        if let Some(flow) = self.flow {
-            if facts.flow != Some(flow) {
-                return Err(format!("flow {} not requested", flow.as_str()));
-            }
+        if let Some(flow) = self.flow.filter(|flow| facts.flow != Some(*flow)) {
+            return Err(format!("flow {} not requested", flow.as_str()));
         }
-        if let Some(initiator) = self.initiator {
-            if facts.initiator != initiator {
-                return Err(format!("{}-initiated call", facts.initiator.as_str()));
-            }
+        if self.initiator.is_some_and(|i| i != facts.initiator) {
+            return Err(format!("{}-initiated call", facts.initiator.as_str()));
         }
         Ok(bin_label)
     }
@@ -221,10 +217,10 @@ impl Conditions {
     /// What makes these conditions unusable on their own, if anything.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if let (Some(min), Some(max)) = (self.min_amount, self.max_amount) {
-            if min > max {
-                problems.push(format!("min_amount {min} is above max_amount {max}"));
-            }
+        if let (Some(min), Some(max)) = (self.min_amount, self.max_amount)
+            && min > max
+        {
+            problems.push(format!("min_amount {min} is above max_amount {max}"));
         }
         if (self.min_amount.is_some() || self.max_amount.is_some()) && self.currencies.len() != 1 {
             problems.push(

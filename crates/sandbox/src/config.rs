@@ -56,6 +56,16 @@ pub struct CybersourceConfig {
     /// Largest accepted difference between the `Date` header and now; `None` skips the check.
     pub max_clock_skew: Option<Duration>,
     pub otp: OtpPolicy,
+    /// More merchants the simulator knows (each with its own key), as Cybersource serves
+    /// many merchant ids; a request is checked against its `v-c-merchant-id`'s credentials.
+    pub other_merchants: Vec<CybersourceMerchant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CybersourceMerchant {
+    pub merchant_id: String,
+    pub key_id: String,
+    pub shared_secret: String,
 }
 
 impl Default for CybersourceConfig {
@@ -66,6 +76,7 @@ impl Default for CybersourceConfig {
             shared_secret: "yBJxy6LjM2TmcPGu+GaJrHtkke25fPpUX+UY6/L/1tE=".into(),
             max_clock_skew: Some(Duration::from_secs(15 * 60)),
             otp: OtpPolicy::new(5, 3, 3),
+            other_merchants: Vec::new(),
         }
     }
 }
@@ -97,6 +108,8 @@ pub struct MpgsConfig {
     pub merchant_id: String,
     pub api_password: String,
     pub otp: OtpPolicy,
+    /// More merchants the gateway knows: (merchant id, API password).
+    pub other_merchants: Vec<(String, String)>,
 }
 
 impl Default for MpgsConfig {
@@ -105,6 +118,7 @@ impl Default for MpgsConfig {
             merchant_id: "TESTPAYORCH".into(),
             api_password: "payorch-sandbox-mpgs-password".into(),
             otp: OtpPolicy::new(5, 3, 3),
+            other_merchants: Vec::new(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Per-connector, per-operation call counters, so tests can assert how many provider calls
-//! payorch made (e.g. exactly one validation for twenty concurrent submits).
+//! payorch made (e.g. exactly one validation for twenty concurrent submits), and which
+//! merchant's credentials each authenticated call carried.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -8,6 +9,8 @@ use std::sync::Mutex;
 #[derive(Debug, Default)]
 pub struct CallCounters {
     counts: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
+    /// Authenticated calls by connector, then the merchant id (or API key id) that signed.
+    merchants: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
 }
 
 impl CallCounters {
@@ -20,6 +23,23 @@ impl CallCounters {
             .or_default() += 1;
     }
 
+    /// One call authenticated with `merchant`'s credentials.
+    pub fn record_merchant(&self, connector: &str, merchant: &str) {
+        let mut counts = self.merchants.lock().unwrap_or_else(|p| p.into_inner());
+        *counts
+            .entry(connector.to_owned())
+            .or_default()
+            .entry(merchant.to_owned())
+            .or_default() += 1;
+    }
+
+    pub fn merchants(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        self.merchants
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub fn snapshot(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
         self.counts
             .lock()
@@ -29,6 +49,10 @@ impl CallCounters {
 
     pub fn reset(&self) {
         self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.merchants
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();

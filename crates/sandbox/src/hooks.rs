@@ -23,6 +23,7 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/otp/{connector}/{reference}/expire", post(expire_otp))
         .route("/calls", get(calls).delete(reset_calls))
         .route("/calls/reset", post(reset_calls))
+        .route("/merchants", get(merchants))
         .route(
             "/faults",
             axum::routing::put(arm_fault).delete(clear_faults),
@@ -76,6 +77,11 @@ async fn expire_otp(
 
 async fn calls(State(sandbox): State<Arc<Sandbox>>) -> Json<serde_json::Value> {
     Json(json!(sandbox.calls.snapshot()))
+}
+
+/// Authenticated calls by connector and the merchant whose credentials signed them.
+async fn merchants(State(sandbox): State<Arc<Sandbox>>) -> Json<serde_json::Value> {
+    Json(json!(sandbox.calls.merchants()))
 }
 
 async fn reset_calls(State(sandbox): State<Arc<Sandbox>>) -> StatusCode {

@@ -124,7 +124,7 @@ impl Flows {
         let card = card_needed(self, &mandate, input.card.as_ref())?.ok_or_else(|| {
             FlowError::internal("the connector's Standing Instructions take no card")
         })?;
-        let connector = self.connector(&mandate.connector)?;
+        let connector = self.connector(mandate.account())?;
         registration(&mandate)?;
         // Reserve: the notice is PENDING in the record before the provider hears of it.
         let (reserved, sent_at) = 'reserve: {
@@ -240,7 +240,7 @@ impl Flows {
         let card = card_needed(self, &mandate, input.card.as_ref())?.ok_or_else(|| {
             FlowError::internal("the connector's Standing Instructions take no card")
         })?;
-        let connector = self.connector(&mandate.connector)?;
+        let connector = self.connector(mandate.account())?;
         registration(&mandate)?;
         let payment_id = payment_id_for(&input.notification_id);
         // Reserve: the notice is CHARGED (its debit pending) before the payment exists.
@@ -285,7 +285,7 @@ impl Flows {
         let amount = notice.notice.amount;
         let now = now_ms();
         let pending = PaymentRecord {
-            routing: None,
+            routing: reserved.routing.clone(),
             id: payment_id.clone(),
             merchant_id: reserved.merchant_id.clone(),
             authentication_id: None,

@@ -11,7 +11,7 @@ use payorch_core::mandate::{MandateStatus, Terms};
 use payorch_core::mandate_record::{AlertPreference, MandateOperation, MandateRecord};
 use payorch_core::money::Money;
 use payorch_core::status::Flow;
-use payorch_router::Route;
+use payorch_router::Plan;
 use payorch_store::StoreError;
 use payorch_store::ttl::now_ms;
 
@@ -24,7 +24,8 @@ use crate::ids::{AUTHENTICATION_ID_PREFIX, MANDATE_ID_PREFIX, new_resource_id};
 /// A RegisterMandate, validated and routed.
 pub struct RegisterInput {
     pub merchant_id: String,
-    pub route: Route,
+    /// The accounts it may register on, the first chosen.
+    pub plan: Plan,
     pub card: Card,
     pub terms: Terms,
     pub alert_preference: AlertPreference,
@@ -67,7 +68,7 @@ impl Flows {
         input: RegisterInput,
         deadline: Option<Duration>,
     ) -> Result<MandateView, FlowError> {
-        refuse_unusable_card(&input.route, &input.card)?;
+        refuse_unusable_card(&input.plan, &input.card)?;
         let now = now_ms();
         let authentication_id = new_resource_id(AUTHENTICATION_ID_PREFIX);
         let category = self
@@ -77,10 +78,10 @@ impl Flows {
             .find(|m| m.id == input.merchant_id)
             .and_then(|m| m.category.clone());
         let mandate = MandateRecord {
-            routing: None,
+            routing: Some(input.plan.decision().clone()),
             id: new_resource_id(MANDATE_ID_PREFIX),
             merchant_id: input.merchant_id.clone(),
-            connector: input.route.id.as_str().to_owned(),
+            connector: input.plan.account().connector.as_str().to_owned(),
             status: MandateStatus::PendingAuthentication,
             terms: input.terms.clone(),
             pending_terms: None,
@@ -126,7 +127,7 @@ impl Flows {
             .start_authentication(
                 StartInput {
                     merchant_id: input.merchant_id.clone(),
-                    route: input.route,
+                    plan: input.plan,
                     amount: input.amount,
                     card: input.card,
                     browser: input.browser,
@@ -284,8 +285,23 @@ impl Flows {
         if mandate.pending_operation.is_some() {
             return Err(operation_pending(&mandate));
         }
-        let route = self.route(&mandate.merchant_id, &mandate.connector)?;
-        refuse_unusable_card(&route, &call.card)?;
+        let account = self
+            .router
+            .account(mandate.account())
+            .map_err(|e| {
+                FlowError::new(
+                    ErrorKind::FailedPrecondition,
+                    "CONNECTOR_NOT_CONFIGURED",
+                    e.to_string(),
+                )
+            })?
+            .clone();
+        let bin_range = mandate
+            .routing
+            .as_ref()
+            .map_or("any", |r| r.bin_range.as_str());
+        let plan = Plan::only(account, bin_range);
+        refuse_unusable_card(&plan, &call.card)?;
         let authentication_id = new_resource_id(AUTHENTICATION_ID_PREFIX);
         let mut pending = mandate.clone();
         pending.pending_operation = Some(operation);
@@ -321,7 +337,7 @@ impl Flows {
             .start_authentication(
                 StartInput {
                     merchant_id: pending.merchant_id.clone(),
-                    route,
+                    plan,
                     amount,
                     card: call.card,
                     browser: call.browser,
@@ -359,8 +375,8 @@ struct Operation {
 
 /// A card the connector cannot take is refused before the mandate records an operation
 /// (the authentication would refuse it before its own record exists).
-fn refuse_unusable_card(route: &Route, card: &Card) -> Result<(), FlowError> {
-    if card.is_network_token() && !route.connector.capabilities().network_tokens {
+fn refuse_unusable_card(plan: &Plan, card: &Card) -> Result<(), FlowError> {
+    if card.is_network_token() && !plan.account().adapter.capabilities().network_tokens {
         return Err(FlowError::from(
             &payorch_connector::ConnectorError::Unsupported(
                 "network tokens (send the card instead)",

@@ -14,9 +14,11 @@ use payorch_core::card::{Card, CardBrand};
 use payorch_core::error::{FieldViolation, ValidationError};
 use payorch_core::mandate::{self, MandateState, MandateStatus};
 use payorch_core::mandate_record::{Debit, MandateOperation, MandateRecord};
+use payorch_core::money::Money;
 use payorch_core::session::AuthenticationSession;
+use payorch_core::status::Flow;
 use payorch_core::status::{AuthenticationStatus, FailureReason, PaymentStatus};
-use payorch_router::Route;
+use payorch_router::{Facts, Initiator, Plan};
 use payorch_store::StoreError;
 use payorch_store::ttl::now_ms;
 
@@ -34,46 +36,51 @@ pub struct MandateView {
 }
 
 impl Flows {
-    /// The connector a new mandate would be registered with: the route for the merchant (or
-    /// the pinned connector), which must take Standing Instructions, for a RuPay card.
+    /// The account a new mandate would be registered on: the merchant's route for a
+    /// merchant-initiated call (its debits will be), among accounts that take Standing
+    /// Instructions, for a RuPay card.
     pub fn mandate_route(
         &self,
         merchant_id: &str,
         pinned: &str,
         card: &Card,
-    ) -> Result<Route, FlowError> {
-        let takes = |id: &payorch_connector::ConnectorId| {
+        amount: Money,
+        flow: Option<Flow>,
+    ) -> Result<Plan, FlowError> {
+        let takes = |name: &str| {
             self.router
-                .adapter(id.as_str())
-                .is_ok_and(|a| a.capabilities().standing_instructions)
+                .account(name)
+                .is_ok_and(|a| a.adapter.capabilities().standing_instructions)
         };
-        // Not pinned: the merchant's first connector that takes mandates.
-        let preferred = if pinned.is_empty() {
-            self.router
-                .connectors_of(merchant_id)
+        let accounts = self.router.accounts_of(merchant_id);
+        let pinned_accounts: Vec<&str> = accounts
+            .iter()
+            .copied()
+            .filter(|name| {
+                pinned.is_empty()
+                    || self
+                        .router
+                        .account(name)
+                        .is_ok_and(|a| a.connector.as_str() == pinned)
+            })
+            .collect();
+        if !pinned_accounts.is_empty() && !pinned_accounts.iter().any(|name| takes(name)) {
+            let able: Vec<&str> = accounts
                 .iter()
-                .find(|id| takes(id))
-                .map(|id| id.as_str())
-                .unwrap_or_default()
-        } else {
-            pinned
-        };
-        let route = self.route(merchant_id, preferred)?;
-        if !route.connector.capabilities().standing_instructions {
-            let able: Vec<&str> = self
-                .router
-                .connectors_of(merchant_id)
-                .iter()
-                .filter(|id| takes(id))
-                .map(|id| id.as_str())
+                .copied()
+                .filter(|name| takes(name))
                 .collect();
             return Err(FlowError::new(
                 ErrorKind::FailedPrecondition,
                 "MANDATES_NOT_SUPPORTED",
                 format!(
-                    "connector {} does not take RuPay Standing Instructions; this merchant's \
-                     connectors that do: {}",
-                    route.id.as_str(),
+                    "{} does not take RuPay Standing Instructions; this merchant's accounts \
+                     that do: {}",
+                    if pinned.is_empty() {
+                        "no account of this merchant".to_owned()
+                    } else {
+                        format!("connector {pinned}")
+                    },
                     if able.is_empty() {
                         "none".to_owned()
                     } else {
@@ -89,7 +96,17 @@ impl Flows {
                 "Standing Instructions here are RuPay's: the card is not a RuPay card",
             ));
         }
-        Ok(route)
+        let facts = Facts {
+            brand: card.brand(),
+            bin: card.bin(),
+            amount: Some((amount.minor_units(), amount.currency().code())),
+            flow,
+            initiator: Initiator::Merchant,
+        };
+        self.plan(merchant_id, pinned, &facts, |account| {
+            (!account.adapter.capabilities().standing_instructions)
+                .then(|| "does not take RuPay Standing Instructions".to_owned())
+        })
     }
 }
 
@@ -236,7 +253,7 @@ impl Flows {
         match session {
             Some(session) if session.is_terminal() => {
                 let reference = self
-                    .connector(&mandate.connector)
+                    .connector(mandate.account())
                     .ok()
                     .and_then(|c| c.mandate_reference(&session));
                 apply_authentication(mandate, operation, &session, reference);
@@ -351,7 +368,7 @@ impl Flows {
 /// The FAILED session that takes a never-written authentication's id.
 fn session_tombstone(mandate: &MandateRecord, id: &str, now: i64) -> AuthenticationSession {
     AuthenticationSession {
-        routing: None,
+        routing: mandate.routing.clone(),
         id: id.to_owned(),
         merchant_id: mandate.merchant_id.clone(),
         connector: mandate.connector.clone(),
@@ -509,7 +526,7 @@ pub(crate) fn card_needed<'a>(
     card: Option<&'a Card>,
 ) -> Result<Option<&'a Card>, FlowError> {
     let needs = flows
-        .connector(&mandate.connector)?
+        .connector(mandate.account())?
         .capabilities()
         .mandate_messages_need_card;
     if needs && card.is_none() {

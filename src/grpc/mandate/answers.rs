@@ -78,6 +78,8 @@ pub fn mandate(view: &MandateView) -> api::Mandate {
         provider_status: m.provider_status.as_ref().map(provider_status),
         card_bin: m.card_bin.clone(),
         card_last4: m.card_last4.clone(),
+        account: m.account().to_owned(),
+        routing: m.routing.as_ref().map(crate::grpc::resources::routing),
         card_brand: card_brand(payorch_core::card::CardBrand::from_bin(&m.card_bin)).into(),
         customer_id: m.customer_id.clone(),
         customer_email: m.customer_email.clone(),

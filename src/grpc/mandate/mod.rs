@@ -85,29 +85,35 @@ impl MandateService for Mandates {
             let browser = browser(req.browser.as_ref());
             // The route is decided with the card: what its provider needs is refused in the
             // same BadRequest, before anything is recorded or sent.
-            let route = card.as_ref().map(|c| {
-                self.0
-                    .flows
-                    .mandate_route(&req.merchant_id, &req.connector, c)
-            });
-            if let (Some(Ok(route)), Some(card)) = (&route, &card) {
-                checks.provider_requirements(route.connector.capabilities(), card, &browser);
+            let preferred = preferred_flow(req.preferred_flow());
+            let plan = match (&card, &terms) {
+                (Some(card), Some(terms)) => Some(self.0.flows.mandate_route(
+                    &req.merchant_id,
+                    &req.connector,
+                    card,
+                    amount.unwrap_or(terms.max_amount),
+                    preferred,
+                )),
+                _ => None,
+            };
+            if let (Some(Ok(plan)), Some(card)) = (&plan, &card) {
+                checks.provider_requirements(plan.account().adapter.capabilities(), card, &browser);
             }
             checks.finish()?;
-            let (Some(route), Some(card), Some(terms)) = (route, card, terms) else {
+            let (Some(plan), Some(card), Some(terms)) = (plan, card, terms) else {
                 return Err(Status::internal("validated request lost its card or terms"));
             };
-            let route = route?;
+            let plan = plan?;
             let input = RegisterInput {
                 merchant_id: req.merchant_id.clone(),
-                route,
+                plan,
                 card,
                 amount: amount.unwrap_or(terms.max_amount),
                 terms,
                 alert_preference: alert,
                 browser,
                 return_url: req.return_url.clone(),
-                preferred_flow: preferred_flow(req.preferred_flow()),
+                preferred_flow: preferred,
                 mandate_reference: req.mandate_reference.clone(),
                 customer_id: req.customer_id.clone(),
                 customer_email: req.customer_email.clone(),

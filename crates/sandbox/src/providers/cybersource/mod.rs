@@ -84,11 +84,23 @@ async fn authenticate(
     };
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let cfg = &sandbox.config.cybersource;
-    let credentials = signature::Credentials {
-        merchant_id: &cfg.merchant_id,
-        key_id: &cfg.key_id,
-        shared_secret_b64: &cfg.shared_secret,
-    };
+    let claimed = header("v-c-merchant-id");
+    let credentials = cfg
+        .other_merchants
+        .iter()
+        .find(|m| Some(m.merchant_id.as_str()) == claimed)
+        .map_or(
+            signature::Credentials {
+                merchant_id: &cfg.merchant_id,
+                key_id: &cfg.key_id,
+                shared_secret_b64: &cfg.shared_secret,
+            },
+            |m| signature::Credentials {
+                merchant_id: &m.merchant_id,
+                key_id: &m.key_id,
+                shared_secret_b64: &m.shared_secret,
+            },
+        );
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -109,6 +121,9 @@ async fn authenticate(
         sandbox.calls.record(CONNECTOR, "unauthenticated");
         return CsError::Unauthorized.into_response();
     }
+    sandbox
+        .calls
+        .record_merchant(CONNECTOR, credentials.merchant_id);
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }

@@ -97,6 +97,7 @@ async fn authenticate(
             .with_request_id(&rid)
             .into_response();
     }
+    sandbox.calls.record_merchant(CONNECTOR, &cfg.api_key);
     if !sandbox.fiserv_ipg.first_use(&rid) {
         sandbox.calls.record(CONNECTOR, "replayed");
         return IpgError::bad_request("Duplicate Client-Request-Id: each request needs a new one")

@@ -61,6 +61,9 @@ pub async fn require(
         sandbox.calls.record(CONNECTOR, "unauthenticated");
         return JpError::AccessDenied.into_response();
     }
+    sandbox
+        .calls
+        .record_merchant(CONNECTOR, &sandbox.config.juspay.merchant_id);
     if routing_id(request.headers()).is_none() {
         sandbox.calls.record(CONNECTOR, "missing_routing_id");
         return JpError::Missing(vec![ROUTING_ID.to_owned()]).into_response();

@@ -48,9 +48,18 @@ pub fn check(
     let merchant = user
         .strip_prefix("merchant.")
         .ok_or(MpgsError::InvalidCredentials)?;
-    let good = merchant == config.merchant_id
-        && url_merchant == config.merchant_id
-        && constant_time_eq(password.as_bytes(), config.api_password.as_bytes());
+    let expected = if merchant == config.merchant_id {
+        Some(config.api_password.as_str())
+    } else {
+        config
+            .other_merchants
+            .iter()
+            .find(|(mid, _)| mid == merchant)
+            .map(|(_, password)| password.as_str())
+    };
+    let good = url_merchant == merchant
+        && expected
+            .is_some_and(|expected| constant_time_eq(password.as_bytes(), expected.as_bytes()));
     if good {
         Ok(())
     } else {

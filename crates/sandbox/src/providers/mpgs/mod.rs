@@ -94,6 +94,7 @@ pub fn guard(
         sandbox.calls.record(CONNECTOR, "unauthenticated");
         return Err(e);
     }
+    sandbox.calls.record_merchant(CONNECTOR, merchant);
     auth::version(version)
 }
 

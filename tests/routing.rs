@@ -1,0 +1,599 @@
+//! Routing across merchant connector accounts, through gRPC against the embedded sandbox,
+//! with the shipped `deploy/examples/routing.toml`: each rule picks its account, the 70/30
+//! split holds, an outage opens an account's breaker and new starts move on while started
+//! sessions stay, no failover after an outcome-unknown answer, a refused connection fails
+//! over within the call, two merchants never sign with each other's credentials, OTP-stage
+//! counters move, and collapsing OTP success steers new starts away.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use payorch::api::{self, Authentication, AuthenticationStatus, GetAuthenticationRequest};
+use payorch::app::Running;
+use payorch::config::Settings;
+use serde_json::Value;
+use support::flows::{SEAMLESS, card, inr, key, start_request};
+
+/// A card of the `mpgs-bins` rule's range (508520-508529).
+const MPGS_BIN_CARD: &str = "5085200000000037";
+
+fn routing_settings() -> Settings {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/routing.toml");
+    let mut settings = Settings::load(Some(&file)).expect("routing.toml loads");
+    settings.grpc.listen = "127.0.0.1:0".parse().unwrap();
+    settings.http.listen = "127.0.0.1:0".parse().unwrap();
+    settings.sandbox.listen = "127.0.0.1:0".parse().unwrap();
+    settings.shutdown_grace_secs = 5;
+    settings
+}
+
+struct Routed {
+    server: Running,
+    sandbox: SocketAddr,
+}
+
+impl Routed {
+    async fn start(settings: Settings) -> Routed {
+        let server = support::start(settings).await;
+        let sandbox = server.sandbox_addr.expect("embedded sandbox");
+        Routed { server, sandbox }
+    }
+
+    async fn start_for(&self, merchant: &str, number: &str, amount: i64) -> Authentication {
+        self.try_start(merchant, number, amount).await.unwrap()
+    }
+
+    async fn try_start(
+        &self,
+        merchant: &str,
+        number: &str,
+        amount: i64,
+    ) -> Result<Authentication, tonic::Status> {
+        let mut request = start_request(number, api::FlowPreference::Seamless);
+        request.merchant_id = merchant.into();
+        request.amount = inr(amount);
+        let mut auth = support::authentications(self.server.grpc_addr).await;
+        auth.start_authentication(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn otp(&self, authentication: &Authentication) -> String {
+        support::flows::otp(self.sandbox, &authentication.connector, authentication).await
+    }
+
+    async fn submit(&self, authentication: &Authentication, otp: &str) -> Authentication {
+        let mut request = support::flows::submit(authentication, otp);
+        request.merchant_id = authentication.merchant_id.clone();
+        let mut auth = support::authentications(self.server.grpc_addr).await;
+        auth.submit_otp(request).await.unwrap().into_inner()
+    }
+
+    async fn pay(&self, authentication: &Authentication) -> api::Payment {
+        let mut request = support::flows::authorize(authentication, true);
+        request.merchant_id = authentication.merchant_id.clone();
+        request.amount = authentication.amount.clone();
+        let mut payments = support::payments(self.server.grpc_addr).await;
+        payments.authorize(request).await.unwrap().into_inner()
+    }
+
+    async fn refresh(&self, authentication: &Authentication) -> Authentication {
+        let mut auth = support::authentications(self.server.grpc_addr).await;
+        auth.get_authentication(GetAuthenticationRequest {
+            id: authentication.id.clone(),
+            merchant_id: authentication.merchant_id.clone(),
+            refresh: true,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    }
+
+    async fn get(&self, path: &str) -> String {
+        let url = format!("http://{}{path}", self.server.http_addr);
+        reqwest::get(url).await.unwrap().text().await.unwrap()
+    }
+
+    async fn sandbox_json(&self, path: &str) -> Value {
+        let url = format!("http://{}/_sandbox/{path}", self.sandbox);
+        reqwest::get(url).await.unwrap().json().await.unwrap()
+    }
+
+    /// Which merchant ids signed the calls each connector received.
+    async fn signers(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        serde_json::from_value(self.sandbox_json("merchants").await).unwrap()
+    }
+
+    async fn reset_calls(&self) {
+        let url = format!("http://{}/_sandbox/calls/reset", self.sandbox);
+        let status = reqwest::Client::new()
+            .post(url)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success());
+    }
+
+    async fn arm(&self, connector: &str, fault: &str) {
+        let url = format!("http://{}/_sandbox/faults", self.sandbox);
+        let body = serde_json::json!({"connector": connector, "fault": fault});
+        let status = reqwest::Client::new()
+            .put(url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "arming {fault} answered {status}");
+    }
+
+    async fn calls(&self, connector: &str, operation: &str) -> u64 {
+        self.sandbox_json("calls").await[connector][operation]
+            .as_u64()
+            .unwrap_or(0)
+    }
+}
+
+fn decision(authentication: &Authentication) -> &api::RoutingDecision {
+    authentication.routing.as_ref().expect("a routing decision")
+}
+
+/// The value of one Prometheus sample, e.g. `payorch_otp_stage_total{...}`.
+fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with(name) && !line.starts_with('#'))
+        .filter(|line| {
+            labels
+                .iter()
+                .all(|(k, v)| line.contains(&format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn each_rule_picks_its_account_and_explains_itself() {
+    let stack = Routed::start(routing_settings()).await;
+
+    let by_bin = stack.start_for("bookshop", MPGS_BIN_CARD, 10_000).await;
+    assert_eq!(by_bin.account, "mpgs_bookshop");
+    assert_eq!(by_bin.connector, "mpgs");
+    let why = decision(&by_bin);
+    assert_eq!(why.rule, "mpgs-bins");
+    assert_eq!(why.bin_range, "508520-508529");
+    assert_eq!(why.account, "mpgs_bookshop");
+    assert!(why.rules_not_matched.is_empty());
+    assert_eq!(
+        why.candidates
+            .iter()
+            .map(|c| c.account.as_str())
+            .collect::<Vec<_>>(),
+        vec!["mpgs_bookshop", "cs_bookshop"]
+    );
+
+    let large = stack.start_for("bookshop", SEAMLESS, 6_000_000).await;
+    assert_eq!(large.account, "cs_bookshop");
+    let why = decision(&large);
+    assert_eq!(why.rule, "large-baskets");
+    assert_eq!(why.rules_not_matched.len(), 1);
+    assert_eq!(why.rules_not_matched[0].rule, "mpgs-bins");
+    assert_eq!(
+        why.rules_not_matched[0].reason,
+        "BIN 508500 outside 508520-508529"
+    );
+
+    let small = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    let why = decision(&small);
+    assert_eq!(why.rule, "default");
+    assert_eq!(why.rules_not_matched.len(), 2);
+    assert!(
+        why.rules_not_matched[1]
+            .reason
+            .starts_with("amount 10000 outside"),
+        "{why:?}"
+    );
+    let weights: Vec<u32> = why.candidates.iter().map(|c| c.weight).collect();
+    assert!(
+        weights == vec![70, 30] || weights == vec![30, 70],
+        "{weights:?}"
+    );
+
+    let travel = stack.start_for("travel", SEAMLESS, 10_000).await;
+    assert_eq!(travel.account, "cs_travel");
+    assert_eq!(decision(&travel).rule, "default");
+
+    // The payment stays on the account that authenticated it, and says so.
+    let otp = stack.otp(&by_bin).await;
+    let done = stack.submit(&by_bin, &otp).await;
+    assert_eq!(done.status(), AuthenticationStatus::Succeeded, "{done:?}");
+    assert_eq!(done.account, "mpgs_bookshop");
+    let payment = stack.pay(&done).await;
+    assert_eq!(payment.account, "mpgs_bookshop");
+    assert_eq!(payment.routing.as_ref().unwrap().rule, "mpgs-bins");
+
+    // CheckEligibility answers from the same router.
+    let mut auth = support::authentications(stack.server.grpc_addr).await;
+    let eligibility = auth
+        .check_eligibility(api::CheckEligibilityRequest {
+            merchant_id: "bookshop".into(),
+            connector: String::new(),
+            payment_method: Some(card(MPGS_BIN_CARD)),
+            amount: inr(10_000),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(eligibility.account, "mpgs_bookshop");
+    assert_eq!(eligibility.connector, "mpgs");
+    assert_eq!(eligibility.routing.unwrap().rule, "mpgs-bins");
+    stack.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_70_30_split_holds_over_1000_starts() {
+    let stack = Routed::start(routing_settings()).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    let grpc = stack.server.grpc_addr;
+    for worker in 0..8 {
+        tasks.spawn(async move {
+            let mut auth = support::authentications(grpc).await;
+            let mut accounts = Vec::new();
+            for _ in 0..125 {
+                let mut request = start_request(SEAMLESS, api::FlowPreference::Seamless);
+                request.merchant_id = "bookshop".into();
+                let started = auth.start_authentication(request).await;
+                let started = started.unwrap_or_else(|e| panic!("worker {worker}: {e:?}"));
+                accounts.push(started.into_inner().account);
+            }
+            accounts
+        });
+    }
+    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+    while let Some(accounts) = tasks.join_next().await {
+        for account in accounts.unwrap() {
+            *counts.entry(account).or_default() += 1;
+        }
+    }
+    let on_cybersource = counts.get("cs_bookshop").copied().unwrap_or(0);
+    let on_mpgs = counts.get("mpgs_bookshop").copied().unwrap_or(0);
+    assert_eq!(on_cybersource + on_mpgs, 1_000, "{counts:?}");
+    assert!(
+        (670..=730).contains(&on_cybersource),
+        "70/30 split landed {on_cybersource}/{on_mpgs}"
+    );
+    stack.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_merchants_never_sign_with_each_others_credentials() {
+    let stack = Routed::start(routing_settings()).await;
+    for (merchant, account, mid) in [
+        ("travel", "cs_travel", "payorch_travel"),
+        ("bookshop", "cs_bookshop", "payorch_bookshop"),
+    ] {
+        stack.reset_calls().await;
+        let started = stack.start_for(merchant, SEAMLESS, 6_000_000).await;
+        assert_eq!(started.account, account);
+        let otp = stack.otp(&started).await;
+        let done = stack.submit(&started, &otp).await;
+        assert_eq!(done.status(), AuthenticationStatus::Succeeded);
+        let payment = stack.pay(&done).await;
+        assert_eq!(
+            payment.status(),
+            api::PaymentStatus::Captured,
+            "{payment:?}"
+        );
+        let signers = stack.signers().await;
+        let cybersource = signers.get("cybersource").cloned().unwrap_or_default();
+        assert_eq!(
+            cybersource.keys().collect::<Vec<_>>(),
+            vec![mid],
+            "{merchant}'s calls were signed by {signers:?}"
+        );
+        assert!(cybersource[mid] >= 3, "start, OTP and payment: {signers:?}");
+        assert_eq!(
+            signers.len(),
+            1,
+            "no other provider was called: {signers:?}"
+        );
+    }
+    stack.server.shutdown().await.unwrap();
+}
+
+/// Bookshop's default route in a fixed order (Cybersource first, then the Mastercard
+/// Gateway), with a breaker that opens after three failures. Its accounts are renamed
+/// `<name>_<tag>`: metrics are process-wide, and each test reads its own accounts' series.
+fn ordered_settings(tag: &str) -> Settings {
+    let mut settings = routing_settings();
+    let renamed = |name: &str| format!("{name}_{tag}");
+    settings.accounts = std::mem::take(&mut settings.accounts)
+        .into_iter()
+        .map(|(name, account)| (renamed(&name), account))
+        .collect();
+    for merchant in &mut settings.merchants {
+        for name in merchant.accounts.iter_mut() {
+            *name = renamed(name);
+        }
+        for rule in &mut merchant.rules {
+            for name in rule.accounts.iter_mut() {
+                *name = renamed(name);
+            }
+        }
+    }
+    settings.merchants[0].weights = None;
+    settings.routing.breaker.failure_threshold = 3;
+    settings.routing.breaker.open_secs = 300;
+    settings
+}
+
+#[tokio::test]
+async fn an_outage_opens_the_breaker_and_moves_new_starts_while_started_sessions_stay() {
+    let stack = Routed::start(ordered_settings("outage")).await;
+    let started = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    assert_eq!(started.account, "cs_bookshop_outage");
+    assert_eq!(started.status(), AuthenticationStatus::OtpRequired);
+
+    stack.arm("cybersource", "status=503").await;
+    for _ in 0..3 {
+        let unknown = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+        assert_eq!(
+            unknown.status(),
+            AuthenticationStatus::Unknown,
+            "{unknown:?}"
+        );
+        assert_eq!(
+            unknown.account, "cs_bookshop_outage",
+            "a 5xx start never fails over"
+        );
+    }
+    let readiness = stack.get("/readyz").await;
+    assert!(
+        readiness.contains("account cs_bookshop_outage (cybersource): breaker open"),
+        "{readiness}"
+    );
+    let metrics = stack.get("/metrics").await;
+    let open = sample(
+        &metrics,
+        "payorch_account_breaker_state",
+        &[("account", "cs_bookshop_outage")],
+    );
+    assert_eq!(open, 2.0, "{metrics}");
+
+    let mpgs_before = stack.calls("mpgs", "initiate_authentication").await;
+    let moved = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    assert_eq!(moved.account, "mpgs_bookshop_outage");
+    assert_eq!(
+        moved.status(),
+        AuthenticationStatus::OtpRequired,
+        "{moved:?}"
+    );
+    let why = decision(&moved);
+    let skipped = &why.candidates[0];
+    assert_eq!(skipped.account, "cs_bookshop_outage");
+    assert!(
+        skipped
+            .skipped_reason
+            .starts_with("circuit breaker open after 3 failures"),
+        "{why:?}"
+    );
+    assert!(stack.calls("mpgs", "initiate_authentication").await > mpgs_before);
+
+    // The session started before the outage continues on its own account once the
+    // provider is back, and its success closes the breaker.
+    reqwest::Client::new()
+        .delete(format!("http://{}/_sandbox/faults", stack.sandbox))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let otp = stack.otp(&started).await;
+    let done = stack.submit(&started, &otp).await;
+    assert_eq!(done.status(), AuthenticationStatus::Succeeded, "{done:?}");
+    assert_eq!(done.account, "cs_bookshop_outage");
+    let readiness = stack.get("/readyz").await;
+    assert!(
+        readiness.contains("account cs_bookshop_outage (cybersource): breaker closed"),
+        "{readiness}"
+    );
+    let back = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    assert_eq!(back.account, "cs_bookshop_outage");
+    stack.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn no_failover_after_an_outcome_unknown_answer() {
+    let stack = Routed::start(ordered_settings("unknown")).await;
+    stack.reset_calls().await;
+    stack.arm("cybersource", "timeout").await;
+    let mut request = start_request(SEAMLESS, api::FlowPreference::Seamless);
+    request.merchant_id = "bookshop".into();
+    let mut auth = support::authentications(stack.server.grpc_addr).await;
+    let mut call = tonic::Request::new(request);
+    call.set_timeout(std::time::Duration::from_secs(2));
+    let unknown = auth.start_authentication(call).await.unwrap().into_inner();
+    assert_eq!(
+        unknown.status(),
+        AuthenticationStatus::Unknown,
+        "{unknown:?}"
+    );
+    assert_eq!(unknown.account, "cs_bookshop_unknown");
+    assert_eq!(stack.calls("cybersource", "enrollment").await, 1);
+    let mpgs_calls: u64 = stack.sandbox_json("calls").await["mpgs"]
+        .as_object()
+        .map(|ops| ops.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    assert_eq!(mpgs_calls, 0, "the start never moved to the next account");
+
+    reqwest::Client::new()
+        .delete(format!("http://{}/_sandbox/faults", stack.sandbox))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let refreshed = stack.refresh(&unknown).await;
+    assert_eq!(refreshed.account, "cs_bookshop_unknown");
+    assert_eq!(refreshed.connector, "cybersource");
+    assert_eq!(
+        stack.calls("cybersource", "enrollment").await,
+        1,
+        "never started again"
+    );
+    stack.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refused_connection_fails_over_within_the_call() {
+    let mut settings = ordered_settings("refused");
+    // Nothing listens on port 1: every connection is refused, nothing is sent.
+    let Some(payorch::config::AccountSettings::Cybersource(cs)) =
+        settings.accounts.get_mut("cs_bookshop_refused")
+    else {
+        panic!("cs_bookshop is a Cybersource account");
+    };
+    cs.base_url = Some("http://127.0.0.1:1/cybersource".into());
+    let stack = Routed::start(settings).await;
+    let moved = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    assert_eq!(
+        moved.status(),
+        AuthenticationStatus::OtpRequired,
+        "{moved:?}"
+    );
+    assert_eq!(moved.account, "mpgs_bookshop_refused");
+    let why = decision(&moved);
+    assert_eq!(why.rule, "default");
+    assert_eq!(why.candidates[0].account, "cs_bookshop_refused");
+    assert!(
+        why.candidates[0].skipped_reason.starts_with("not reached:"),
+        "{why:?}"
+    );
+    assert!(why.candidates[1].skipped_reason.is_empty());
+    let otp = stack.otp(&moved).await;
+    let done = stack.submit(&moved, &otp).await;
+    assert_eq!(done.status(), AuthenticationStatus::Succeeded);
+    let payment = stack.pay(&done).await;
+    assert_eq!(payment.account, "mpgs_bookshop_refused");
+    let metrics = stack.get("/metrics").await;
+    let failovers = sample(
+        &metrics,
+        "payorch_routing_failovers_total",
+        &[
+            ("from", "cs_bookshop_refused"),
+            ("to", "mpgs_bookshop_refused"),
+        ],
+    );
+    assert_eq!(failovers, 1.0, "{metrics}");
+    stack.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn otp_stage_counters_move_and_collapsing_success_steers_new_starts() {
+    let mut settings = ordered_settings("otp");
+    settings.routing.otp_health.min_success_rate = 0.5;
+    settings.routing.otp_health.window = 3;
+    settings.routing.otp_health.min_samples = 3;
+    let stack = Routed::start(settings).await;
+
+    let good = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    let otp = stack.otp(&good).await;
+    assert_eq!(
+        stack.submit(&good, &otp).await.status(),
+        AuthenticationStatus::Succeeded
+    );
+    // Two payers whose OTP never works: every attempt is wrong.
+    for _ in 0..2 {
+        let lost = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+        assert_eq!(lost.account, "cs_bookshop_otp");
+        let otp = stack.otp(&lost).await;
+        let mut last = lost.clone();
+        while last.status() == AuthenticationStatus::OtpRequired {
+            last = stack.submit(&last, &support::flows::wrong(&otp)).await;
+        }
+        assert_eq!(last.status(), AuthenticationStatus::Failed, "{last:?}");
+        assert_eq!(
+            last.failure_reason(),
+            api::FailureReason::OtpAttemptsExhausted
+        );
+    }
+    let metrics = stack.get("/metrics").await;
+    let stage = |stage: &str| {
+        sample(
+            &metrics,
+            "payorch_otp_stage_total",
+            &[
+                ("account", "cs_bookshop_otp"),
+                ("bin_range", "any"),
+                ("stage", stage),
+            ],
+        )
+    };
+    assert_eq!(stage("sent"), 3.0, "{metrics}");
+    assert_eq!(stage("succeeded"), 1.0, "{metrics}");
+    assert_eq!(stage("exhausted"), 2.0, "{metrics}");
+
+    // One success in three is below the 50% floor: the next start avoids the account
+    // although every HTTP answer it gave was fine.
+    let steered = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    assert_eq!(steered.account, "mpgs_bookshop_otp");
+    let why = decision(&steered);
+    assert!(
+        why.candidates[0]
+            .skipped_reason
+            .starts_with("OTP success collapsed to 33% (below 50%)"),
+        "{why:?}"
+    );
+    stack.server.shutdown().await.unwrap();
+}
+
+/// The example is runnable as its comment says: the real binary, `serve --config`.
+#[tokio::test]
+async fn the_example_runs_with_serve_config() {
+    let ports: Vec<SocketAddr> = (0..3)
+        .map(|_| {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap()
+        })
+        .collect();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/routing.toml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_payorch"))
+        .arg("serve")
+        .arg("--config")
+        .arg(&file)
+        .env("PAYORCH_GRPC__LISTEN", ports[0].to_string())
+        .env("PAYORCH_HTTP__LISTEN", ports[1].to_string())
+        .env("PAYORCH_SANDBOX__LISTEN", ports[2].to_string())
+        .env_remove("REDIS_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn payorch serve");
+    let ready = support::eventually(std::time::Duration::from_secs(30), || async {
+        let url = format!("http://{}/readyz", ports[1]);
+        reqwest::get(url)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    assert!(
+        ready,
+        "payorch serve --config routing.toml never became ready"
+    );
+    let mut auth = support::authentications(ports[0]).await;
+    let mut request = start_request(SEAMLESS, api::FlowPreference::Seamless);
+    request.merchant_id = "travel".into();
+    request.idempotency_key = key();
+    let started = auth.start_authentication(request).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let started = started.expect("travel starts").into_inner();
+    assert_eq!(started.account, "cs_travel");
+    assert_eq!(started.status(), AuthenticationStatus::OtpRequired);
+}
