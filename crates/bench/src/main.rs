@@ -14,6 +14,7 @@
 mod load;
 mod probes;
 mod report;
+mod routing;
 mod run;
 mod scenario;
 
@@ -60,6 +61,9 @@ struct Args {
     /// The connector the `demo` merchant is routed to.
     #[arg(long, default_value = "cybersource")]
     connector: String,
+    /// Routing decisions timed per thread (two threads) for the routing-overhead figure.
+    #[arg(long, default_value_t = 200_000)]
+    routing_decisions: u64,
     /// Print JSON instead of the table.
     #[arg(long)]
     json: bool,
@@ -90,6 +94,7 @@ async fn bench(args: Args) -> Result<(), String> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         rows: Vec::new(),
         memory: Vec::new(),
+        routing: Some(routing::measure(args.routing_decisions, 2)?),
     };
     for store in stores {
         report.rows.extend(run_scenarios(&args, store).await?);
@@ -103,6 +108,9 @@ async fn bench(args: Args) -> Result<(), String> {
         println!("{text}");
     } else {
         print_table(&report);
+        if let Some(cost) = &report.routing {
+            routing::print(cost);
+        }
     }
     if args.fail_on_errors && failed > 0 {
         return Err(format!("{failed} operations failed"));

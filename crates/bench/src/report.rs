@@ -41,6 +41,8 @@ pub struct Report {
     pub command: String,
     pub rows: Vec<Row>,
     pub memory: Vec<Memory>,
+    /// What choosing an account costs a call (see `routing.rs`).
+    pub routing: Option<crate::routing::RoutingCost>,
 }
 
 pub fn ms(histogram: &Histogram<u64>, quantile: f64) -> f64 {
