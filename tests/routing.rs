@@ -144,20 +144,6 @@ fn decision(authentication: &Authentication) -> &api::RoutingDecision {
     authentication.routing.as_ref().expect("a routing decision")
 }
 
-/// The value of one Prometheus sample, e.g. `payorch_otp_stage_total{...}`.
-fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    metrics
-        .lines()
-        .filter(|line| line.starts_with(name) && !line.starts_with('#'))
-        .filter(|line| {
-            labels
-                .iter()
-                .all(|(k, v)| line.contains(&format!("{k}=\"{v}\"")))
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 #[tokio::test]
 async fn each_rule_picks_its_account_and_explains_itself() {
     let stack = Routed::start(routing_settings()).await;
@@ -359,7 +345,7 @@ async fn an_outage_opens_the_breaker_and_moves_new_starts_while_started_sessions
         "{readiness}"
     );
     let metrics = stack.get("/metrics").await;
-    let open = sample(
+    let open = support::metric_sum(
         &metrics,
         "payorch_account_breaker_state",
         &[("account", "cs_bookshop_outage")],
@@ -482,7 +468,7 @@ async fn a_refused_connection_fails_over_within_the_call() {
     let payment = stack.pay(&done).await;
     assert_eq!(payment.account, "mpgs_bookshop_refused");
     let metrics = stack.get("/metrics").await;
-    let failovers = sample(
+    let failovers = support::metric_sum(
         &metrics,
         "payorch_routing_failovers_total",
         &[
@@ -525,7 +511,7 @@ async fn otp_stage_counters_move_and_collapsing_success_steers_new_starts() {
     }
     let metrics = stack.get("/metrics").await;
     let stage = |stage: &str| {
-        sample(
+        support::metric_sum(
             &metrics,
             "payorch_otp_stage_total",
             &[

@@ -18,6 +18,9 @@ pub fn stage(from: &AuthenticationSession, to: &AuthenticationSession) -> Option
         S::OtpRequired if to.resends_remaining < from.resends_remaining => Some(OtpStage::Resent),
         S::Succeeded if to.flow.is_some() => Some(OtpStage::Succeeded),
         S::Expired => Some(OtpStage::Expired),
+        S::Failed if to.failure_reason == Some(FailureReason::OtpExpired) => {
+            Some(OtpStage::Expired)
+        }
         S::Failed if to.failure_reason == Some(FailureReason::OtpAttemptsExhausted) => {
             Some(OtpStage::Exhausted)
         }
@@ -85,6 +88,9 @@ mod tests {
         let mut exhausted = session(S::Failed);
         exhausted.failure_reason = Some(FailureReason::OtpAttemptsExhausted);
         assert_eq!(stage(&verifying, &exhausted), Some(OtpStage::Exhausted));
+        let mut lapsed = session(S::Failed);
+        lapsed.failure_reason = Some(FailureReason::OtpExpired);
+        assert_eq!(stage(&verifying, &lapsed), Some(OtpStage::Expired));
         assert_eq!(stage(&waiting, &waiting), None);
         let mut frictionless = session(S::Succeeded);
         frictionless.flow = None;

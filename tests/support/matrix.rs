@@ -120,9 +120,25 @@ async fn succeeded_with(stack: &Stack, capture: bool) -> api::Authentication {
     done
 }
 
+/// This connector's OTP-stage counter (its account is named after it). Metrics are
+/// process-wide and the matrix's cases run at once, so a case checks that its stage moved.
+async fn otp_stage(stack: &Stack, stage: &str) -> f64 {
+    let metrics = stack.metrics().await;
+    crate::support::metric_sum(
+        &metrics,
+        "payorch_otp_stage_total",
+        &[("account", stack.connector), ("stage", stage)],
+    )
+}
+
 pub async fn seamless_success_then_authorize_with_capture(profile: &Profile) {
     let stack = Stack::start(profile).await;
+    let (sent, succeeded) = (
+        otp_stage(&stack, "sent").await,
+        otp_stage(&stack, "succeeded").await,
+    );
     let started = seamless(&stack).await;
+    assert!(otp_stage(&stack, "sent").await > sent, "OTP sent counted");
     match started.next_action.as_ref().and_then(|a| a.action.as_ref()) {
         Some(api::next_action::Action::CollectOtp(otp)) => {
             assert_eq!(otp.otp_length, 6);
@@ -140,6 +156,7 @@ pub async fn seamless_success_then_authorize_with_capture(profile: &Profile) {
         .into_inner();
     assert_eq!(done.status(), AS::Succeeded);
     assert_eq!(done.recommendation(), Recommendation::Proceed);
+    assert!(otp_stage(&stack, "succeeded").await > succeeded);
     let payment = stack
         .payments()
         .await
@@ -182,6 +199,7 @@ pub async fn wrong_otp_then_the_right_one(profile: &Profile) {
 
 pub async fn attempts_exhausted_fails_the_authentication(profile: &Profile) {
     let stack = Stack::start(profile).await;
+    let exhausted = otp_stage(&stack, "exhausted").await;
     let started = seamless(&stack).await;
     let otp = stack.otp(&started).await;
     let mut auth = stack.auth().await;
@@ -199,6 +217,7 @@ pub async fn attempts_exhausted_fails_the_authentication(profile: &Profile) {
     assert_eq!(last.status(), AS::Failed, "{last:?}");
     assert_eq!(last.failure_reason(), FR::OtpAttemptsExhausted);
     assert_eq!(last.recommendation(), Recommendation::DoNotProceed);
+    assert!(otp_stage(&stack, "exhausted").await > exhausted);
     // A terminal session refuses more OTPs without calling the provider.
     let before = stack.calls(profile.validate_op).await;
     let refused = auth
@@ -211,6 +230,7 @@ pub async fn attempts_exhausted_fails_the_authentication(profile: &Profile) {
 
 pub async fn resend_replaces_the_otp_until_the_limit(profile: &Profile) {
     let stack = Stack::start(profile).await;
+    let resends = otp_stage(&stack, "resent").await;
     let started = seamless(&stack).await;
     let first = stack.otp(&started).await;
     let mut auth = stack.auth().await;
@@ -226,6 +246,10 @@ pub async fn resend_replaces_the_otp_until_the_limit(profile: &Profile) {
         .into_inner();
     assert_eq!(resent.status(), AS::OtpRequired, "{resent:?}");
     assert!(resent.resends_remaining < started.resends_remaining);
+    assert!(
+        otp_stage(&stack, "resent").await > resends,
+        "resend counted"
+    );
     let second = stack.otp(&resent).await;
     if second != first {
         let stale = auth
@@ -258,6 +282,7 @@ pub async fn resend_replaces_the_otp_until_the_limit(profile: &Profile) {
 
 pub async fn expired_otp_is_reported(profile: &Profile) {
     let stack = Stack::start(profile).await;
+    let expired = otp_stage(&stack, "expired").await;
     let started = seamless(&stack).await;
     let otp = stack.otp(&started).await;
     stack.expire_otp(&started).await;
@@ -270,6 +295,11 @@ pub async fn expired_otp_is_reported(profile: &Profile) {
         .into_inner();
     assert_eq!(answer.failure_reason(), FR::OtpExpired, "{answer:?}");
     assert_ne!(answer.status(), AS::Succeeded);
+    // Where the expired OTP ended the authentication, the stage is counted; where a resend
+    // can still save it, it is not over yet.
+    if matches!(answer.status(), AS::Failed | AS::Expired) {
+        assert!(otp_stage(&stack, "expired").await > expired);
+    }
 }
 
 /// A redirect-only authentication, started and waiting for the payer's browser.

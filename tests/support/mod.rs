@@ -174,3 +174,22 @@ pub fn ids_in(redis: &payorch_store::testing::RedisServer, kind: &str) -> Vec<St
     ids.sort();
     ids
 }
+
+/// The sum of a Prometheus metric's samples whose labels include every `(name, value)` of
+/// `labels` (e.g. `payorch_otp_stage_total` with `stage="sent"`).
+pub fn metric_sum(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    metrics
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter(|line| {
+            labels
+                .iter()
+                .all(|(k, v)| line.contains(&format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
