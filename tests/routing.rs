@@ -583,3 +583,124 @@ async fn the_example_runs_with_serve_config() {
     assert_eq!(started.account, "cs_travel");
     assert_eq!(started.status(), AuthenticationStatus::OtpRequired);
 }
+
+fn rule(name: &str, accounts: &[&str]) -> payorch::config::RuleSettings {
+    payorch::config::RuleSettings {
+        name: name.into(),
+        brands: Vec::new(),
+        bin_ranges: Vec::new(),
+        currencies: Vec::new(),
+        min_amount: None,
+        max_amount: None,
+        flow: None,
+        initiator: None,
+        accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
+        weights: None,
+    }
+}
+
+/// A mandate is routed as merchant-initiated (its debits will be): a rule sends `demo`'s
+/// registrations to their own Cybersource account, whose merchant id signs the registration,
+/// the notice and the debit, while `demo`'s one-off payments stay on its default account.
+#[tokio::test]
+async fn a_mandate_and_its_debits_stay_on_the_account_its_rule_chose() {
+    use support::mandates::{LEAD, active_on, charge, notified, terms, until_due};
+
+    let mut settings = support::settings();
+    settings.merchants[0].connectors = vec!["cybersource".into()];
+    settings.accounts.insert(
+        "cs_subscriptions".into(),
+        payorch::config::AccountSettings::Cybersource(payorch::config::CybersourceSettings {
+            base_url: None,
+            merchant_id: "payorch_subscriptions".into(),
+            key_id: "0d6c5a3e-8f1b-4e5a-9b7c-3a2d1e0f9c03".into(),
+            shared_secret: payorch::config::Secret::new(
+                "bm9u4K9TfdvYoeO7J77B+uVwHf5lC21TsIyqP7XxnTM=",
+            ),
+            timeouts: Default::default(),
+        }),
+    );
+    let mut subscriptions = rule("subscriptions", &["cs_subscriptions"]);
+    subscriptions.initiator = Some("merchant".into());
+    settings.merchants[0].rules = vec![subscriptions];
+    settings.mandates.lead_time_secs = LEAD.as_secs();
+    settings.sandbox.si_intimation_lead_secs = Some(LEAD.as_secs() - 1);
+    let stack = Routed::start(settings).await;
+
+    let mandate = active_on(stack.server.grpc_addr, stack.sandbox, terms(3)).await;
+    assert_eq!(mandate.account, "cs_subscriptions");
+    let why = mandate
+        .routing
+        .as_ref()
+        .expect("the mandate's routing decision");
+    assert_eq!(why.rule, "subscriptions");
+
+    let one_off = stack.start_for("demo", SEAMLESS, 10_000).await;
+    assert_eq!(one_off.account, "cybersource");
+    let why = decision(&one_off);
+    assert_eq!(why.rule, "default");
+    assert_eq!(why.rules_not_matched[0].reason, "customer-initiated call");
+
+    stack.reset_calls().await;
+    let mut mandates = support::mandates(stack.server.grpc_addr).await;
+    let notice = notified(&mut mandates, &mandate, 10_000).await;
+    until_due(&notice).await;
+    let debit = mandates
+        .charge_mandate(charge(&mandate, &notice))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(debit.status(), api::PaymentStatus::Captured, "{debit:?}");
+    assert_eq!(debit.account, "cs_subscriptions");
+    let signers = stack.signers().await;
+    assert_eq!(
+        signers["cybersource"].keys().collect::<Vec<_>>(),
+        vec!["payorch_subscriptions"],
+        "{signers:?}"
+    );
+    stack.server.shutdown().await.unwrap();
+}
+
+/// Two replicas on one Redis: a session started on one continues on its account on the
+/// other, which signs with that account's credentials.
+#[tokio::test]
+async fn a_session_continues_on_its_account_on_another_replica() {
+    let redis = payorch_store::testing::RedisServer::start();
+    let on_redis = |mut settings: Settings| {
+        let shared = support::redis_settings(&redis.url());
+        settings.store = shared.store;
+        settings.encryption = shared.encryption;
+        settings
+    };
+    let first = Routed::start(on_redis(routing_settings())).await;
+    let mut second_settings = on_redis(routing_settings());
+    second_settings.sandbox.embedded = false;
+    second_settings.point_at_sandbox(first.sandbox);
+    let second = Routed {
+        server: support::start(second_settings).await,
+        sandbox: first.sandbox,
+    };
+
+    let started = first.start_for("bookshop", MPGS_BIN_CARD, 10_000).await;
+    assert_eq!(started.account, "mpgs_bookshop");
+    first.reset_calls().await;
+    let otp = second.otp(&started).await;
+    let done = second.submit(&started, &otp).await;
+    assert_eq!(done.status(), AuthenticationStatus::Succeeded, "{done:?}");
+    assert_eq!(done.account, "mpgs_bookshop");
+    assert_eq!(decision(&done).rule, "mpgs-bins");
+    let payment = second.pay(&done).await;
+    assert_eq!(payment.account, "mpgs_bookshop");
+    let signers = first.signers().await;
+    assert_eq!(
+        signers.keys().collect::<Vec<_>>(),
+        vec!["mpgs"],
+        "only the session's provider was called: {signers:?}"
+    );
+    assert_eq!(
+        signers["mpgs"].keys().collect::<Vec<_>>(),
+        vec!["PAYORCHBOOKS"]
+    );
+    second.server.shutdown().await.unwrap();
+    first.server.shutdown().await.unwrap();
+}
