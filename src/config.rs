@@ -863,8 +863,20 @@ mod tests {
             "k1".into(),
             Secret::new("MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="),
         );
+        settings.accounts.insert(
+            "mpgs_two".into(),
+            AccountSettings::Mpgs(MpgsSettings {
+                base_url: None,
+                merchant_id: "TWO".into(),
+                api_password: Secret::new("account-password-never-printed"),
+                api_version: None,
+                timeouts: TimeoutSettings::default(),
+            }),
+        );
         let printed = format!("{settings:?}");
+        assert!(printed.contains("mpgs_two"), "the account itself is shown");
         for secret in [
+            "account-password-never-printed",
             "hunter2",
             "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
             "yBJxy6LjM2TmcPGu+GaJrHtkke25fPpUX+UY6/L/1tE=",
