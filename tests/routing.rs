@@ -704,3 +704,45 @@ async fn a_session_continues_on_its_account_on_another_replica() {
     second.server.shutdown().await.unwrap();
     first.server.shutdown().await.unwrap();
 }
+
+/// With every account of a merchant behind an open breaker, a new start is UNAVAILABLE
+/// (`NO_HEALTHY_ACCOUNT`, each account's reason given), but a retry of a start that was
+/// answered still gets its answer.
+#[tokio::test]
+async fn with_every_breaker_open_new_starts_are_unavailable_and_retries_get_their_answer() {
+    let stack = Routed::start(ordered_settings("replay")).await;
+    let mut request = start_request(SEAMLESS, api::FlowPreference::Seamless);
+    request.merchant_id = "travel".into();
+    let mut auth = support::authentications(stack.server.grpc_addr).await;
+    let answered = auth
+        .start_authentication(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answered.account, "cs_travel_replay");
+
+    stack.arm("cybersource", "status=503").await;
+    for _ in 0..3 {
+        let unknown = stack.start_for("travel", SEAMLESS, 10_000).await;
+        assert_eq!(unknown.status(), AuthenticationStatus::Unknown);
+    }
+    let refused = stack
+        .try_start("travel", SEAMLESS, 10_000)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    assert_eq!(support::reason(&refused), "NO_HEALTHY_ACCOUNT");
+    assert!(
+        refused
+            .message()
+            .contains("cs_travel_replay: circuit breaker open"),
+        "{refused:?}"
+    );
+    let replayed = auth
+        .start_authentication(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(replayed.id, answered.id);
+    stack.server.shutdown().await.unwrap();
+}

@@ -112,34 +112,40 @@ impl AuthenticationService for Authentications {
                 checks.provider_requirements(plan.account().adapter.capabilities(), card, &browser);
             }
             checks.finish()?;
-            let Some(plan) = plan else {
-                return Err(Status::internal("validated request lost its card"));
-            };
-            let plan = plan?;
-            let (Some(card), Some(amount)) = (card, amount) else {
+            let (Some(plan), Some(card), Some(amount)) = (plan, card, amount) else {
                 return Err(Status::internal(
                     "validated request lost its card or amount",
                 ));
             };
-            let input = StartInput {
-                merchant_id: req.merchant_id.clone(),
-                plan,
-                amount,
-                card,
-                browser,
-                return_url: req.return_url.clone(),
-                order_reference: req.order_reference.clone(),
-                preferred_flow: preferred,
-                capture: req.capture,
-                mandate: None,
-            };
+            // No route now (every account's breaker open) is answered under the key, so a
+            // retry of a start that was answered gets its answer, not the outage.
+            let (merchant_id, return_url, order_reference, capture) = (
+                req.merchant_id.clone(),
+                req.return_url.clone(),
+                req.order_reference.clone(),
+                req.capture,
+            );
             let flows = self.0.flows.clone();
             self.0
                 .idempotent(
                     "StartAuthentication",
                     &req,
                     resources::authentication,
-                    async move { flows.start_authentication(input, deadline).await },
+                    async move {
+                        let input = StartInput {
+                            merchant_id,
+                            plan: plan?,
+                            amount,
+                            card,
+                            browser,
+                            return_url,
+                            order_reference,
+                            preferred_flow: preferred,
+                            capture,
+                            mandate: None,
+                        };
+                        flows.start_authentication(input, deadline).await
+                    },
                 )
                 .await
         })

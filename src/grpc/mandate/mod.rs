@@ -103,8 +103,9 @@ impl MandateService for Mandates {
             let (Some(plan), Some(card), Some(terms)) = (plan, card, terms) else {
                 return Err(Status::internal("validated request lost its card or terms"));
             };
-            let plan = plan?;
-            let input = RegisterInput {
+            // A route refused now is answered under the key: a retry of a registration that
+            // was answered gets its answer.
+            let input = |plan| RegisterInput {
                 merchant_id: req.merchant_id.clone(),
                 plan,
                 card,
@@ -119,10 +120,11 @@ impl MandateService for Mandates {
                 customer_email: req.customer_email.clone(),
                 customer_phone: req.customer_phone.clone(),
             };
+            let input = plan.map(input);
             let flows = self.0.flows.clone();
             self.0
                 .idempotent("RegisterMandate", &req, answers::mandate, async move {
-                    flows.register_mandate(input, deadline).await
+                    flows.register_mandate(input?, deadline).await
                 })
                 .await
         })
