@@ -203,6 +203,7 @@ async fn check_eligibility_says_which_connectors_take_mandates() {
                 connector: connector.into(),
                 payment_method: Some(flows::card(flows::SEAMLESS)),
                 amount: flows::inr(10_000),
+                preferred_flow: 0,
             })
             .await
             .unwrap()

@@ -212,6 +212,7 @@ async fn each_rule_picks_its_account_and_explains_itself() {
             connector: String::new(),
             payment_method: Some(card(MPGS_BIN_CARD)),
             amount: inr(10_000),
+            preferred_flow: 0,
         })
         .await
         .unwrap()
@@ -370,6 +371,26 @@ async fn an_outage_opens_the_breaker_and_moves_new_starts_while_started_sessions
         "{why:?}"
     );
     assert!(stack.calls("mpgs", "initiate_authentication").await > mpgs_before);
+
+    // Asking about the account pinned answers from the same health: none to offer now.
+    let mut auth = support::authentications(stack.server.grpc_addr).await;
+    let asked = auth
+        .check_eligibility(api::CheckEligibilityRequest {
+            merchant_id: "bookshop".into(),
+            connector: "cybersource".into(),
+            payment_method: Some(card(SEAMLESS)),
+            amount: inr(10_000),
+            preferred_flow: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(asked.code(), tonic::Code::Unavailable, "{asked:?}");
+    assert_eq!(support::reason(&asked), "NO_HEALTHY_ACCOUNT");
+    let readiness = stack.get("/readyz").await;
+    assert!(
+        readiness.contains("account cs_bookshop_outage (cybersource): breaker open"),
+        "{readiness}"
+    );
 
     // The session started before the outage continues on its own account once the
     // provider is back, and its success closes the breaker.
@@ -744,5 +765,52 @@ async fn with_every_breaker_open_new_starts_are_unavailable_and_retries_get_thei
         .unwrap()
         .into_inner();
     assert_eq!(replayed.id, answered.id);
+    stack.server.shutdown().await.unwrap();
+}
+
+/// A rule on the requested flow: StartAuthentication and CheckEligibility match it alike.
+#[tokio::test]
+async fn a_flow_rule_routes_starts_and_eligibility_alike() {
+    let mut settings = routing_settings();
+    let mut redirects = rule("redirects", &["cs_bookshop"]);
+    redirects.flow = Some("redirect".into());
+    settings.merchants[0].rules.insert(0, redirects);
+    let stack = Routed::start(settings).await;
+    let mut auth = support::authentications(stack.server.grpc_addr).await;
+    let ask = |flow: api::FlowPreference| api::CheckEligibilityRequest {
+        merchant_id: "bookshop".into(),
+        connector: String::new(),
+        payment_method: Some(card(MPGS_BIN_CARD)),
+        amount: inr(10_000),
+        preferred_flow: flow.into(),
+    };
+    let redirect = auth
+        .check_eligibility(ask(api::FlowPreference::Redirect))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(redirect.account, "cs_bookshop");
+    assert_eq!(redirect.routing.unwrap().rule, "redirects");
+    let seamless = auth
+        .check_eligibility(ask(api::FlowPreference::Seamless))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(seamless.account, "mpgs_bookshop");
+    let seamless_why = seamless.routing.unwrap();
+    assert_eq!(
+        seamless_why.rules_not_matched[0].reason,
+        "flow REDIRECT not requested"
+    );
+
+    let mut request = start_request(MPGS_BIN_CARD, api::FlowPreference::Redirect);
+    request.merchant_id = "bookshop".into();
+    let started = auth
+        .start_authentication(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(started.account, "cs_bookshop");
+    assert_eq!(decision(&started).rule, "redirects");
     stack.server.shutdown().await.unwrap();
 }

@@ -337,6 +337,7 @@ async fn eligibility_names_the_connector_and_its_flows() {
             connector: "cybersource".into(),
             payment_method: Some(card("5085000000000015", "12", "2031", "123")),
             amount: inr(10_000),
+            preferred_flow: 0,
         })
         .await
         .unwrap()
@@ -355,6 +356,7 @@ async fn eligibility_names_the_connector_and_its_flows() {
             connector: "cybersource".into(),
             payment_method: Some(card("4111111111111111", "12", "2031", "123")),
             amount: None,
+            preferred_flow: 0,
         })
         .await
         .unwrap()

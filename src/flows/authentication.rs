@@ -357,13 +357,22 @@ impl Flows {
             .create(pending)
             .await
             .map_err(|e| FlowError::from(&e))?;
+        // One deadline for the whole start, whichever accounts it tries.
+        let ctx = CallContext::new(&id, deadline);
         loop {
-            let connector = input.plan.account().adapter.clone();
-            let err = match self
-                .call_start(&connector, &pending, &input, deadline)
-                .await
-            {
+            let account = input.plan.account().clone();
+            let attempt = match account.breaker.begin_call(std::time::Instant::now()) {
+                Ok(()) => {
+                    self.call_start(&account.adapter, &pending, &input, &ctx)
+                        .await
+                }
+                // Another call holds the half-open account's probe: this one never left.
+                Err(why) => Err(ConnectorError::NotSent(why)),
+            };
+            let err = match attempt {
                 Ok(outcome) => {
+                    self.router
+                        .count_decision(&pending.merchant_id, input.plan.decision());
                     let next = apply(&pending, outcome);
                     return self.save_answer(&pending, next).await;
                 }
@@ -378,16 +387,17 @@ impl Flows {
                     ConnectorError::NotSent(_) | ConnectorError::Unauthorized(_)
                 );
             let why = format!("not reached: {err}");
+            let (card, browser) = (&input.card, &input.browser);
             let moved = not_reached
-                && input.plan.fail_over(&why).is_some_and(|next| {
-                    let capabilities = next.adapter.capabilities();
-                    capabilities.authenticates(&input.card)
-                        && (!input.card.is_network_token() || capabilities.network_tokens)
-                        && capabilities
-                            .refusals(&input.card, &input.browser)
-                            .is_empty()
-                });
+                && input
+                    .plan
+                    .fail_over(&why, |next| {
+                        unfit(next.adapter.capabilities(), card, browser)
+                    })
+                    .is_some();
             if !moved {
+                self.router
+                    .count_decision(&pending.merchant_id, input.plan.decision());
                 return self
                     .record_failure(&pending, &err, AuthenticationStatus::Failed)
                     .await;
@@ -397,6 +407,8 @@ impl Flows {
             next.connector = input.plan.account().connector.as_str().to_owned();
             next.routing = Some(input.plan.decision().clone());
             next.updated_at_ms = now_ms();
+            // A fresh lease: the resolver leaves the start alone while the next account works.
+            next.claim = Some(self.new_claim());
             pending = self
                 .store
                 .transition(&pending, next)
@@ -411,7 +423,7 @@ impl Flows {
         connector: &Arc<dyn Connector>,
         pending: &AuthenticationSession,
         input: &StartInput,
-        deadline: Option<Duration>,
+        ctx: &CallContext,
     ) -> Result<payorch_connector::model::AuthenticationOutcome, ConnectorError> {
         let card = pending
             .card
@@ -419,7 +431,6 @@ impl Flows {
             .ok_or_else(|| ConnectorError::InvalidState("card data missing".into()))?;
         let id = &pending.id;
         let callback = self.callback_url(id);
-        let ctx = CallContext::new(id, deadline);
         match &input.mandate {
             None => {
                 let request = StartAuthentication {
@@ -432,7 +443,7 @@ impl Flows {
                     preferred_flow: input.preferred_flow,
                     capture: input.capture,
                 };
-                connector.start_authentication(&ctx, &request).await
+                connector.start_authentication(ctx, &request).await
             }
             Some(m) => {
                 let request = MandateAuthentication {
@@ -449,7 +460,7 @@ impl Flows {
                     customer_email: &m.customer_email,
                     customer_phone: &m.customer_phone,
                 };
-                connector.start_mandate_authentication(&ctx, &request).await
+                connector.start_mandate_authentication(ctx, &request).await
             }
         }
     }
@@ -718,6 +729,27 @@ impl Flows {
         tracing::info!(authentication_id = %id, reason = %reason, "authentication cancelled by the merchant");
         Ok(saved)
     }
+}
+
+/// Why a provider cannot take this start's card or browser (a fall-back account is then
+/// passed over), if it cannot.
+fn unfit(
+    capabilities: &payorch_connector::Capabilities,
+    card: &Card,
+    browser: &Browser,
+) -> Option<String> {
+    if !capabilities.authenticates(card) {
+        return Some(format!("cannot authenticate {:?} cards", card.brand()));
+    }
+    if card.is_network_token() && !capabilities.network_tokens {
+        return Some("does not take network tokens".into());
+    }
+    let missing: Vec<&str> = capabilities
+        .refusals(card, browser)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect();
+    (!missing.is_empty()).then(|| format!("its provider needs {}", missing.join(", ")))
 }
 
 /// A stable digest of a redirect return's parameters (names and values, in order).

@@ -85,22 +85,36 @@ impl Flows {
         facts: &Facts<'_>,
         ineligible: impl Fn(&Account) -> Option<String>,
     ) -> Result<Plan, FlowError> {
-        self.router
-            .plan(merchant_id, pinned, facts, ineligible)
-            .map_err(|e| match e {
-                RouteError::NotConfigured(_) => route_error(&e),
-                RouteError::NoneAvailable(_) => {
-                    FlowError::new(ErrorKind::Unavailable, "NO_HEALTHY_ACCOUNT", e.to_string())
-                }
-                _ => FlowError::new(
-                    ErrorKind::FailedPrecondition,
-                    "NO_ROUTE",
-                    format!(
-                        "{e}; this merchant's accounts: {}",
-                        self.router.accounts_of(merchant_id).join(", ")
-                    ),
+        let plan = self.router.plan(merchant_id, pinned, facts, ineligible);
+        plan.map_err(|e| self.no_route(merchant_id, e))
+    }
+
+    /// The route a call that only asks would get (CheckEligibility): see [`Router::preview`].
+    pub fn preview(
+        &self,
+        merchant_id: &str,
+        pinned: &str,
+        facts: &Facts<'_>,
+    ) -> Result<Plan, FlowError> {
+        let plan = self.router.preview(merchant_id, pinned, facts, |_| None);
+        plan.map_err(|e| self.no_route(merchant_id, e))
+    }
+
+    fn no_route(&self, merchant_id: &str, e: RouteError) -> FlowError {
+        match e {
+            RouteError::NotConfigured(_) => route_error(&e),
+            RouteError::NoneAvailable(_) => {
+                FlowError::new(ErrorKind::Unavailable, "NO_HEALTHY_ACCOUNT", e.to_string())
+            }
+            _ => FlowError::new(
+                ErrorKind::FailedPrecondition,
+                "NO_ROUTE",
+                format!(
+                    "{e}; this merchant's accounts: {}",
+                    self.router.accounts_of(merchant_id).join(", ")
                 ),
-            })
+            ),
+        }
     }
 
     /// The URL the issuer's page sends the payer back to (payorch's HTTP callback).

@@ -67,11 +67,11 @@ impl AuthenticationService for Authentications {
             let Some(card) = card else {
                 return Err(Status::internal("validated request lost its card"));
             };
-            let facts = facts(&card, amount, None);
+            let facts = facts(&card, amount, preferred_flow(req.preferred_flow()));
             let plan = self
                 .0
                 .flows
-                .plan(&req.merchant_id, &req.connector, &facts, |_| None)?;
+                .preview(&req.merchant_id, &req.connector, &facts)?;
             let eligibility = self
                 .0
                 .flows

@@ -36,7 +36,8 @@ pub fn router(state: HttpState) -> Router {
 /// never make a replica unready: a provider's outage is routed around, not a reason to stop
 /// serving the other accounts.
 async fn readyz(State(state): State<HttpState>) -> (StatusCode, String) {
-    let mut body = if state.ready.load(Ordering::Relaxed) {
+    let ready = state.ready.load(Ordering::Relaxed);
+    let mut body = if ready {
         "ready\n".to_owned()
     } else {
         "not ready: session store unreachable\n".to_owned()
@@ -48,7 +49,7 @@ async fn readyz(State(state): State<HttpState>) -> (StatusCode, String) {
             breaker.as_str()
         ));
     }
-    let status = if state.ready.load(Ordering::Relaxed) {
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

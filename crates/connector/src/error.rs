@@ -34,8 +34,43 @@ pub enum ConnectorError {
 }
 
 impl ConnectorError {
+    /// The error of a later call in a step whose earlier call already changed something at
+    /// the provider (an order created, an authentication initiated): the step as a whole
+    /// may have acted, so "not sent" or "credentials refused" no longer say that nothing
+    /// happened, and payorch must not start it again elsewhere.
+    pub fn after_provider_acted(self) -> ConnectorError {
+        match self {
+            ConnectorError::NotSent(_) | ConnectorError::Unauthorized(_) => {
+                ConnectorError::OutcomeUnknown(format!("after an earlier call acted: {self}"))
+            }
+            other => other,
+        }
+    }
+
     /// True when the provider may have acted on the request.
     pub fn outcome_unknown(&self) -> bool {
         matches!(self, ConnectorError::OutcomeUnknown(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_an_earlier_call_acted_nothing_reads_as_not_sent() {
+        let refused = ProviderStatus {
+            code: "401".into(),
+            message: String::new(),
+            raw_status: String::new(),
+        };
+        for err in [
+            ConnectorError::NotSent("connection refused".into()),
+            ConnectorError::Unauthorized(refused),
+        ] {
+            assert!(err.after_provider_acted().outcome_unknown());
+        }
+        let declined = ConnectorError::Unsupported("x").after_provider_acted();
+        assert!(matches!(declined, ConnectorError::Unsupported("x")));
     }
 }

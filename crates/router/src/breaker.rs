@@ -89,9 +89,20 @@ impl Breaker {
         self.inner().times_opened
     }
 
-    /// May a new call start on this account now? Half-open, the first caller takes the
-    /// probe (one per `open_for`, so a probe whose call never happened does not wedge it).
+    /// May a new call be routed to this account now? Changes nothing: routing a call that
+    /// is then refused, or only asked about (CheckEligibility), takes no probe.
     pub fn admit(&self, now: Instant) -> Result<(), String> {
+        self.check(now, false)
+    }
+
+    /// The call is about to be sent: half-open, it takes the probe (one per `open_for`, so a
+    /// probe whose answer never came does not wedge the breaker); refused when another call
+    /// took it first.
+    pub fn begin_call(&self, now: Instant) -> Result<(), String> {
+        self.check(now, true)
+    }
+
+    fn check(&self, now: Instant, take_probe: bool) -> Result<(), String> {
         let mut inner = self.inner();
         let Some(opened_at) = inner.opened_at else {
             return Ok(());
@@ -110,7 +121,9 @@ impl Breaker {
                 Err("circuit breaker half-open: its probe call is in flight".into())
             }
             _ => {
-                inner.probe_at = Some(now);
+                if take_probe {
+                    inner.probe_at = Some(now);
+                }
                 Ok(())
             }
         }
@@ -163,8 +176,11 @@ mod tests {
         assert!(b.admit(t0 + Duration::from_secs(5)).is_err());
         let later = t0 + Duration::from_secs(11);
         assert_eq!(b.state(later), BreakerState::HalfOpen);
-        assert!(b.admit(later).is_ok(), "the first caller probes");
+        assert!(b.admit(later).is_ok(), "routing to it takes no probe");
+        assert!(b.admit(later).is_ok());
+        assert!(b.begin_call(later).is_ok(), "the first call probes");
         assert!(b.admit(later).is_err(), "one probe at a time");
+        assert!(b.begin_call(later).is_err());
         b.record_success();
         assert_eq!(b.state(later), BreakerState::Closed);
         assert!(b.admit(later).is_ok());
@@ -179,7 +195,7 @@ mod tests {
             b.record_failure(t0);
         }
         let later = t0 + Duration::from_secs(11);
-        assert!(b.admit(later).is_ok());
+        assert!(b.begin_call(later).is_ok());
         assert!(b.record_failure(later));
         assert_eq!(b.state(later + Duration::from_secs(1)), BreakerState::Open);
     }
@@ -204,7 +220,7 @@ mod tests {
             b.record_failure(t0);
         }
         let later = t0 + Duration::from_secs(11);
-        assert!(b.admit(later).is_ok());
-        assert!(b.admit(later + Duration::from_secs(11)).is_ok());
+        assert!(b.begin_call(later).is_ok());
+        assert!(b.begin_call(later + Duration::from_secs(11)).is_ok());
     }
 }

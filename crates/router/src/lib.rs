@@ -168,13 +168,36 @@ impl<A: ?Sized> Router<A> {
     /// The route of a merchant's new call: the pinned connector's accounts (an empty pin is
     /// no pin), else the first matching rule's, else the default route; `ineligible` names
     /// why an account cannot serve this call at all. The first account that is eligible
-    /// and healthy is chosen.
+    /// and healthy is chosen. The call takes its slot of a weighted split.
     pub fn plan(
         &self,
         merchant_id: &str,
         pinned: &str,
         facts: &Facts<'_>,
         ineligible: impl Fn(&Account<A>) -> Option<String>,
+    ) -> Result<Plan<A>, RouteError> {
+        self.choose(merchant_id, pinned, facts, ineligible, true)
+    }
+
+    /// [`Self::plan`] for a call that only asks (CheckEligibility): the same rules and
+    /// health, and a weighted split is left as it was.
+    pub fn preview(
+        &self,
+        merchant_id: &str,
+        pinned: &str,
+        facts: &Facts<'_>,
+        ineligible: impl Fn(&Account<A>) -> Option<String>,
+    ) -> Result<Plan<A>, RouteError> {
+        self.choose(merchant_id, pinned, facts, ineligible, false)
+    }
+
+    fn choose(
+        &self,
+        merchant_id: &str,
+        pinned: &str,
+        facts: &Facts<'_>,
+        ineligible: impl Fn(&Account<A>) -> Option<String>,
+        advance: bool,
     ) -> Result<Plan<A>, RouteError> {
         let routes = self
             .merchants
@@ -209,7 +232,7 @@ impl<A: ?Sized> Router<A> {
                         return Err(RouteError::NoRuleMatched(misses.join("; ")));
                     }
                 };
-                let order = split.order();
+                let order = split.order(advance);
                 let names = order
                     .iter()
                     .map(|i| split.accounts()[*i].as_str())
@@ -267,14 +290,18 @@ impl<A: ?Sized> Router<A> {
             at: None,
         };
         plan.advance()?;
+        Ok(plan)
+    }
+
+    /// Counts a decision a new record was made with.
+    pub fn count_decision(&self, merchant_id: &str, decision: &RoutingDecision) {
         metrics::counter!(
             "payorch_routing_decisions_total",
             "merchant" => merchant_id.to_owned(),
-            "rule" => plan.decision.rule.clone(),
-            "account" => plan.decision.account.clone(),
+            "rule" => decision.rule.clone(),
+            "account" => decision.account.clone(),
         )
         .increment(1);
-        Ok(plan)
     }
 
     /// Counts an OTP stage of an authentication on `account`, under its BIN range.
@@ -357,8 +384,14 @@ impl<A: ?Sized> Plan<A> {
     }
 
     /// Moves to the next usable account after the current one provably did nothing
-    /// (`why`); `None` when there is none, and the plan stays where it was.
-    pub fn fail_over(&mut self, why: &str) -> Option<&Arc<Account<A>>> {
+    /// (`why`), passing over those `unfit` names a reason against (a provider that cannot
+    /// take this call's card or browser); `None` when there is none, and the plan stays
+    /// where it was.
+    pub fn fail_over(
+        &mut self,
+        why: &str,
+        unfit: impl Fn(&Account<A>) -> Option<String>,
+    ) -> Option<&Arc<Account<A>>> {
         let at = self.at?;
         let mut next = Self {
             decision: self.decision.clone(),
@@ -367,6 +400,11 @@ impl<A: ?Sized> Plan<A> {
             at: self.at,
         };
         next.decision.candidates[at].skipped = Some(why.to_owned());
+        for i in at + 1..next.accounts.len() {
+            if next.unfit[i].is_none() {
+                next.unfit[i] = unfit(&next.accounts[i]).map(|w| format!("not eligible: {w}"));
+            }
+        }
         next.advance().ok()?;
         metrics::counter!(
             "payorch_routing_failovers_total",

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use payorch_connector::http::counting_attempts;
 use payorch_connector::model::{
     AuthenticationOutcome, AuthorizeRequest, Eligibility, EligibilityRequest,
     MandateAuthentication, MandateCharge, MandateDebitNotice, NoticeOutcome, PaymentOutcome,
@@ -40,11 +41,16 @@ impl Monitored {
         }
     }
 
+    /// Feeds the breaker with a call's outcome, when the call reached for the provider at all.
     fn observe<T>(
         &self,
         ctx: &CallContext,
         result: Result<T, ConnectorError>,
+        attempts: u64,
     ) -> Result<T, ConnectorError> {
+        if attempts == 0 {
+            return result;
+        }
         match &result {
             // The provider answered (a decline, a refused request included).
             Ok(_) | Err(ConnectorError::Rejected { .. }) => self.breaker.record_success(),
@@ -80,8 +86,9 @@ impl Connector for Monitored {
         ctx: &CallContext,
         request: &EligibilityRequest<'_>,
     ) -> Result<Eligibility, ConnectorError> {
-        let result = self.inner.check_eligibility(ctx, request).await;
-        self.observe(ctx, result)
+        let (result, attempts) =
+            counting_attempts(self.inner.check_eligibility(ctx, request)).await;
+        self.observe(ctx, result, attempts)
     }
 }
 
@@ -92,8 +99,9 @@ impl Authenticator for Monitored {
         ctx: &CallContext,
         request: &StartAuthentication<'_>,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let result = self.inner.start_authentication(ctx, request).await;
-        self.observe(ctx, result)
+        let (result, attempts) =
+            counting_attempts(self.inner.start_authentication(ctx, request)).await;
+        self.observe(ctx, result, attempts)
     }
 
     async fn submit_otp(
@@ -102,8 +110,8 @@ impl Authenticator for Monitored {
         session: &AuthenticationSession,
         otp: &str,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let result = self.inner.submit_otp(ctx, session, otp).await;
-        self.observe(ctx, result)
+        let (result, attempts) = counting_attempts(self.inner.submit_otp(ctx, session, otp)).await;
+        self.observe(ctx, result, attempts)
     }
 
     async fn resend_otp(
@@ -111,8 +119,8 @@ impl Authenticator for Monitored {
         ctx: &CallContext,
         session: &AuthenticationSession,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let result = self.inner.resend_otp(ctx, session).await;
-        self.observe(ctx, result)
+        let (result, attempts) = counting_attempts(self.inner.resend_otp(ctx, session)).await;
+        self.observe(ctx, result, attempts)
     }
 
     async fn complete_redirect(
@@ -121,8 +129,9 @@ impl Authenticator for Monitored {
         session: &AuthenticationSession,
         params: &RedirectParams,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let result = self.inner.complete_redirect(ctx, session, params).await;
-        self.observe(ctx, result)
+        let (result, attempts) =
+            counting_attempts(self.inner.complete_redirect(ctx, session, params)).await;
+        self.observe(ctx, result, attempts)
     }
 
     async fn sync_authentication(
@@ -130,8 +139,9 @@ impl Authenticator for Monitored {
         ctx: &CallContext,
         session: &AuthenticationSession,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let result = self.inner.sync_authentication(ctx, session).await;
-        self.observe(ctx, result)
+        let (result, attempts) =
+            counting_attempts(self.inner.sync_authentication(ctx, session)).await;
+        self.observe(ctx, result, attempts)
     }
 }
 
@@ -142,8 +152,8 @@ impl Payments for Monitored {
         ctx: &CallContext,
         request: &AuthorizeRequest<'_>,
     ) -> Result<PaymentOutcome, ConnectorError> {
-        let result = self.inner.authorize(ctx, request).await;
-        self.observe(ctx, result)
+        let (result, attempts) = counting_attempts(self.inner.authorize(ctx, request)).await;
+        self.observe(ctx, result, attempts)
     }
 
     async fn capture(
@@ -152,8 +162,8 @@ impl Payments for Monitored {
         payment: &PaymentRecord,
         amount: Money,
     ) -> Result<PaymentOutcome, ConnectorError> {
-        let result = self.inner.capture(ctx, payment, amount).await;
-        self.observe(ctx, result)
+        let (result, attempts) = counting_attempts(self.inner.capture(ctx, payment, amount)).await;
+        self.observe(ctx, result, attempts)
     }
 
     async fn void(
@@ -161,8 +171,8 @@ impl Payments for Monitored {
         ctx: &CallContext,
         payment: &PaymentRecord,
     ) -> Result<PaymentOutcome, ConnectorError> {
-        let result = self.inner.void(ctx, payment).await;
-        self.observe(ctx, result)
+        let (result, attempts) = counting_attempts(self.inner.void(ctx, payment)).await;
+        self.observe(ctx, result, attempts)
     }
 
     async fn refund(
@@ -172,8 +182,9 @@ impl Payments for Monitored {
         amount: Money,
         refund_id: &str,
     ) -> Result<PaymentOutcome, ConnectorError> {
-        let result = self.inner.refund(ctx, payment, amount, refund_id).await;
-        self.observe(ctx, result)
+        let (result, attempts) =
+            counting_attempts(self.inner.refund(ctx, payment, amount, refund_id)).await;
+        self.observe(ctx, result, attempts)
     }
 
     async fn sync_payment(
@@ -181,8 +192,8 @@ impl Payments for Monitored {
         ctx: &CallContext,
         payment: &PaymentRecord,
     ) -> Result<PaymentOutcome, ConnectorError> {
-        let result = self.inner.sync_payment(ctx, payment).await;
-        self.observe(ctx, result)
+        let (result, attempts) = counting_attempts(self.inner.sync_payment(ctx, payment)).await;
+        self.observe(ctx, result, attempts)
     }
 }
 
@@ -193,8 +204,9 @@ impl StandingInstructions for Monitored {
         ctx: &CallContext,
         request: &MandateAuthentication<'_>,
     ) -> Result<AuthenticationOutcome, ConnectorError> {
-        let result = self.inner.start_mandate_authentication(ctx, request).await;
-        self.observe(ctx, result)
+        let (result, attempts) =
+            counting_attempts(self.inner.start_mandate_authentication(ctx, request)).await;
+        self.observe(ctx, result, attempts)
     }
 
     fn mandate_reference(&self, session: &AuthenticationSession) -> Option<MandateReference> {
@@ -206,8 +218,9 @@ impl StandingInstructions for Monitored {
         ctx: &CallContext,
         notice: &MandateDebitNotice<'_>,
     ) -> Result<NoticeOutcome, ConnectorError> {
-        let result = self.inner.notify_mandate_debit(ctx, notice).await;
-        self.observe(ctx, result)
+        let (result, attempts) =
+            counting_attempts(self.inner.notify_mandate_debit(ctx, notice)).await;
+        self.observe(ctx, result, attempts)
     }
 
     async fn charge_mandate(
@@ -215,7 +228,7 @@ impl StandingInstructions for Monitored {
         ctx: &CallContext,
         charge: &MandateCharge<'_>,
     ) -> Result<PaymentOutcome, ConnectorError> {
-        let result = self.inner.charge_mandate(ctx, charge).await;
-        self.observe(ctx, result)
+        let (result, attempts) = counting_attempts(self.inner.charge_mandate(ctx, charge)).await;
+        self.observe(ctx, result, attempts)
     }
 }

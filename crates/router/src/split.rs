@@ -55,10 +55,16 @@ impl Split {
 
     /// Indexes into [`Self::accounts`] for this call: the weighted pick first (or the first
     /// account, without weights), then the others in their configured order.
-    pub fn order(&self) -> Vec<usize> {
+    /// `advance`: this call takes its slot (a start); else the next call's order is only
+    /// looked at (CheckEligibility), and the split is left as it was.
+    pub fn order(&self, advance: bool) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.accounts.len()).collect();
         if let Some(weights) = &self.weights {
-            let n = self.calls.fetch_add(1, Ordering::Relaxed);
+            let n = if advance {
+                self.calls.fetch_add(1, Ordering::Relaxed)
+            } else {
+                self.calls.load(Ordering::Relaxed)
+            };
             let slot = (n.wrapping_mul(STRIDE) % 100) as u32;
             let mut upto = 0;
             let pick = weights
@@ -90,7 +96,7 @@ mod tests {
         let split = Split::new(names(&["a", "b"]), Some(vec![70, 30])).unwrap();
         let mut firsts = [0; 2];
         for _ in 0..1_000 {
-            let order = split.order();
+            let order = split.order(true);
             assert_eq!(order.len(), 2);
             firsts[order[0]] += 1;
         }
@@ -100,7 +106,7 @@ mod tests {
     #[test]
     fn the_weighted_pick_is_spread_out() {
         let split = Split::new(names(&["a", "b"]), Some(vec![50, 50])).unwrap();
-        let firsts: Vec<usize> = (0..10).map(|_| split.order()[0]).collect();
+        let firsts: Vec<usize> = (0..10).map(|_| split.order(true)[0]).collect();
         let longest_run = firsts
             .chunk_by(|a, b| a == b)
             .map(<[usize]>::len)
@@ -112,7 +118,19 @@ mod tests {
     #[test]
     fn without_weights_the_order_is_the_configured_one() {
         let split = Split::new(names(&["a", "b", "c"]), None).unwrap();
-        assert_eq!(split.order(), vec![0, 1, 2]);
+        assert_eq!(split.order(true), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn looking_leaves_the_split_as_it_was() {
+        let split = Split::new(names(&["a", "b"]), Some(vec![50, 50])).unwrap();
+        let looked = split.order(false);
+        assert_eq!(split.order(false), looked);
+        assert_eq!(
+            split.order(true),
+            looked,
+            "the next start takes the slot looked at"
+        );
     }
 
     #[test]

@@ -163,7 +163,9 @@ fn fail_over_moves_on_and_records_why() {
     let mut plan = r.plan("shop", "", &facts("508510", 100), eligible).unwrap();
     assert_eq!(plan.account().name, "mpgs");
     assert_eq!(
-        plan.fail_over("not sent: connection refused").unwrap().name,
+        plan.fail_over("not sent: connection refused", eligible)
+            .unwrap()
+            .name,
         "cs_a"
     );
     assert_eq!(plan.decision().account, "cs_a");
@@ -171,7 +173,7 @@ fn fail_over_moves_on_and_records_why() {
         plan.decision().candidates[0].skipped.as_deref(),
         Some("not sent: connection refused")
     );
-    assert!(plan.fail_over("again").is_none());
+    assert!(plan.fail_over("again", eligible).is_none());
     assert_eq!(plan.account().name, "cs_a", "no next: the plan stays");
 }
 
@@ -251,4 +253,64 @@ fn a_record_continues_on_its_account() {
         Some(RouteError::NotConfigured("stripe".into()))
     );
     assert_eq!(r.accounts_of("shop"), vec!["cs_a", "cs_b", "mpgs"]);
+}
+
+#[test]
+fn fail_over_passes_over_an_account_unfit_for_the_call() {
+    let r = router();
+    let mut plan = r.plan("shop", "", &facts("508510", 100), eligible).unwrap();
+    assert!(
+        plan.fail_over("not reached", |a: &Account<str>| {
+            (a.name == "cs_a").then(|| "needs an IPv4 address".to_owned())
+        })
+        .is_none()
+    );
+    assert_eq!(plan.account().name, "mpgs", "nothing fit: the plan stays");
+}
+
+#[test]
+fn a_preview_leaves_the_split_alone() {
+    let r = router();
+    let looked = r
+        .preview("shop", "", &facts("652150", 100), eligible)
+        .unwrap();
+    let started = r.plan("shop", "", &facts("652150", 100), eligible).unwrap();
+    assert_eq!(looked.account().name, started.account().name);
+    let next = r.plan("shop", "", &facts("652150", 100), eligible).unwrap();
+    assert_eq!(
+        next.account().name,
+        "cs_a",
+        "slots 0 and 37 both fall in cs_a's 70"
+    );
+}
+
+#[test]
+fn routing_to_a_half_open_account_takes_no_probe() {
+    let r = Router::new(
+        [Account {
+            name: "cs_a".into(),
+            connector: ConnectorId::Cybersource,
+            adapter: Arc::from("cs_a"),
+            breaker: Arc::new(Breaker::new(BreakerSettings {
+                failure_threshold: 1,
+                open_for: Duration::ZERO,
+            })),
+            otp: OtpHealth::new(OtpHealthSettings::default()),
+        }],
+        [(
+            "shop".to_owned(),
+            MerchantRoutes {
+                rules: Vec::new(),
+                default: Some(split(&["cs_a"], None)),
+            },
+        )],
+    )
+    .unwrap();
+    let account = r.account("cs_a").unwrap().clone();
+    account.breaker.record_failure(Instant::now());
+    for _ in 0..3 {
+        assert!(r.preview("shop", "", &facts("652150", 1), eligible).is_ok());
+        assert!(r.plan("shop", "", &facts("652150", 1), eligible).is_ok());
+    }
+    assert!(account.breaker.begin_call(Instant::now()).is_ok());
 }

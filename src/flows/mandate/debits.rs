@@ -58,13 +58,14 @@ pub(super) fn payment_tombstone(
     merchant_id: &str,
     mandate_id: &str,
     connector: &str,
+    routing: Option<payorch_core::routing::RoutingDecision>,
     notice: &NoticeRecord,
     payment_id: &str,
 ) -> PaymentRecord {
     let now = now_ms();
     let amount = notice.notice.amount;
     PaymentRecord {
-        routing: None,
+        routing,
         id: payment_id.to_owned(),
         merchant_id: merchant_id.to_owned(),
         authentication_id: None,

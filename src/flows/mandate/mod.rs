@@ -314,10 +314,11 @@ impl Flows {
     /// Debits whose payment outcome was not known take it from the payment.
     async fn settle_debits(&self, mandate: &mut MandateRecord) -> Result<(), FlowError> {
         let stale_ms = self.settings.resolver.stale_claim_ms();
-        let (merchant, mandate_id, connector) = (
+        let (merchant, mandate_id, connector, routing) = (
             mandate.merchant_id.clone(),
             mandate.id.clone(),
             mandate.connector.clone(),
+            mandate.routing.clone(),
         );
         for notice in mandate
             .notices
@@ -346,6 +347,7 @@ impl Flows {
                         &merchant,
                         &mandate_id,
                         &connector,
+                        routing.clone(),
                         notice,
                         &payment_id,
                     );

@@ -113,6 +113,16 @@ pub struct ProviderClock {
 
 tokio::task_local! {
     static PROVIDER_CLOCK: Arc<ProviderClock>;
+    static ATTEMPTS: Arc<AtomicU64>;
+}
+
+/// Runs `work` and counts the provider HTTP attempts it made: an adapter may answer from
+/// what it already knows without calling anyone, and such an answer says nothing about the
+/// provider's health.
+pub async fn counting_attempts<F: Future>(work: F) -> (F::Output, u64) {
+    let counter = Arc::new(AtomicU64::new(0));
+    let output = ATTEMPTS.scope(counter.clone(), work).await;
+    (output, counter.load(Ordering::Relaxed))
 }
 
 impl ProviderClock {
@@ -152,6 +162,7 @@ fn record(
     elapsed: Duration,
 ) {
     let _ = PROVIDER_CLOCK.try_with(|clock| clock.add(elapsed));
+    let _ = ATTEMPTS.try_with(|attempts| attempts.fetch_add(1, Ordering::Relaxed));
     if let Some(observer) = OBSERVER.get() {
         observer(&ProviderCall {
             connector: connector.as_str(),

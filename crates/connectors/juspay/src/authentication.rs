@@ -168,9 +168,13 @@ impl Authenticator for JuspayConnector {
             card: request.card,
             auth_type,
         };
+        // The order exists at Juspay now: whatever stops the txn, the start has acted, so
+        // it is never reported as one that did not reach the provider (which would let
+        // payorch start again on another account).
         let answer: TxnResponse = self
             .post(ctx, "txn", "/txns", routing_id(&order_id), &txn.form())
-            .await?;
+            .await
+            .map_err(ConnectorError::after_provider_acted)?;
         let params = answer
             .authentication()
             .and_then(|a| a.params.clone())

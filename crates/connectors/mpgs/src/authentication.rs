@@ -257,6 +257,7 @@ impl Authenticator for MpgsConnector {
             device: Some(adapter::device(request.browser, true)),
             ..rq::TransactionRequest::default()
         };
+        // INITIATE_AUTHENTICATION has acted: this call's failure is never "nothing happened".
         let answer = self
             .put(
                 ctx,
@@ -266,7 +267,8 @@ impl Authenticator for MpgsConnector {
                 &body,
                 token,
             )
-            .await?;
+            .await
+            .map_err(ConnectorError::after_provider_acted)?;
         state.rupay_transaction_id = answer.rupay_transaction_id().map(str::to_owned);
         let standing = mapping::standing(&answer);
         // Seed: show the form when the gateway says PROCEED or NPCI said 00.
