@@ -23,7 +23,7 @@ pub struct Sandbox {
     pub acs: AcsStore,
     /// Key for values only the sandbox must be able to mint (PaRes, callback hashes).
     pub secret: [u8; 32],
-    pub cybersource: cybersource::Store,
+    pub cybersource: cybersource::Merchants,
     pub fiserv_ipg: fiserv_ipg::Store,
     pub juspay: crate::providers::juspay::Store,
     pub mpgs: crate::providers::mpgs::Store,
@@ -40,7 +40,7 @@ impl Sandbox {
             faults: FaultSwitch::default(),
             acs: AcsStore::new(capacity),
             secret,
-            cybersource: cybersource::Store::new(capacity),
+            cybersource: cybersource::Merchants::new(capacity),
             fiserv_ipg: fiserv_ipg::Store::new(capacity),
             juspay: crate::providers::juspay::Store::new(capacity),
             mpgs: crate::providers::mpgs::Store::new(capacity),

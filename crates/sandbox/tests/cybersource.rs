@@ -1386,3 +1386,53 @@ async fn a_rupay_card_under_another_brands_type_is_refused() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["details"][0]["field"], "paymentInformation.card.type");
 }
+
+/// Cybersource serves many merchant ids, each with its own key; what one made is not found
+/// under another's, and the authenticated signer of every call is recorded.
+#[tokio::test]
+async fn merchants_are_kept_apart() {
+    const OTHER_SECRET: &str = "bm9u4K9TfdvYoeO7J77B+uVwHf5lC21TsIyqP7XxnTM=";
+    let mut config = test_config();
+    config
+        .cybersource
+        .other_merchants
+        .push(payorch_sandbox::config::CybersourceMerchant {
+            merchant_id: "other_mid".into(),
+            key_id: KEY_ID.into(),
+            shared_secret: OTHER_SECRET.into(),
+        });
+    let addr = start(config).await;
+    let first = Cybersource::new(addr);
+    let mut other = Cybersource::new(addr);
+    other.merchant = "other_mid".into();
+    other.secret = OTHER_SECRET.into();
+
+    let (_, token) = first.authenticate(SEAMLESS).await;
+    let (status, p) = first
+        .authorize(SEAMLESS, json!({"transactionToken": token}), false)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let path = format!("/tss/v2/transactions/{}", p["id"].as_str().unwrap());
+    let (status, mine) = first.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let (status, theirs) = other.get(&path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{theirs}");
+
+    // Another merchant's id with the first one's secret is refused.
+    let mut forged = Cybersource::new(addr);
+    forged.merchant = "other_mid".into();
+    let (status, _) = forged.get(&path).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let signers: Value = reqwest::get(format!("http://{addr}/_sandbox/merchants"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        signers["cybersource"]["testrest"].as_u64().unwrap() >= 4,
+        "{signers}"
+    );
+    assert_eq!(signers["cybersource"]["other_mid"], 1, "{signers}");
+}

@@ -81,7 +81,7 @@ pub async fn register(
             "submitTimeUtc": utc_now_iso(),
         })));
     }
-    lock(&sandbox.cybersource.agreements).insert(
+    lock(&sandbox.cybersource.current().agreements).insert(
         id.clone(),
         Agreement {
             id: id.clone(),
@@ -121,7 +121,7 @@ pub async fn modify(
             "billing_agreement_modify"
         },
     );
-    let agreement = lock(&sandbox.cybersource.agreements)
+    let agreement = lock(&sandbox.cybersource.current().agreements)
         .get(&id)
         .cloned()
         .ok_or(CsError::NotFound)?;
@@ -156,14 +156,15 @@ pub async fn modify(
 
 /// Applies a successful OTP validation; returns the agreement's identifier.
 pub fn on_authenticated(sandbox: &Sandbox, id: &str, purpose: &Purpose) -> Option<String> {
-    let mut agreements = lock(&sandbox.cybersource.agreements);
+    let store = sandbox.cybersource.current();
+    let mut agreements = lock(&store.agreements);
     let agreement = agreements.get_mut(&id.to_owned())?;
     match purpose {
         Purpose::Register(_) => {
             let identifier = random_digits(10);
             agreement.status = "ACTIVE";
             agreement.identifier = Some(identifier.clone());
-            lock(&sandbox.cybersource.identifiers).insert(identifier, id.to_owned());
+            lock(&sandbox.cybersource.current().identifiers).insert(identifier, id.to_owned());
         }
         Purpose::Modify(_, installment) => {
             let mut f = Fields::new(installment);
@@ -182,7 +183,7 @@ pub fn on_authenticated(sandbox: &Sandbox, id: &str, purpose: &Purpose) -> Optio
 
 pub async fn get(State(sandbox): State<Arc<Sandbox>>, Path(id): Path<String>) -> Response {
     sandbox.calls.record(CONNECTOR, "get_billing_agreement");
-    match lock(&sandbox.cybersource.agreements).get(&id) {
+    match lock(&sandbox.cybersource.current().agreements).get(&id) {
         Some(a) => axum::Json(view(a)).into_response(),
         None => CsError::NotFound.into_response(),
     }
@@ -222,7 +223,8 @@ pub async fn intimate(
         None => None,
     }
     .filter(|a| *a > 0);
-    let mut agreements = lock(&sandbox.cybersource.agreements);
+    let store = sandbox.cybersource.current();
+    let mut agreements = lock(&store.agreements);
     let agreement = agreements.get_mut(&id).ok_or(CsError::NotFound)?;
     if agreement.status != "ACTIVE" {
         return Err(CsError::Rejected {
@@ -254,11 +256,12 @@ pub fn debit(
     card: &str,
     amount: i64,
 ) -> Result<Authorization, CsError> {
-    let agreement_id = lock(&sandbox.cybersource.identifiers)
+    let agreement_id = lock(&sandbox.cybersource.current().identifiers)
         .get(&identifier.to_owned())
         .cloned()
         .ok_or_else(|| CsError::InvalidField("installmentInformation.identifier".into()))?;
-    let mut agreements = lock(&sandbox.cybersource.agreements);
+    let store = sandbox.cybersource.current();
+    let mut agreements = lock(&store.agreements);
     let agreement = agreements
         .get_mut(&agreement_id)
         .ok_or_else(|| CsError::InvalidField("installmentInformation.identifier".into()))?;

@@ -28,7 +28,8 @@ const DETAILS: &str = "/tss/v2/transactions";
 
 pub async fn get(State(sandbox): State<Arc<Sandbox>>, Path(id): Path<String>) -> Response {
     sandbox.calls.record(CONNECTOR, "transaction_details");
-    let table = lock(&sandbox.cybersource.transactions);
+    let store = sandbox.cybersource.current();
+    let table = lock(&store.transactions);
     let Some(t) = table.get(&id) else {
         return CsError::NotFound.into_response();
     };
@@ -48,7 +49,9 @@ pub async fn get(State(sandbox): State<Arc<Sandbox>>, Path(id): Path<String>) ->
         .collect();
     children.sort();
     related.extend(children.into_iter().map(|(_, child)| child));
-    let body = view(&id, t, &sandbox.config.cybersource.merchant_id, &related);
+    let merchant = super::store::current_merchant()
+        .unwrap_or_else(|| sandbox.config.cybersource.merchant_id.clone());
+    let body = view(&id, t, &merchant, &related);
     axum::Json(body).into_response()
 }
 

@@ -164,7 +164,7 @@ fn enrollment_answer(
                 purpose,
                 amount: amount.clone(),
             };
-            lock(&sandbox.cybersource.enrollments).insert(id.clone(), record);
+            lock(&sandbox.cybersource.current().enrollments).insert(id.clone(), record);
             seamless_pending(
                 client_ref,
                 &response_id,
@@ -184,7 +184,7 @@ fn enrollment_answer(
                 purpose,
                 amount: amount.clone(),
             };
-            lock(&sandbox.cybersource.enrollments).insert(xid.clone(), record);
+            lock(&sandbox.cybersource.current().enrollments).insert(xid.clone(), record);
             sandbox.acs.register(AcsChallenge {
                 connector: CONNECTOR.into(),
                 reference: xid.clone(),
@@ -248,7 +248,7 @@ pub(crate) fn record(
     cavv: Option<String>,
     amount: Option<(i64, String)>,
 ) {
-    sandbox.cybersource.record_payer_auth(PayerAuth {
+    sandbox.cybersource.current().record_payer_auth(PayerAuth {
         service,
         answer: answer.clone(),
         card_number: card.to_owned(),
@@ -261,6 +261,7 @@ pub(crate) fn record(
 fn resend(sandbox: &Sandbox, body: &Value, id: &str) -> Result<Response, CsError> {
     let record = sandbox
         .cybersource
+        .current()
         .enrollment(id)
         .ok_or_else(|| CsError::InvalidField(RESEND_ID.into()))?;
     let client_ref = client_reference(body);

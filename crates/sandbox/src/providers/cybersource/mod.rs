@@ -29,7 +29,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 pub use errors::CsError;
-pub use store::Store;
+pub use store::{Merchants, Store};
 
 use crate::state::Sandbox;
 
@@ -124,8 +124,9 @@ async fn authenticate(
     sandbox
         .calls
         .record_merchant(CONNECTOR, credentials.merchant_id);
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let merchant = credentials.merchant_id.to_owned();
+    let served = next.run(Request::from_parts(parts, Body::from(bytes)));
+    store::as_merchant(merchant, served).await
 }
 
 /// The request body as a JSON object.

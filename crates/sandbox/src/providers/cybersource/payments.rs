@@ -157,7 +157,7 @@ pub async fn authorize(
         }
     };
     let approved = status == "AUTHORIZED";
-    lock(&sandbox.cybersource.transactions).insert(
+    lock(&sandbox.cybersource.current().transactions).insert(
         id.clone(),
         Transaction {
             kind: Kind::Authorization,
@@ -204,7 +204,7 @@ fn decline_message(d: Decline) -> &'static str {
 
 /// Looks up a transaction of the expected kinds.
 fn find(sandbox: &Sandbox, id: &str, kinds: &[Kind]) -> Result<Transaction, CsError> {
-    lock(&sandbox.cybersource.transactions)
+    lock(&sandbox.cybersource.current().transactions)
         .get(&id.to_owned())
         .filter(|t| kinds.contains(&t.kind))
         .cloned()
@@ -225,7 +225,8 @@ fn record_follow_on(
     txn: Transaction,
     update_root: impl FnOnce(&mut Transaction) -> Result<(), CsError>,
 ) -> Result<(), CsError> {
-    let mut table = lock(&sandbox.cybersource.transactions);
+    let store = sandbox.cybersource.current();
+    let mut table = lock(&store.transactions);
     let root = table.get_mut(&txn.root).ok_or(CsError::NotFound)?;
     update_root(root)?;
     table.insert(id.to_owned(), txn);
@@ -423,7 +424,8 @@ pub async fn void(
         parse(&bytes)?
     };
     let id = new_id();
-    let mut table = lock(&sandbox.cybersource.transactions);
+    let store = sandbox.cybersource.current();
+    let mut table = lock(&store.transactions);
     let target = table.get(&target_id).cloned().ok_or(CsError::NotFound)?;
     if target.voided
         || target.status == "DECLINED"

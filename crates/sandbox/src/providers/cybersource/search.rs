@@ -61,15 +61,18 @@ pub async fn create(
         client_reference_query(&query).ok_or_else(|| CsError::InvalidField("query".into()))?;
     let keys = sort_keys(&sort).ok_or_else(|| CsError::InvalidField("sort".into()))?;
 
-    let merchant = &sandbox.config.cybersource.merchant_id;
+    let merchant = &super::store::current_merchant()
+        .unwrap_or_else(|| sandbox.config.cybersource.merchant_id.clone());
     let mut found: Vec<Value> = sandbox
         .cybersource
+        .current()
         .by_client_reference(&code)
         .iter()
         .map(|(id, t)| summary(id, t, merchant))
         .chain(
             sandbox
                 .cybersource
+                .current()
                 .payer_auths_by_client_reference(&code)
                 .iter()
                 .map(|r| payer_auth_summary(r, merchant)),

@@ -1,8 +1,11 @@
 //! The Cybersource simulator's tables: enrollments (by authenticationTransactionId),
 //! payer authentication calls (for Transaction Search), transactions (payments, captures,
-//! reversals, refunds, voids) and billing agreements.
+//! reversals, refunds, voids) and billing agreements, one set per merchant: as at
+//! Cybersource, what one merchant id made is not found under another's.
 
-use std::sync::{Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -139,6 +142,46 @@ pub struct Store {
     pub agreements: Mutex<BoundedMap<String, Agreement>>,
     /// installmentInformation.identifier → agreement id.
     pub identifiers: Mutex<BoundedMap<String, String>>,
+}
+
+tokio::task_local! {
+    /// The merchant id whose signature the request being served carries.
+    static MERCHANT: String;
+}
+
+/// Every merchant's tables.
+#[derive(Debug)]
+pub struct Merchants {
+    stores: Mutex<HashMap<String, Arc<Store>>>,
+    capacity: usize,
+}
+
+impl Merchants {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            stores: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// The tables of the merchant the current request is signed by (see [`as_merchant`]).
+    pub fn current(&self) -> Arc<Store> {
+        let merchant = current_merchant().unwrap_or_default();
+        lock(&self.stores)
+            .entry(merchant)
+            .or_insert_with(|| Arc::new(Store::new(self.capacity)))
+            .clone()
+    }
+}
+
+/// Serves `work` as `merchant` (the verified signer of the request).
+pub async fn as_merchant<F: Future>(merchant: String, work: F) -> F::Output {
+    MERCHANT.scope(merchant, work).await
+}
+
+/// The merchant the current request is signed by.
+pub fn current_merchant() -> Option<String> {
+    MERCHANT.try_with(Clone::clone).ok()
 }
 
 /// Locks a table, recovering from a poisoned lock (each entry stays consistent).

@@ -49,6 +49,7 @@ pub async fn validate(
     CsError::check(&fields)?;
     let record = sandbox
         .cybersource
+        .current()
         .enrollment(&id)
         .ok_or_else(|| CsError::InvalidField(ID.into()))?;
     if record.flow != Flow::Seamless {
@@ -104,7 +105,7 @@ pub async fn validate(
 /// Keeps a validation's answer for Transaction Search (with the authentication's CAVV
 /// once it succeeded) and sends it.
 fn answered(sandbox: &Sandbox, answer: Value, reference: &str) -> Response {
-    let enrollment = sandbox.cybersource.enrollment(reference);
+    let enrollment = sandbox.cybersource.current().enrollment(reference);
     let cavv = match sandbox
         .issuer
         .session(CONNECTOR, reference)
@@ -155,7 +156,7 @@ fn redirect_result(sandbox: &Sandbox, client_ref: &Value, xid: &str) -> Response
     };
     match session.outcome {
         Outcome::Authenticated { cavv } => {
-            let purpose = lock(&sandbox.cybersource.enrollments)
+            let purpose = lock(&sandbox.cybersource.current().enrollments)
                 .get(&xid.to_owned())
                 .map(|r| r.purpose.clone());
             let mut answer = json!({
