@@ -350,6 +350,26 @@ tests.append({
     ],
 })
 
+def breaker(account, values, instance="10.0.0.2:8080"):
+    return s(f'payorch_account_breaker_state{{job="payorch",instance="{instance}",account="{account}",connector="cybersource"}}', values)
+
+tests.append({
+    "name": "routing: one replica's breaker of an account open for longer than 2 minutes",
+    "interval": "1m",
+    # cs_a opens at 3m and stays open; cs_b is half-open for a while (a probe), then closes.
+    "input_series": [
+        breaker("cs_a", "0 0 0 2x20"),
+        breaker("cs_a", "0x23", instance="10.0.0.3:8080"),
+        breaker("cs_b", "0 1 1 1 0x19"),
+    ],
+    "alert_rule_test": [
+        {"eval_time": "4m", "alertname": "PayorchAccountBreakerOpen", "exp_alerts": []},
+        {"eval_time": "8m", "alertname": "PayorchAccountBreakerOpen",
+         "exp_alerts": [alert("PayorchAccountBreakerOpen",
+                              {"job": "payorch", "account": "cs_a", "connector": "cybersource"})]},
+    ],
+})
+
 tests.append({
     "name": "quiet: a healthy service fires nothing",
     "interval": "1m",
@@ -361,6 +381,7 @@ tests.append({
         prov("mpgs", "pay", "rejected", "0+2x40"),
         s('up{job="payorch",instance="10.0.0.1:8080"}', "1x40"),
         payorch_ready("10.0.0.1:8080", "1x40"),
+        breaker("cs_a", "0x40"),
     ]
     + hist("payorch_grpc_request_duration_seconds", 'job="payorch",instance="a",method="Authorize"', at_or_below("0.1"), 60)
     + hist("payorch_grpc_own_duration_seconds", 'job="payorch",instance="a",method="Authorize"', at_or_below("0.001"), 60)
