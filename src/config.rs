@@ -349,11 +349,24 @@ impl TimeoutSettings {
 }
 
 /// How accounts' health steers routing.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RoutingSettings {
     pub breaker: BreakerSettings,
     pub otp_health: OtpHealthSettings,
+    /// The share (percent) of a ranked route's calls that explore: its lowest-ranked
+    /// account goes first, so every account's figures stay current.
+    pub ranking_explore_percent: u32,
+}
+
+impl Default for RoutingSettings {
+    fn default() -> Self {
+        Self {
+            breaker: BreakerSettings::default(),
+            otp_health: OtpHealthSettings::default(),
+            ranking_explore_percent: 5,
+        }
+    }
 }
 
 /// An account's circuit breaker: timeouts, 5xx, connection failures and refused
@@ -468,6 +481,10 @@ pub struct Merchant {
     /// Percentages of the default route's traffic per account (summing to 100).
     #[serde(default)]
     pub weights: Option<Vec<u32>>,
+    /// Orders the default route's accounts by their recent OTP success instead (see
+    /// `RuleSettings::rank_by_otp_success`).
+    #[serde(default)]
+    pub rank_by_otp_success: bool,
     /// Rules, first match wins.
     #[serde(default)]
     pub rules: Vec<RuleSettings>,
@@ -519,6 +536,12 @@ pub struct RuleSettings {
     pub accounts: Vec<String>,
     #[serde(default)]
     pub weights: Option<Vec<u32>>,
+    /// Orders `accounts` by their recent OTP success for the card's BIN range (the share of
+    /// finished OTP authentications that succeeded, over `routing.otp_health.window`, once
+    /// there are `min_samples`), best first; `routing.ranking_explore_percent` of calls go
+    /// to the lowest-ranked one first. Not with `weights`.
+    #[serde(default)]
+    pub rank_by_otp_success: bool,
 }
 
 /// The RBI e-mandate framework's numbers (payorch_core::mandate::Limits). Seed 004 still
@@ -631,6 +654,7 @@ impl Settings {
                 .collect(),
                 accounts: Vec::new(),
                 weights: None,
+                rank_by_otp_success: false,
                 rules: Vec::new(),
                 category: None,
             }],

@@ -49,8 +49,9 @@ pub fn router(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Router
         .iter()
         .map(|m| Ok((m.id.clone(), merchant_routes(m)?)))
         .collect::<Result<Vec<_>, StartupError>>()?;
-    Router::new(accounts, merchants)
-        .map_err(|problems| StartupError::Config(format!("routing: {}", problems.join("; "))))
+    let router = Router::new(accounts, merchants)
+        .map_err(|problems| StartupError::Config(format!("routing: {}", problems.join("; "))))?;
+    Ok(router.with_exploration(settings.routing.ranking_explore_percent))
 }
 
 fn build_account(
@@ -130,7 +131,10 @@ fn merchant_routes(merchant: &Merchant) -> Result<MerchantRoutes, StartupError> 
     let default = if route.is_empty() {
         None
     } else {
-        Some(Split::new(route, merchant.weights.clone()).map_err(|p| at("default route", p))?)
+        let split = Split::new(route, merchant.weights.clone())
+            .and_then(|s| ranked(s, merchant.rank_by_otp_success))
+            .map_err(|p| at("default route", p))?;
+        Some(split)
     };
     let rules = merchant
         .rules
@@ -141,11 +145,16 @@ fn merchant_routes(merchant: &Merchant) -> Result<MerchantRoutes, StartupError> 
                 name: rule.name.clone(),
                 when: conditions(rule).map_err(|p| at(&what, p))?,
                 route: Split::new(rule.accounts.clone(), rule.weights.clone())
+                    .and_then(|s| ranked(s, rule.rank_by_otp_success))
                     .map_err(|p| at(&what, p))?,
             })
         })
         .collect::<Result<Vec<_>, StartupError>>()?;
     Ok(MerchantRoutes { rules, default })
+}
+
+fn ranked(split: Split, rank: bool) -> Result<Split, String> {
+    if rank { split.ranked() } else { Ok(split) }
 }
 
 fn conditions(rule: &RuleSettings) -> Result<Conditions, String> {
@@ -277,6 +286,11 @@ mod tests {
         );
         let amount = refusal(|s| s.merchants[0].rules[1].currencies = Vec::new());
         assert!(amount.contains("needs exactly one currency"), "{amount}");
+        let both = refusal(|s| s.merchants[0].rank_by_otp_success = true);
+        assert!(
+            both.contains("default route: cannot both split by weight and rank by OTP success"),
+            "{both}"
+        );
         let flow = refusal(|s| s.merchants[0].rules[1].flow = Some("popup".into()));
         assert!(flow.contains("unknown flow \"popup\""), "{flow}");
     }

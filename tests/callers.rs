@@ -33,6 +33,7 @@ async fn callers_act_only_for_their_merchants() {
         connectors: vec!["cybersource".into()],
         accounts: Vec::new(),
         weights: None,
+        rank_by_otp_success: false,
         rules: Vec::new(),
         category: None,
     });

@@ -119,6 +119,7 @@ async fn a_session_written_by_one_replica_is_served_by_another() {
         connectors: vec!["cybersource".into()],
         accounts: Vec::new(),
         weights: None,
+        rank_by_otp_success: false,
         rules: Vec::new(),
         category: None,
     });

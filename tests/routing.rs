@@ -617,6 +617,7 @@ fn rule(name: &str, accounts: &[&str]) -> payorch::config::RuleSettings {
         initiator: None,
         accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
         weights: None,
+        rank_by_otp_success: false,
     }
 }
 
@@ -812,5 +813,42 @@ async fn a_flow_rule_routes_starts_and_eligibility_alike() {
         .into_inner();
     assert_eq!(started.account, "cs_bookshop");
     assert_eq!(decision(&started).rule, "redirects");
+    stack.server.shutdown().await.unwrap();
+}
+
+/// A route ranked by OTP success: the account whose payers' OTPs keep failing drops behind
+/// the one without such a record, and the decision says by what figures.
+#[tokio::test]
+async fn a_ranked_route_moves_the_account_whose_otps_fail_behind() {
+    let mut settings = ordered_settings("ranked");
+    settings.merchants[0].rank_by_otp_success = true;
+    settings.routing.otp_health.min_samples = 2;
+    settings.routing.otp_health.window = 2;
+    settings.routing.ranking_explore_percent = 0;
+    let stack = Routed::start(settings).await;
+    for _ in 0..2 {
+        let lost = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+        assert_eq!(lost.account, "cs_bookshop_ranked");
+        let otp = stack.otp(&lost).await;
+        let mut last = lost.clone();
+        while last.status() == AuthenticationStatus::OtpRequired {
+            last = stack.submit(&last, &support::flows::wrong(&otp)).await;
+        }
+        assert_eq!(
+            last.failure_reason(),
+            api::FailureReason::OtpAttemptsExhausted
+        );
+    }
+    let ranked = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    assert_eq!(ranked.account, "mpgs_bookshop_ranked");
+    let why = decision(&ranked);
+    assert_eq!(
+        why.ranking,
+        "by OTP success in any: mpgs_bookshop_ranked too few yet, cs_bookshop_ranked 0% of 2"
+    );
+    assert!(
+        why.candidates.iter().all(|c| c.skipped_reason.is_empty()),
+        "{why:?}"
+    );
     stack.server.shutdown().await.unwrap();
 }

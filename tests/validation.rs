@@ -215,6 +215,7 @@ async fn valid_requests_reach_their_flows() {
         initiator: None,
         accounts: vec!["cybersource".into()],
         weights: None,
+        rank_by_otp_success: false,
     }];
     let server = support::start(settings).await;
     let mut auth = support::authentications(server.grpc_addr).await;

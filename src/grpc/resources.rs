@@ -191,6 +191,7 @@ pub fn routing(decision: &payorch_core::routing::RoutingDecision) -> api::Routin
             })
             .collect(),
         bin_range: decision.bin_range.clone(),
+        ranking: decision.ranking.clone().unwrap_or_default(),
         candidates: decision
             .candidates
             .iter()

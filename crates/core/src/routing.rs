@@ -18,6 +18,10 @@ pub struct RoutingDecision {
     /// The card's BIN range as the matched rule names it (`any` when the rule has no BIN
     /// condition): the label OTP-stage counters are kept under.
     pub bin_range: String,
+    /// How a ranked route ordered its accounts (by recent OTP success in this BIN range),
+    /// when the rule ranks.
+    #[serde(default)]
+    pub ranking: Option<String>,
     /// The accounts considered, in order.
     pub candidates: Vec<RouteCandidate>,
     /// The account chosen (one of `candidates`).
@@ -52,6 +56,7 @@ impl RoutingDecision {
             rule: "continuation".into(),
             rules_not_matched: Vec::new(),
             bin_range: "any".into(),
+            ranking: None,
             candidates: vec![RouteCandidate {
                 account: account.to_owned(),
                 connector: connector.to_owned(),

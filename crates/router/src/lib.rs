@@ -88,6 +88,8 @@ impl MerchantRoutes {
 pub struct Router<A: ?Sized = dyn Connector> {
     accounts: HashMap<String, Arc<Account<A>>>,
     merchants: HashMap<String, MerchantRoutes>,
+    /// The share of a ranked route's calls (percent) that go to its lowest-ranked account.
+    explore_percent: u32,
 }
 
 impl<A: ?Sized> Router<A> {
@@ -135,10 +137,17 @@ impl<A: ?Sized> Router<A> {
             Ok(Self {
                 accounts,
                 merchants,
+                explore_percent: 5,
             })
         } else {
             Err(problems)
         }
+    }
+
+    /// The share of a ranked route's calls (percent, default 5) that explore.
+    pub fn with_exploration(mut self, percent: u32) -> Self {
+        self.explore_percent = percent.min(100);
+        self
     }
 
     /// The merchant's accounts, default route first.
@@ -204,6 +213,7 @@ impl<A: ?Sized> Router<A> {
             .get(merchant_id)
             .ok_or(RouteError::NoConnector)?;
         let mut rules_not_matched = Vec::new();
+        let mut ranking = None;
         let (rule, bin_range, names, weights): (String, String, Vec<&str>, Vec<Option<u32>>) =
             if pinned.is_empty() {
                 let mut found = None;
@@ -233,10 +243,14 @@ impl<A: ?Sized> Router<A> {
                     }
                 };
                 let order = split.order(advance);
-                let names = order
+                let mut names: Vec<&str> = order
                     .iter()
                     .map(|i| split.accounts()[*i].as_str())
                     .collect();
+                if split.ranks() {
+                    let explores = split.explores(advance, self.explore_percent);
+                    ranking = Some(self.rank(&mut names, &bin, explores));
+                }
                 let weights = order.iter().map(|i| split.weight(*i)).collect();
                 (rule, bin, names, weights)
             } else {
@@ -282,6 +296,7 @@ impl<A: ?Sized> Router<A> {
                 rule,
                 rules_not_matched,
                 bin_range,
+                ranking,
                 candidates,
                 account: String::new(),
             },
@@ -291,6 +306,39 @@ impl<A: ?Sized> Router<A> {
         };
         plan.advance()?;
         Ok(plan)
+    }
+
+    /// Orders a ranked route's accounts by their recent OTP success in `bin_range`, best
+    /// first; an account without enough figures yet goes first (so it gets some), and ties
+    /// keep the configured order. An exploring call reverses it. Says how it ranked.
+    fn rank(&self, names: &mut [&str], bin_range: &str, explores: bool) -> String {
+        let score = |name: &str| {
+            self.accounts
+                .get(name)
+                .and_then(|a| a.otp.success_in(bin_range))
+        };
+        // Unknown first (2.0 beats any share), then the higher share.
+        let key = |name: &str| score(name).map_or(2.0, |(share, _)| share);
+        names.sort_by(|a, b| key(b).total_cmp(&key(a)));
+        if explores {
+            names.reverse();
+        }
+        let each: Vec<String> = names
+            .iter()
+            .map(|name| match score(name) {
+                Some((share, samples)) => format!("{name} {:.0}% of {samples}", share * 100.0),
+                None => format!("{name} too few yet"),
+            })
+            .collect();
+        format!(
+            "by OTP success in {bin_range}: {}{}",
+            each.join(", "),
+            if explores {
+                "; exploring: lowest-ranked first"
+            } else {
+                ""
+            }
+        )
     }
 
     /// Counts a decision a new record was made with.
@@ -309,7 +357,7 @@ impl<A: ?Sized> Router<A> {
         let Some(account) = self.accounts.get(account) else {
             return;
         };
-        account.otp.record(stage, Instant::now());
+        account.otp.record_in(bin_range, stage, Instant::now());
         metrics::counter!(
             "payorch_otp_stage_total",
             "account" => account.name.clone(),

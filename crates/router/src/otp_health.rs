@@ -4,7 +4,7 @@
 //! succeeded falls below `min_success_rate`, new authentications avoid it for `cooldown`,
 //! after which it starts again with a clean slate.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -80,6 +80,8 @@ struct Inner {
 pub struct OtpHealth {
     settings: OtpHealthSettings,
     inner: Mutex<Inner>,
+    /// Recent finished OTP authentications by BIN range, for ranked routes.
+    by_range: Mutex<HashMap<String, VecDeque<bool>>>,
 }
 
 impl OtpHealth {
@@ -87,7 +89,33 @@ impl OtpHealth {
         Self {
             settings,
             inner: Mutex::new(Inner::default()),
+            by_range: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts a stage of an authentication in `bin_range` (see [`Self::record`]).
+    pub fn record_in(&self, bin_range: &str, stage: OtpStage, now: Instant) {
+        if let Some(succeeded) = stage.ended() {
+            let mut ranges = self.by_range.lock().unwrap_or_else(|p| p.into_inner());
+            let recent = ranges.entry(bin_range.to_owned()).or_default();
+            recent.push_back(succeeded);
+            while recent.len() > self.settings.window.max(1) {
+                recent.pop_front();
+            }
+        }
+        self.record(stage, now);
+    }
+
+    /// The share of recent finished OTP authentications in `bin_range` that succeeded, and
+    /// how many there were; `None` below `min_samples`.
+    pub fn success_in(&self, bin_range: &str) -> Option<(f64, usize)> {
+        let ranges = self.by_range.lock().unwrap_or_else(|p| p.into_inner());
+        let recent = ranges.get(bin_range)?;
+        let samples = recent.len();
+        (samples >= self.settings.min_samples.max(1)).then(|| {
+            let succeeded = recent.iter().filter(|s| **s).count();
+            (succeeded as f64 / samples as f64, samples)
+        })
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -152,6 +180,22 @@ mod tests {
         let refusal = health.admit(t0).unwrap_err();
         assert!(refusal.contains("33%"), "{refusal}");
         assert!(health.admit(t0 + Duration::from_secs(61)).is_ok());
+    }
+
+    #[test]
+    fn success_is_kept_per_bin_range() {
+        let health = OtpHealth::new(OtpHealthSettings {
+            min_samples: 2,
+            ..OtpHealthSettings::default()
+        });
+        let t0 = Instant::now();
+        health.record_in("508500-508999", OtpStage::Succeeded, t0);
+        assert_eq!(health.success_in("508500-508999"), None, "one is too few");
+        health.record_in("508500-508999", OtpStage::Expired, t0);
+        health.record_in("any", OtpStage::Succeeded, t0);
+        health.record_in("508500-508999", OtpStage::Sent, t0);
+        assert_eq!(health.success_in("508500-508999"), Some((0.5, 2)));
+        assert_eq!(health.success_in("any"), None);
     }
 
     #[test]

@@ -11,6 +11,8 @@ const STRIDE: u64 = 37;
 pub struct Split {
     accounts: Vec<String>,
     weights: Option<Vec<u32>>,
+    /// Ordered by recent OTP success instead of as configured (see `Router`).
+    rank: bool,
     calls: AtomicU64,
 }
 
@@ -41,8 +43,34 @@ impl Split {
         Ok(Split {
             accounts,
             weights,
+            rank: false,
             calls: AtomicU64::new(0),
         })
+    }
+
+    /// This route's accounts ordered by their recent OTP success for the call's BIN range
+    /// (a weighted split cannot also be ranked).
+    pub fn ranked(mut self) -> Result<Split, String> {
+        if self.weights.is_some() {
+            return Err("cannot both split by weight and rank by OTP success".into());
+        }
+        self.rank = true;
+        Ok(self)
+    }
+
+    pub fn ranks(&self) -> bool {
+        self.rank
+    }
+
+    /// Whether this call of a ranked route explores (one in `100 / percent`, spread out):
+    /// its lowest-ranked account goes first, so every account's figures stay current.
+    pub fn explores(&self, advance: bool, percent: u32) -> bool {
+        let n = if advance {
+            self.calls.fetch_add(1, Ordering::Relaxed)
+        } else {
+            self.calls.load(Ordering::Relaxed)
+        };
+        ((n.wrapping_mul(STRIDE) % 100) as u32) < percent
     }
 
     pub fn accounts(&self) -> &[String] {
@@ -130,6 +158,22 @@ mod tests {
             split.order(true),
             looked,
             "the next start takes the slot looked at"
+        );
+    }
+
+    #[test]
+    fn a_ranked_route_explores_its_share() {
+        let split = Split::new(names(&["a", "b"]), None)
+            .unwrap()
+            .ranked()
+            .unwrap();
+        let explored = (0..1_000).filter(|_| split.explores(true, 5)).count();
+        assert_eq!(explored, 50);
+        assert!(
+            Split::new(names(&["a", "b"]), Some(vec![50, 50]))
+                .unwrap()
+                .ranked()
+                .is_err()
         );
     }
 

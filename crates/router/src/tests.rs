@@ -314,3 +314,60 @@ fn routing_to_a_half_open_account_takes_no_probe() {
     }
     assert!(account.breaker.begin_call(Instant::now()).is_ok());
 }
+
+#[test]
+fn a_ranked_route_puts_the_best_otp_success_first_and_says_so() {
+    let ranked = split(&["cs_a", "cs_b"], None).ranked().unwrap();
+    let otp = || {
+        OtpHealth::new(OtpHealthSettings {
+            min_samples: 2,
+            ..OtpHealthSettings::default()
+        })
+    };
+    let mut a = account("cs_a", ConnectorId::Cybersource, 5);
+    a.otp = otp();
+    let mut b = account("cs_b", ConnectorId::Cybersource, 5);
+    b.otp = otp();
+    let r = Router::new(
+        [a, b],
+        [(
+            "shop".to_owned(),
+            MerchantRoutes {
+                rules: Vec::new(),
+                default: Some(ranked),
+            },
+        )],
+    )
+    .unwrap()
+    .with_exploration(0);
+    let first = r.plan("shop", "", &facts("652150", 1), eligible).unwrap();
+    assert_eq!(
+        first.account().name,
+        "cs_a",
+        "no figures yet: the configured order"
+    );
+    for _ in 0..2 {
+        r.record_otp_stage("cs_a", "any", OtpStage::Exhausted);
+        r.record_otp_stage("cs_b", "any", OtpStage::Succeeded);
+    }
+    let ranked = r.plan("shop", "", &facts("652150", 1), eligible).unwrap();
+    assert_eq!(ranked.account().name, "cs_b");
+    assert_eq!(
+        ranked.decision().ranking.as_deref(),
+        Some("by OTP success in any: cs_b 100% of 2, cs_a 0% of 2")
+    );
+    let r = r.with_exploration(100);
+    let explored = r.plan("shop", "", &facts("652150", 1), eligible).unwrap();
+    assert_eq!(
+        explored.account().name,
+        "cs_a",
+        "exploring: the lowest-ranked first"
+    );
+    assert!(
+        explored
+            .decision()
+            .ranking
+            .as_deref()
+            .is_some_and(|r| r.ends_with("exploring: lowest-ranked first"))
+    );
+}
