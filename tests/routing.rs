@@ -852,3 +852,46 @@ async fn a_ranked_route_moves_the_account_whose_otps_fail_behind() {
     );
     stack.server.shutdown().await.unwrap();
 }
+
+/// A request answered on one account, retried when the route names another whose provider
+/// needs a field the request lacks (MPGS: an IPv4 address), gets its answer, not the
+/// refusal: the route of a retry is not the route of the answer.
+#[tokio::test]
+async fn a_retry_routed_elsewhere_now_still_gets_its_answer() {
+    let stack = Routed::start(ordered_settings("reroute")).await;
+    let mut request = start_request(SEAMLESS, api::FlowPreference::Seamless);
+    request.merchant_id = "bookshop".into();
+    if let Some(browser) = request.browser.as_mut() {
+        browser.ip_address = "2001:db8::7".into();
+    }
+    let mut auth = support::authentications(stack.server.grpc_addr).await;
+    let answered = auth
+        .start_authentication(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answered.account, "cs_bookshop_reroute");
+
+    stack.arm("cybersource", "status=503").await;
+    for _ in 0..3 {
+        let unknown = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+        assert_eq!(unknown.status(), AuthenticationStatus::Unknown);
+    }
+    // A new request like it is refused: its route is now MPGS, which needs IPv4.
+    let mut fresh = request.clone();
+    fresh.idempotency_key = key();
+    let refused = auth.start_authentication(fresh).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+    assert_eq!(
+        support::violated_fields(&refused),
+        vec!["browser.ip_address".to_owned()]
+    );
+    let replayed = auth
+        .start_authentication(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(replayed.id, answered.id);
+    assert_eq!(replayed.account, "cs_bookshop_reroute");
+    stack.server.shutdown().await.unwrap();
+}

@@ -289,6 +289,11 @@ impl Flows {
         mut input: StartInput,
         deadline: Option<Duration>,
     ) -> Result<AuthenticationSession, FlowError> {
+        // A step bound to a record's account (a mandate's change) is never held back.
+        let bound = input.plan.decision().rule == "continuation";
+        if !bound {
+            self.take_turn(&mut input)?;
+        }
         let connector = input.plan.account().adapter.clone();
         if input.card.is_network_token() && !connector.capabilities().network_tokens {
             return Err(FlowError::from(&ConnectorError::Unsupported(
@@ -348,6 +353,8 @@ impl Flows {
                 .create(refused)
                 .await
                 .map_err(|e| FlowError::from(&e))?;
+            self.router
+                .count_decision(&stored.merchant_id, input.plan.decision());
             return Ok(stored);
         }
         // Written before the provider is called: a crash mid-call leaves a findable record.
@@ -359,9 +366,16 @@ impl Flows {
             .map_err(|e| FlowError::from(&e))?;
         // One deadline for the whole start, whichever accounts it tries.
         let ctx = CallContext::new(&id, deadline);
+        // The first account's turn was taken before anything was written.
+        let mut admitted = true;
         loop {
             let account = input.plan.account().clone();
-            let attempt = match account.breaker.begin_call(std::time::Instant::now()) {
+            let turn = if admitted || bound {
+                Ok(())
+            } else {
+                account.breaker.begin_call(std::time::Instant::now())
+            };
+            let attempt = match turn {
                 Ok(()) => {
                     self.call_start(&account.adapter, &pending, &input, &ctx)
                         .await
@@ -369,6 +383,7 @@ impl Flows {
                 // Another call holds the half-open account's probe: this one never left.
                 Err(why) => Err(ConnectorError::NotSent(why)),
             };
+            admitted = false;
             let err = match attempt {
                 Ok(outcome) => {
                     self.router
@@ -381,7 +396,13 @@ impl Flows {
             // Only a start no provider received may move on: the session is never split
             // between two accounts that both acted. A mandate's start stays: its account
             // is already written into the mandate, which its debits will follow.
+            // Nor once the caller's time is spent: the next account could not be reached
+            // either, and would only lose its probe.
+            let time_left = ctx
+                .remaining()
+                .is_none_or(|left| left >= Duration::from_millis(20));
             let not_reached = input.mandate.is_none()
+                && time_left
                 && matches!(
                     err,
                     ConnectorError::NotSent(_) | ConnectorError::Unauthorized(_)
@@ -414,6 +435,48 @@ impl Flows {
                 .transition(&pending, next)
                 .await
                 .map_err(|e| FlowError::from(&e))?;
+        }
+    }
+
+    /// Takes the plan's first account's turn (its half-open probe, if it is half-open) before
+    /// anything is written; an account whose probe another call holds is passed over
+    /// (a mandate's registration, already written on its account, is refused instead).
+    /// UNAVAILABLE `NO_HEALTHY_ACCOUNT` when none is left.
+    fn take_turn(&self, input: &mut StartInput) -> Result<(), FlowError> {
+        loop {
+            let Err(why) = input
+                .plan
+                .account()
+                .breaker
+                .begin_call(std::time::Instant::now())
+            else {
+                return Ok(());
+            };
+            let (card, browser) = (&input.card, &input.browser);
+            let moved = input.mandate.is_none()
+                && input
+                    .plan
+                    .fail_over(&why, |next| {
+                        unfit(next.adapter.capabilities(), card, browser)
+                    })
+                    .is_some();
+            if !moved {
+                let reasons: Vec<String> = input
+                    .plan
+                    .decision()
+                    .candidates
+                    .iter()
+                    .map(|c| {
+                        let reason = c.skipped.as_deref().unwrap_or(why.as_str());
+                        format!("{}: {reason}", c.account)
+                    })
+                    .collect();
+                return Err(FlowError::new(
+                    ErrorKind::Unavailable,
+                    "NO_HEALTHY_ACCOUNT",
+                    format!("no account can take the call now: {}", reasons.join("; ")),
+                ));
+            }
         }
     }
 

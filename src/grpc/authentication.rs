@@ -108,10 +108,17 @@ impl AuthenticationService for Authentications {
                     .flows
                     .plan(&req.merchant_id, &req.connector, &facts, |_| None)
             });
+            let fields_valid = checks.clean();
             if let (Some(Ok(plan)), Some(card)) = (&plan, &card) {
                 checks.provider_requirements(plan.account().adapter.capabilities(), card, &browser);
             }
-            checks.finish()?;
+            if let Err(refusal) = checks.finish() {
+                if !fields_valid {
+                    return Err(refusal);
+                }
+                let answer = self.0.answered_or("StartAuthentication", &req, refusal);
+                return answer.await;
+            }
             let (Some(plan), Some(card), Some(amount)) = (plan, card, amount) else {
                 return Err(Status::internal(
                     "validated request lost its card or amount",

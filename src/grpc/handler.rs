@@ -92,6 +92,34 @@ where
 }
 
 impl Context {
+    /// `refusal`, unless the request's key already holds an answer: a refusal that depends
+    /// on routing (which account the route names now, its provider's required fields, its
+    /// health) must not stop the retry of a request that was answered from getting that
+    /// answer. Only for a request whose own fields are valid.
+    pub async fn answered_or<Req, M>(
+        &self,
+        rpc: &str,
+        request: &Req,
+        refusal: Status,
+    ) -> Result<M, Status>
+    where
+        Req: Keyed,
+        M: prost::Message + Default + Send + 'static,
+    {
+        let fingerprint = idempotency::fingerprint(rpc, request);
+        let merchant_id = request.merchant_id().to_owned();
+        let key = request.idempotency_key().to_owned();
+        let refused = async move { Err::<M, Status>(refusal) };
+        idempotency::run(
+            self.store.as_ref(),
+            &merchant_id,
+            &key,
+            fingerprint,
+            refused,
+        )
+        .await
+    }
+
     /// Runs a mutating RPC's flow under the request's idempotency key (see [`idempotency`])
     /// and answers `respond(record)`.
     ///

@@ -39,6 +39,11 @@ impl<'a> Checks<'a> {
         }
     }
 
+    /// Whether no field has been refused so far.
+    pub fn clean(&self) -> bool {
+        self.errors.is_empty()
+    }
+
     /// INVALID_ARGUMENT naming every refused field, or Ok.
     pub fn finish(&mut self) -> Result<(), Status> {
         let errors = std::mem::take(&mut self.errors);

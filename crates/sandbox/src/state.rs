@@ -40,7 +40,7 @@ impl Sandbox {
             faults: FaultSwitch::default(),
             acs: AcsStore::new(capacity),
             secret,
-            cybersource: cybersource::Merchants::new(capacity),
+            cybersource: cybersource::Merchants::new(capacity, &config.cybersource.merchant_id),
             fiserv_ipg: fiserv_ipg::Store::new(capacity),
             juspay: crate::providers::juspay::Store::new(capacity),
             mpgs: crate::providers::mpgs::Store::new(capacity),

@@ -96,10 +96,17 @@ impl MandateService for Mandates {
                 )),
                 _ => None,
             };
+            let fields_valid = checks.clean();
             if let (Some(Ok(plan)), Some(card)) = (&plan, &card) {
                 checks.provider_requirements(plan.account().adapter.capabilities(), card, &browser);
             }
-            checks.finish()?;
+            if let Err(refusal) = checks.finish() {
+                if !fields_valid {
+                    return Err(refusal);
+                }
+                let answer = self.0.answered_or("RegisterMandate", &req, refusal);
+                return answer.await;
+            }
             let (Some(plan), Some(card), Some(terms)) = (plan, card, terms) else {
                 return Err(Status::internal("validated request lost its card or terms"));
             };

@@ -164,7 +164,7 @@ pub fn on_authenticated(sandbox: &Sandbox, id: &str, purpose: &Purpose) -> Optio
             let identifier = random_digits(10);
             agreement.status = "ACTIVE";
             agreement.identifier = Some(identifier.clone());
-            lock(&sandbox.cybersource.current().identifiers).insert(identifier, id.to_owned());
+            lock(&store.identifiers).insert(identifier, id.to_owned());
         }
         Purpose::Modify(_, installment) => {
             let mut f = Fields::new(installment);

@@ -49,8 +49,7 @@ pub async fn get(State(sandbox): State<Arc<Sandbox>>, Path(id): Path<String>) ->
         .collect();
     children.sort();
     related.extend(children.into_iter().map(|(_, child)| child));
-    let merchant = super::store::current_merchant()
-        .unwrap_or_else(|| sandbox.config.cybersource.merchant_id.clone());
+    let merchant = sandbox.cybersource.current_id();
     let body = view(&id, t, &merchant, &related);
     axum::Json(body).into_response()
 }

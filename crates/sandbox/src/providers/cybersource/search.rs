@@ -61,8 +61,7 @@ pub async fn create(
         client_reference_query(&query).ok_or_else(|| CsError::InvalidField("query".into()))?;
     let keys = sort_keys(&sort).ok_or_else(|| CsError::InvalidField("sort".into()))?;
 
-    let merchant = &super::store::current_merchant()
-        .unwrap_or_else(|| sandbox.config.cybersource.merchant_id.clone());
+    let merchant = &sandbox.cybersource.current_id();
     let mut found: Vec<Value> = sandbox
         .cybersource
         .current()

@@ -154,19 +154,27 @@ tokio::task_local! {
 pub struct Merchants {
     stores: Mutex<HashMap<String, Arc<Store>>>,
     capacity: usize,
+    /// The sample merchant: whose tables a call outside a signed request would use.
+    default_merchant: String,
 }
 
 impl Merchants {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize, default_merchant: &str) -> Self {
         Self {
             stores: Mutex::new(HashMap::new()),
             capacity,
+            default_merchant: default_merchant.to_owned(),
         }
     }
 
-    /// The tables of the merchant the current request is signed by (see [`as_merchant`]).
+    /// The merchant the current request is signed by (see [`as_merchant`]).
+    pub fn current_id(&self) -> String {
+        current_merchant().unwrap_or_else(|| self.default_merchant.clone())
+    }
+
+    /// The tables of the merchant the current request is signed by.
     pub fn current(&self) -> Arc<Store> {
-        let merchant = current_merchant().unwrap_or_default();
+        let merchant = self.current_id();
         lock(&self.stores)
             .entry(merchant)
             .or_insert_with(|| Arc::new(Store::new(self.capacity)))
