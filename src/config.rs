@@ -350,7 +350,7 @@ impl TimeoutSettings {
 
 /// How accounts' health steers routing.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RoutingSettings {
     pub breaker: BreakerSettings,
     pub otp_health: OtpHealthSettings,
@@ -372,7 +372,7 @@ impl Default for RoutingSettings {
 /// An account's circuit breaker: timeouts, 5xx, connection failures and refused
 /// credentials in a row open it; a decline never counts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BreakerSettings {
     /// Failures in a row that open it.
     pub failure_threshold: u32,
@@ -391,7 +391,7 @@ impl Default for BreakerSettings {
 
 /// Avoiding an account whose OTPs stop succeeding although its HTTP answers are fine.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct OtpHealthSettings {
     /// Below this share (0 to 1) of succeeded OTP authentications among its recent finished
     /// ones, an account takes no new authentications for `cooldown_secs`. 0: off.
@@ -469,6 +469,7 @@ pub struct EncryptionSettings {
 /// A merchant: its default route (accounts in order of preference, optionally split by
 /// weight) and its routing rules, tried in order before it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Merchant {
     pub id: String,
     /// Accounts named after their connector (`[connectors.*]`), in order of preference:
@@ -495,6 +496,14 @@ pub struct Merchant {
 }
 
 impl Merchant {
+    /// The default route's account names: `accounts`, then `connectors` (repeats possible).
+    pub fn default_route_names(&self) -> impl Iterator<Item = &str> {
+        self.accounts
+            .iter()
+            .chain(&self.connectors)
+            .map(String::as_str)
+    }
+
     /// The default route: `accounts`, then `connectors`.
     pub fn default_route(&self) -> Vec<String> {
         let mut route = self.accounts.clone();

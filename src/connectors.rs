@@ -36,22 +36,77 @@ pub fn base_url(
     }
 }
 
-/// The router over every account and merchant in the settings. Routes naming an account
-/// that does not exist, and rules that can never match, are refused here, at start-up.
+/// The router over every account and merchant in the settings. Every problem with the
+/// routes is refused here, at start-up, all of them in one error: an account that does not
+/// exist, a merchant listed twice, an `[accounts.*]` account two merchants share (its
+/// credentials are one merchant's), unusable rules and rules that can never match.
 pub fn router(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Router, StartupError> {
     let accounts = settings
         .all_accounts()
         .into_iter()
         .map(|(name, account)| build_account(&name, &account, &settings.routing, sandbox))
         .collect::<Result<Vec<_>, _>>()?;
-    let merchants = settings
-        .merchants
-        .iter()
-        .map(|m| Ok((m.id.clone(), merchant_routes(m)?)))
-        .collect::<Result<Vec<_>, StartupError>>()?;
-    let router = Router::new(accounts, merchants)
-        .map_err(|problems| StartupError::Config(format!("routing: {}", problems.join("; "))))?;
-    Ok(router.with_exploration(settings.routing.ranking_explore_percent))
+    let mut problems = ownership_problems(settings);
+    let mut merchants = Vec::with_capacity(settings.merchants.len());
+    for merchant in &settings.merchants {
+        match merchant_routes(merchant) {
+            Ok(routes) => merchants.push((merchant.id.clone(), routes)),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    match Router::new(accounts, merchants) {
+        Ok(router) if problems.is_empty() => {
+            Ok(router.with_exploration(settings.routing.ranking_explore_percent))
+        }
+        Ok(_) => Err(routing_error(&problems)),
+        Err(mut found) => {
+            problems.append(&mut found);
+            Err(routing_error(&problems))
+        }
+    }
+}
+
+fn routing_error(problems: &[String]) -> StartupError {
+    StartupError::Config(format!("routing: {}", problems.join("; ")))
+}
+
+/// Merchants listed twice, and `[accounts.*]` accounts more than one merchant routes to.
+/// An account named after its provider (`[connectors.*]`) is the older, shared spelling.
+fn ownership_problems(settings: &Settings) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut owners: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (i, merchant) in settings.merchants.iter().enumerate() {
+        if settings.merchants[..i].iter().any(|m| m.id == merchant.id) {
+            problems.push(format!("merchant {:?} is listed twice", merchant.id));
+            continue;
+        }
+        let routes = merchant.rules.iter().map(|r| &r.accounts);
+        let mut named: Vec<&str> = merchant
+            .default_route_names()
+            .chain(routes.flatten().map(String::as_str))
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        for account in named {
+            if settings.accounts.contains_key(account) {
+                owners.entry(account).or_default().push(&merchant.id);
+            }
+        }
+    }
+    for (account, merchants) in owners {
+        if merchants.len() > 1 {
+            problems.push(format!(
+                "account {account:?} is routed to by merchants {}: an account's credentials \
+                 are one merchant's (give each merchant its own [accounts.*])",
+                merchants
+                    .iter()
+                    .map(|m| format!("{m:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ));
+        }
+    }
+    problems
 }
 
 fn build_account(
@@ -123,34 +178,39 @@ fn adapter(
     })
 }
 
-fn merchant_routes(merchant: &Merchant) -> Result<MerchantRoutes, StartupError> {
-    let at = |what: &str, problem: String| {
-        StartupError::Config(format!("merchant {:?}, {what}: {problem}", merchant.id))
-    };
+/// A merchant's rules and default route, or every problem found in them.
+fn merchant_routes(merchant: &Merchant) -> Result<MerchantRoutes, Vec<String>> {
+    let at = |what: &str, problem: String| format!("merchant {:?}, {what}: {problem}", merchant.id);
+    let mut problems = Vec::new();
     let route = merchant.default_route();
     let default = if route.is_empty() {
         None
     } else {
-        let split = Split::new(route, merchant.weights.clone())
+        Split::new(route, merchant.weights.clone())
             .and_then(|s| ranked(s, merchant.rank_by_otp_success))
-            .map_err(|p| at("default route", p))?;
-        Some(split)
+            .map_err(|p| problems.push(at("default route", p)))
+            .ok()
     };
-    let rules = merchant
-        .rules
-        .iter()
-        .map(|rule| {
-            let what = format!("rule {:?}", rule.name);
-            Ok(Rule {
+    let mut rules = Vec::with_capacity(merchant.rules.len());
+    for rule in &merchant.rules {
+        let what = format!("rule {:?}", rule.name);
+        let when = conditions(rule).map_err(|p| problems.push(at(&what, p)));
+        let route = Split::new(rule.accounts.clone(), rule.weights.clone())
+            .and_then(|s| ranked(s, rule.rank_by_otp_success))
+            .map_err(|p| problems.push(at(&what, p)));
+        if let (Ok(when), Ok(route)) = (when, route) {
+            rules.push(Rule {
                 name: rule.name.clone(),
-                when: conditions(rule).map_err(|p| at(&what, p))?,
-                route: Split::new(rule.accounts.clone(), rule.weights.clone())
-                    .and_then(|s| ranked(s, rule.rank_by_otp_success))
-                    .map_err(|p| at(&what, p))?,
-            })
-        })
-        .collect::<Result<Vec<_>, StartupError>>()?;
-    Ok(MerchantRoutes { rules, default })
+                when,
+                route,
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(MerchantRoutes { rules, default })
+    } else {
+        Err(problems)
+    }
 }
 
 fn ranked(split: Split, rank: bool) -> Result<Split, String> {
@@ -293,5 +353,58 @@ mod tests {
         );
         let flow = refusal(|s| s.merchants[0].rules[1].flow = Some("popup".into()));
         assert!(flow.contains("unknown flow \"popup\""), "{flow}");
+        let overflow = refusal(|s| s.merchants[0].weights = Some(vec![u32::MAX, 101]));
+        assert!(
+            overflow.contains("has weights summing to 4294967396, not 100"),
+            "{overflow}"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once() {
+        let all = refusal(|s| {
+            s.merchants[0].weights = Some(vec![70, 20]);
+            s.merchants[0].rules[1].flow = Some("popup".into());
+            s.merchants[1].accounts = vec!["cs_nowhere".into()];
+        });
+        for part in [
+            "default route: has weights summing to 90",
+            "unknown flow \"popup\"",
+            "merchant \"travel\": unknown connector account \"cs_nowhere\"",
+        ] {
+            assert!(all.contains(part), "{part} missing from: {all}");
+        }
+    }
+
+    #[test]
+    fn an_account_belongs_to_one_merchant_and_a_merchant_is_listed_once() {
+        let shared = refusal(|s| s.merchants[1].accounts.push("cs_bookshop".into()));
+        assert!(
+            shared.contains(
+                "account \"cs_bookshop\" is routed to by merchants \"bookshop\" and \"travel\""
+            ),
+            "{shared}"
+        );
+        let twice = refusal(|s| {
+            let copy = s.merchants[1].clone();
+            s.merchants.push(copy);
+        });
+        assert!(
+            twice.contains("merchant \"travel\" is listed twice"),
+            "{twice}"
+        );
+        // The older one-account spelling stays shareable, as it always was.
+        let mut settings = load("deploy/payorch.example.toml");
+        if let Some(c) = settings.connectors.cybersource.as_mut() {
+            c.shared_secret =
+                crate::config::Secret::new("bm9u4K9TfdvYoeO7J77B+uVwHf5lC21TsIyqP7XxnTM=");
+        }
+        let first = settings.merchants[0].clone();
+        let mut second = first.clone();
+        second.id = format!("{}-2", first.id);
+        settings.merchants.push(second);
+        if let Err(e) = router(&settings, sandbox()) {
+            panic!("{e}");
+        }
     }
 }

@@ -157,7 +157,7 @@ fn describe_metrics() {
     );
     metrics::describe_counter!(
         "payorch_otp_stage_total",
-        "OTP authentications by account, BIN range and stage (sent, resent, expired, exhausted, succeeded)."
+        "OTP authentications by account, BIN range and stage (sent, resent, expired, exhausted, succeeded; failed when the provider or issuer could not carry it)."
     );
     metrics::describe_counter!(
         "payorch_routing_decisions_total",

@@ -895,3 +895,194 @@ async fn a_retry_routed_elsewhere_now_still_gets_its_answer() {
     assert_eq!(replayed.account, "cs_bookshop_reroute");
     stack.server.shutdown().await.unwrap();
 }
+
+/// A card the first account's provider cannot take (a network token: the Cybersource
+/// adapter sends cards only) starts on the next account that can, before anything is sent,
+/// and the decision says why the first was passed over.
+#[tokio::test]
+async fn a_card_the_first_account_cannot_take_starts_on_the_next() {
+    let stack = Routed::start(ordered_settings("token")).await;
+    stack.reset_calls().await;
+    let mut request = start_request(SEAMLESS, api::FlowPreference::Seamless);
+    request.merchant_id = "bookshop".into();
+    request.payment_method = Some(api::PaymentMethod {
+        method: Some(api::payment_method::Method::NetworkToken(
+            api::NetworkToken {
+                number: SEAMLESS.into(),
+                cryptogram: "AgAAAAAABk4DWZ4C28yUQAAAAAA=".into(),
+                expiry_month: "12".into(),
+                expiry_year: "2031".into(),
+            },
+        )),
+    });
+    let mut auth = support::authentications(stack.server.grpc_addr).await;
+    let started = auth
+        .start_authentication(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        started.status(),
+        AuthenticationStatus::OtpRequired,
+        "{started:?}"
+    );
+    assert_eq!(started.account, "mpgs_bookshop_token");
+    let why = decision(&started);
+    assert_eq!(why.candidates[0].account, "cs_bookshop_token");
+    assert_eq!(
+        why.candidates[0].skipped_reason,
+        "not eligible: does not take network tokens"
+    );
+    let cybersource_calls: u64 = stack.sandbox_json("calls").await["cybersource"]
+        .as_object()
+        .map(|ops| ops.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    assert_eq!(
+        cybersource_calls, 0,
+        "nothing was sent to the first account"
+    );
+    let metrics = stack.get("/metrics").await;
+    // Metrics are the test process's: only this test's accounts count.
+    let failovers = support::metric_sum(
+        &metrics,
+        "payorch_routing_failovers_total",
+        &[("from", "cs_bookshop_token")],
+    );
+    assert_eq!(failovers, 0.0, "passing over before a call is no failover");
+    stack.server.shutdown().await.unwrap();
+}
+
+/// An account whose credentials the provider refuses did nothing: the start moves to the
+/// next account within the call, and the refusal counts against the first one's breaker.
+#[tokio::test]
+async fn refused_credentials_fail_over_within_the_call() {
+    let mut settings = ordered_settings("creds");
+    let Some(payorch::config::AccountSettings::Cybersource(cs)) =
+        settings.accounts.get_mut("cs_bookshop_creds")
+    else {
+        panic!("cs_bookshop is a Cybersource account");
+    };
+    // The sandbox's sample merchant, signed with another merchant's secret.
+    cs.merchant_id = "testrest".into();
+    cs.shared_secret = payorch::config::Secret::new("N0zLo8CEtZgaEbnG/TceMIJVZAMs0gJpUyMocLxg/nk=");
+    settings.routing.breaker.failure_threshold = 1;
+    let stack = Routed::start(settings).await;
+    let moved = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    assert_eq!(
+        moved.status(),
+        AuthenticationStatus::OtpRequired,
+        "{moved:?}"
+    );
+    assert_eq!(moved.account, "mpgs_bookshop_creds");
+    let why = decision(&moved);
+    assert_eq!(why.candidates[0].account, "cs_bookshop_creds");
+    assert!(
+        why.candidates[0]
+            .skipped_reason
+            .starts_with("not reached: provider refused the credentials"),
+        "{why:?}"
+    );
+    assert!(stack.calls("cybersource", "unauthenticated").await >= 1);
+    let readiness = stack.get("/readyz").await;
+    assert!(
+        readiness.contains("account cs_bookshop_creds (cybersource): breaker open"),
+        "{readiness}"
+    );
+    stack.server.shutdown().await.unwrap();
+}
+
+/// Starts the issuer could not carry are answers, not outages: the breaker stays closed
+/// however many there are. They count as `failed` OTP authentications, so a ranked route
+/// puts an account whose every start fails this way behind one it knows nothing about.
+#[tokio::test]
+async fn failed_starts_keep_the_breaker_closed_and_rank_the_account_last() {
+    use support::flows::{ISSUER_UNAVAILABLE, NOT_ENROLLED};
+    let mut settings = ordered_settings("failing");
+    settings.merchants[0].rank_by_otp_success = true;
+    settings.routing.otp_health.min_samples = 3;
+    settings.routing.otp_health.window = 3;
+    settings.routing.ranking_explore_percent = 0;
+    // Lower than the number of failures below: declines must not count at all.
+    settings.routing.breaker.failure_threshold = 2;
+    let stack = Routed::start(settings).await;
+    let not_enrolled = stack.start_for("bookshop", NOT_ENROLLED, 10_000).await;
+    assert_eq!(not_enrolled.status(), AuthenticationStatus::Failed);
+    for _ in 0..3 {
+        let failed = stack
+            .start_for("bookshop", ISSUER_UNAVAILABLE, 10_000)
+            .await;
+        assert_eq!(failed.account, "cs_bookshop_failing");
+        assert_eq!(failed.status(), AuthenticationStatus::Failed, "{failed:?}");
+        assert_eq!(
+            failed.failure_reason(),
+            api::FailureReason::IssuerUnavailable
+        );
+    }
+    let readiness = stack.get("/readyz").await;
+    assert!(
+        readiness.contains("account cs_bookshop_failing (cybersource): breaker closed"),
+        "{readiness}"
+    );
+    let metrics = stack.get("/metrics").await;
+    let stage = |stage: &str| {
+        support::metric_sum(
+            &metrics,
+            "payorch_otp_stage_total",
+            &[("account", "cs_bookshop_failing"), ("stage", stage)],
+        )
+    };
+    assert_eq!(
+        stage("failed"),
+        3.0,
+        "a card not enrolled is the card's doing: {metrics}"
+    );
+    let ranked = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    assert_eq!(ranked.account, "mpgs_bookshop_failing");
+    assert_eq!(
+        decision(&ranked).ranking,
+        "by OTP success in any: mpgs_bookshop_failing too few yet, cs_bookshop_failing 0% of 3"
+    );
+    stack.server.shutdown().await.unwrap();
+}
+
+/// A start whose caller's time is all but spent when its first account turns out
+/// unreachable stays there: the next account could not be reached in time either, and
+/// would only lose its probe. (The provider call finds the deadline passed and is not
+/// sent; the decision is counted on the first account, with no failover.)
+#[tokio::test]
+async fn no_failover_once_the_callers_time_is_spent() {
+    let stack = Routed::start(ordered_settings("spent")).await;
+    stack.reset_calls().await;
+    let mut request = start_request(SEAMLESS, api::FlowPreference::Seamless);
+    request.merchant_id = "bookshop".into();
+    let mut auth = support::authentications(stack.server.grpc_addr).await;
+    let mut call = tonic::Request::new(request);
+    call.set_timeout(std::time::Duration::from_millis(2));
+    // The caller gives up at once; the start goes on in its own task.
+    let _ = auth.start_authentication(call).await;
+    let decided = |metrics: &str, account: &str| {
+        support::metric_sum(
+            metrics,
+            "payorch_routing_decisions_total",
+            &[("merchant", "bookshop"), ("account", account)],
+        )
+    };
+    let settled = support::eventually(std::time::Duration::from_secs(10), || async {
+        let metrics = stack.get("/metrics").await;
+        decided(&metrics, "cs_bookshop_spent") + decided(&metrics, "mpgs_bookshop_spent") >= 1.0
+    })
+    .await;
+    assert!(settled, "the start was never decided");
+    let metrics = stack.get("/metrics").await;
+    assert_eq!(decided(&metrics, "cs_bookshop_spent"), 1.0, "{metrics}");
+    assert_eq!(
+        support::metric_sum(
+            &metrics,
+            "payorch_routing_failovers_total",
+            &[("from", "cs_bookshop_spent")]
+        ),
+        0.0,
+        "{metrics}"
+    );
+    stack.server.shutdown().await.unwrap();
+}

@@ -324,6 +324,7 @@ async fn network_tokens_need_a_cryptogram_and_a_connector_that_takes_them() {
     request.connector = "cybersource".into();
     let status = client.start_authentication(request).await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(support::reason(&status), "NOT_SUPPORTED_BY_CONNECTOR");
     assert!(!format!("{status:?}").contains("AgAAAAAABk4DWZ4C28yUQAAAAAA="));
     server.shutdown().await.unwrap();
 }

@@ -289,61 +289,22 @@ impl Flows {
         mut input: StartInput,
         deadline: Option<Duration>,
     ) -> Result<AuthenticationSession, FlowError> {
-        // A step bound to a record's account (a mandate's change) is never held back.
-        let bound = input.plan.decision().rule == "continuation";
-        if !bound {
-            self.take_turn(&mut input)?;
-        }
-        let connector = input.plan.account().adapter.clone();
-        if input.card.is_network_token() && !connector.capabilities().network_tokens {
-            return Err(FlowError::from(&ConnectorError::Unsupported(
-                "network tokens (send the card instead)",
-            )));
-        }
         let id = input.mandate.as_ref().map_or_else(
             || new_resource_id(AUTHENTICATION_ID_PREFIX),
             |m| m.authentication_id.clone(),
         );
-        let order_reference = match &input.mandate {
-            Some(m) => m.mandate_id.clone(),
-            None => input.order_reference.clone(),
-        };
-        let now = now_ms();
-        let authenticates = connector.capabilities().authenticates(&input.card);
-        let pending = AuthenticationSession {
-            id: id.clone(),
-            merchant_id: input.merchant_id.clone(),
-            connector: input.plan.account().connector.as_str().to_owned(),
-            routing: Some(input.plan.decision().clone()),
-            status: AuthenticationStatus::Pending,
-            flow: None,
-            amount: input.amount,
-            card_bin: input.card.bin().to_owned(),
-            card_last4: input.card.last4().to_owned(),
-            failure_reason: None,
-            recommendation: None,
-            provider_status: None,
-            provider_reference: None,
-            attempts_remaining: 0,
-            resends_remaining: 0,
-            expires_at_ms: Some(now.saturating_add(window_ms(&self.settings))),
-            next_action: None,
-            return_url: input.return_url.clone(),
-            order_reference,
-            connector_state: None,
-            capture: input.capture,
-            completed_by: None,
-            cancel_reason: None,
-            claim: Some(self.new_claim()),
-            created_at_ms: now,
-            updated_at_ms: now,
-            version: 0,
-            card: Some(input.card.clone()),
-        };
-        if !authenticates {
+        // What the chosen account's provider cannot do is answered before its turn is
+        // taken (a half-open account's probe is spent only on a call that goes out).
+        let capabilities = input.plan.account().adapter.capabilities();
+        if input.card.is_network_token() && !capabilities.network_tokens {
+            return Err(FlowError::from(&ConnectorError::Unsupported(
+                "network tokens (send the card instead)",
+            )));
+        }
+        if !capabilities.authenticates(&input.card) {
             // Known without asking: no provider order is created for a card this route
             // cannot authenticate. The answer is a normal FAILED authentication.
-            let mut refused = pending;
+            let mut refused = self.pending_session(&input, &id);
             refused.status = AuthenticationStatus::Failed;
             refused.failure_reason = Some(FailureReason::AuthenticationNotAvailable);
             refused.recommendation = Some(Recommendation::DoNotProceed);
@@ -357,6 +318,12 @@ impl Flows {
                 .count_decision(&stored.merchant_id, input.plan.decision());
             return Ok(stored);
         }
+        // A step bound to a record's account (a mandate's change) is never held back.
+        let bound = input.plan.is_bound();
+        if !bound {
+            self.take_turn(&mut input)?;
+        }
+        let pending = self.pending_session(&input, &id);
         // Written before the provider is called: a crash mid-call leaves a findable record.
         let _held = self.holdings.hold(Unsettled::Authentication(id.clone()));
         let mut pending = self
@@ -435,6 +402,62 @@ impl Flows {
                 .transition(&pending, next)
                 .await
                 .map_err(|e| FlowError::from(&e))?;
+        }
+    }
+
+    /// The route of a new authentication (see [`Flows::plan`]): when the chosen account's
+    /// provider cannot take this card or browser at all, the next account that can is
+    /// chosen instead, before anything is sent; when none can, the chosen one stays and
+    /// gives its own answer (AUTHENTICATION_NOT_AVAILABLE, or the fields it needs).
+    pub fn plan_start(
+        &self,
+        merchant_id: &str,
+        pinned: &str,
+        facts: &payorch_router::Facts<'_>,
+        card: &Card,
+        browser: &Browser,
+    ) -> Result<Plan, FlowError> {
+        let mut plan = self.plan(merchant_id, pinned, facts, |_| None)?;
+        plan.pass_over_unfit(|account| unfit(account.adapter.capabilities(), card, browser));
+        Ok(plan)
+    }
+
+    /// The PENDING record a start writes before its provider is called, on the plan's
+    /// current account.
+    fn pending_session(&self, input: &StartInput, id: &str) -> AuthenticationSession {
+        let now = now_ms();
+        AuthenticationSession {
+            id: id.to_owned(),
+            merchant_id: input.merchant_id.clone(),
+            connector: input.plan.account().connector.as_str().to_owned(),
+            routing: Some(input.plan.decision().clone()),
+            status: AuthenticationStatus::Pending,
+            flow: None,
+            amount: input.amount,
+            card_bin: input.card.bin().to_owned(),
+            card_last4: input.card.last4().to_owned(),
+            failure_reason: None,
+            recommendation: None,
+            provider_status: None,
+            provider_reference: None,
+            attempts_remaining: 0,
+            resends_remaining: 0,
+            expires_at_ms: Some(now.saturating_add(window_ms(&self.settings))),
+            next_action: None,
+            return_url: input.return_url.clone(),
+            order_reference: match &input.mandate {
+                Some(m) => m.mandate_id.clone(),
+                None => input.order_reference.clone(),
+            },
+            connector_state: None,
+            capture: input.capture,
+            completed_by: None,
+            cancel_reason: None,
+            claim: Some(self.new_claim()),
+            created_at_ms: now,
+            updated_at_ms: now,
+            version: 0,
+            card: Some(input.card.clone()),
         }
     }
 

@@ -1,5 +1,5 @@
 //! Which OTP stage a stored transition of an authentication is (sent, resent, expired,
-//! exhausted, succeeded), counted per account and BIN range by the router: the numbers
+//! exhausted, succeeded, or failed by the provider or issuer), counted per account and BIN range by the router: the numbers
 //! that show an account whose OTPs stop arriving although its HTTP answers are fine.
 
 use payorch_core::session::AuthenticationSession;
@@ -23,6 +23,19 @@ pub fn stage(from: &AuthenticationSession, to: &AuthenticationSession) -> Option
         }
         S::Failed if to.failure_reason == Some(FailureReason::OtpAttemptsExhausted) => {
             Some(OtpStage::Exhausted)
+        }
+        // The account, not the card or the payer, let the authentication down.
+        S::Failed
+            if matches!(
+                to.failure_reason,
+                Some(
+                    FailureReason::IssuerUnavailable
+                        | FailureReason::ProviderError
+                        | FailureReason::TimedOut
+                )
+            ) =>
+        {
+            Some(OtpStage::Failed)
         }
         _ => None,
     }
@@ -95,6 +108,12 @@ mod tests {
         let mut frictionless = session(S::Succeeded);
         frictionless.flow = None;
         assert_eq!(stage(&pending, &frictionless), None);
+        let mut unavailable = session(S::Failed);
+        unavailable.failure_reason = Some(FailureReason::IssuerUnavailable);
+        assert_eq!(stage(&pending, &unavailable), Some(OtpStage::Failed));
+        let mut not_enrolled = session(S::Failed);
+        not_enrolled.failure_reason = Some(FailureReason::CardNotEnrolled);
+        assert_eq!(stage(&pending, &not_enrolled), None, "the card's doing");
         let mut redirect = session(S::RedirectRequired);
         redirect.flow = Some(Flow::Redirect);
         assert_eq!(stage(&pending, &redirect), Some(OtpStage::Sent));

@@ -99,14 +99,15 @@ impl AuthenticationService for Authentications {
             let card = checks.card(req.payment_method.as_ref());
             let amount = checks.positive_money("amount", req.amount.as_ref());
             let browser = browser(req.browser.as_ref());
-            // What the chosen connector's provider needs is refused now, in the same
+            // The route passes over accounts whose provider cannot take this card or
+            // browser; what the chosen one's provider needs is refused now, in the same
             // BadRequest, before anything is recorded or sent.
             let preferred = preferred_flow(req.preferred_flow());
             let plan = card.as_ref().map(|card| {
                 let facts = facts(card, amount, preferred);
                 self.0
                     .flows
-                    .plan(&req.merchant_id, &req.connector, &facts, |_| None)
+                    .plan_start(&req.merchant_id, &req.connector, &facts, card, &browser)
             });
             let fields_valid = checks.clean();
             if let (Some(Ok(plan)), Some(card)) = (&plan, &card) {

@@ -28,6 +28,10 @@ pub use otp_health::{OtpHealth, OtpHealthSettings, OtpStage};
 pub use rules::{BinRange, Conditions, Facts, Initiator};
 pub use split::Split;
 
+/// What a decision's `rule` says when no rule of the merchant's chose: its default route,
+/// a pinned connector, or a step bound to an earlier record. No rule may take these names.
+pub const RESERVED_RULE_NAMES: [&str; 3] = ["default", "pinned", "continuation"];
+
 /// Why no account can serve a call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteError {
@@ -125,10 +129,36 @@ impl<A: ?Sized> Router<A> {
                 if earlier.iter().any(|r| r.name == rule.name) {
                     problems.push(format!("{at}: a rule of that name comes earlier"));
                 }
-                if let Some(cover) = earlier.iter().find(|r| r.when.covers(&rule.when)) {
+                if RESERVED_RULE_NAMES.contains(&rule.name.as_str()) {
                     problems.push(format!(
-                        "{at} can never match: rule {:?} before it matches every call it would",
-                        cover.name
+                        "{at}: {:?} is what a decision says when no rule chose; give the rule another name",
+                        rule.name
+                    ));
+                }
+                // Earlier rules that match whatever this one does, BIN ranges apart: together
+                // their ranges may leave this one nothing.
+                let before: Vec<&Rule> = earlier
+                    .iter()
+                    .filter(|r| r.when.covers_apart_from_bins(&rule.when))
+                    .collect();
+                if rule.when.bins_covered_by(before.iter().map(|r| &r.when)) {
+                    let names: Vec<String> = before
+                        .iter()
+                        .filter(|r| {
+                            r.when.bin_ranges.is_empty()
+                                || rule.when.bin_ranges.is_empty()
+                                || r.when.overlaps_bins(&rule.when)
+                        })
+                        .map(|r| format!("{:?}", r.name))
+                        .collect();
+                    let (rules, match_) = if names.len() == 1 {
+                        ("rule", "matches")
+                    } else {
+                        ("rules", "match")
+                    };
+                    problems.push(format!(
+                        "{at} can never match: {rules} {} before it {match_} every call it would",
+                        names.join(" and ")
                     ));
                 }
             }
@@ -303,6 +333,7 @@ impl<A: ?Sized> Router<A> {
             accounts,
             unfit,
             at: None,
+            bound: false,
         };
         plan.advance()?;
         Ok(plan)
@@ -406,6 +437,8 @@ pub struct Plan<A: ?Sized = dyn Connector> {
     accounts: Vec<Arc<Account<A>>>,
     unfit: Vec<Option<String>>,
     at: Option<usize>,
+    /// Bound to an earlier record's account ([`Plan::only`]): never held back, never moved.
+    bound: bool,
 }
 
 impl<A: ?Sized> Plan<A> {
@@ -419,7 +452,13 @@ impl<A: ?Sized> Plan<A> {
             accounts: vec![account],
             unfit: vec![None],
             at: Some(0),
+            bound: true,
         }
+    }
+
+    /// Whether the plan is bound to an earlier record's account ([`Plan::only`]).
+    pub fn is_bound(&self) -> bool {
+        self.bound
     }
 
     /// The account the call is on.
@@ -440,20 +479,7 @@ impl<A: ?Sized> Plan<A> {
         why: &str,
         unfit: impl Fn(&Account<A>) -> Option<String>,
     ) -> Option<&Arc<Account<A>>> {
-        let at = self.at?;
-        let mut next = Self {
-            decision: self.decision.clone(),
-            accounts: self.accounts.clone(),
-            unfit: self.unfit.clone(),
-            at: self.at,
-        };
-        next.decision.candidates[at].skipped = Some(why.to_owned());
-        for i in at + 1..next.accounts.len() {
-            if next.unfit[i].is_none() {
-                next.unfit[i] = unfit(&next.accounts[i]).map(|w| format!("not eligible: {w}"));
-            }
-        }
-        next.advance().ok()?;
+        let next = self.past_current(why.to_owned(), unfit)?;
         metrics::counter!(
             "payorch_routing_failovers_total",
             "from" => self.decision.account.clone(),
@@ -462,6 +488,47 @@ impl<A: ?Sized> Plan<A> {
         .increment(1);
         *self = next;
         Some(self.account())
+    }
+
+    /// Before anything is sent: passes over the chosen account when `unfit` names a reason
+    /// it cannot serve this call at all (its provider cannot authenticate the card), to the
+    /// next eligible, healthy account. When there is none the plan stays, so the chosen
+    /// account's own answer is given (AUTHENTICATION_NOT_AVAILABLE). A bound plan stays.
+    pub fn pass_over_unfit(&mut self, unfit: impl Fn(&Account<A>) -> Option<String>) {
+        if self.bound {
+            return;
+        }
+        let Some(why) = unfit(self.account()) else {
+            return;
+        };
+        if let Some(next) = self.past_current(format!("not eligible: {why}"), unfit) {
+            *self = next;
+        }
+    }
+
+    /// This plan moved past its current account (skipped for `why`) to the next one no
+    /// `unfit` reason or health rules out, if there is one.
+    fn past_current(
+        &self,
+        why: String,
+        unfit: impl Fn(&Account<A>) -> Option<String>,
+    ) -> Option<Self> {
+        let at = self.at?;
+        let mut next = Self {
+            decision: self.decision.clone(),
+            accounts: self.accounts.clone(),
+            unfit: self.unfit.clone(),
+            at: self.at,
+            bound: self.bound,
+        };
+        next.decision.candidates[at].skipped = Some(why);
+        for i in at + 1..next.accounts.len() {
+            if next.unfit[i].is_none() {
+                next.unfit[i] = unfit(&next.accounts[i]).map(|w| format!("not eligible: {w}"));
+            }
+        }
+        next.advance().ok()?;
+        Some(next)
     }
 
     /// Chooses the first eligible, healthy account after the current one.

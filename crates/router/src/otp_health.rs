@@ -16,15 +16,20 @@ pub enum OtpStage {
     Expired,
     Exhausted,
     Succeeded,
+    /// Ended without an OTP outcome because the provider or the issuer could not carry it
+    /// (issuer unavailable, provider error, timed out): an account whose starts all fail
+    /// this way must not look "too new to rank".
+    Failed,
 }
 
 impl OtpStage {
-    pub const ALL: [OtpStage; 5] = [
+    pub const ALL: [OtpStage; 6] = [
         OtpStage::Sent,
         OtpStage::Resent,
         OtpStage::Expired,
         OtpStage::Exhausted,
         OtpStage::Succeeded,
+        OtpStage::Failed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +39,7 @@ impl OtpStage {
             OtpStage::Expired => "expired",
             OtpStage::Exhausted => "exhausted",
             OtpStage::Succeeded => "succeeded",
+            OtpStage::Failed => "failed",
         }
     }
 
@@ -41,7 +47,7 @@ impl OtpStage {
     fn ended(self) -> Option<bool> {
         match self {
             OtpStage::Succeeded => Some(true),
-            OtpStage::Expired | OtpStage::Exhausted => Some(false),
+            OtpStage::Expired | OtpStage::Exhausted | OtpStage::Failed => Some(false),
             OtpStage::Sent | OtpStage::Resent => None,
         }
     }

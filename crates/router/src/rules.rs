@@ -96,11 +96,6 @@ impl BinRange {
         (self.low * scale, (self.high + 1) * scale - 1)
     }
 
-    fn covers(&self, other: &BinRange) -> bool {
-        let (a, b) = (self.six_digit(), other.six_digit());
-        a.0 <= b.0 && b.1 <= a.1
-    }
-
     fn overlaps(&self, other: &BinRange) -> bool {
         let (a, b) = (self.six_digit(), other.six_digit());
         a.0 <= b.1 && b.0 <= a.1
@@ -181,18 +176,24 @@ impl Conditions {
     /// Whether every call these conditions match is matched by `self` too (conservatively:
     /// `false` when unsure), so a rule with `other` after one with `self` can never match.
     pub fn covers(&self, other: &Conditions) -> bool {
+        self.covers_apart_from_bins(other) && other.bins_covered_by([self])
+    }
+
+    /// Whether a BIN range of `self` overlaps one of `other`'s.
+    pub fn overlaps_bins(&self, other: &Conditions) -> bool {
+        self.bin_ranges
+            .iter()
+            .any(|a| other.bin_ranges.iter().any(|b| a.overlaps(b)))
+    }
+
+    /// [`Self::covers`] for every condition but the BIN ranges.
+    pub fn covers_apart_from_bins(&self, other: &Conditions) -> bool {
         let list = |mine: &[CardBrand], theirs: &[CardBrand]| {
             mine.is_empty() || (!theirs.is_empty() && theirs.iter().all(|b| mine.contains(b)))
         };
         let currencies = self.currencies.is_empty()
             || (!other.currencies.is_empty()
                 && other.currencies.iter().all(|c| self.currencies.contains(c)));
-        let bins = self.bin_ranges.is_empty()
-            || (!other.bin_ranges.is_empty()
-                && other
-                    .bin_ranges
-                    .iter()
-                    .all(|o| self.bin_ranges.iter().any(|s| s.covers(o))));
         let min = match (self.min_amount, other.min_amount) {
             (None, _) => true,
             (Some(_), None) => false,
@@ -207,11 +208,45 @@ impl Conditions {
         let initiator = self.initiator.is_none() || self.initiator == other.initiator;
         list(&self.brands, &other.brands)
             && currencies
-            && bins
             && min
             && max
             && same(self.flow, other.flow)
             && initiator
+    }
+
+    /// Whether the BIN ranges of `earlier` together (one with no ranges takes every BIN)
+    /// leave none of these conditions' BINs over: `4000-4499` and `4500-4999` cover
+    /// `4000-4999` although neither does alone.
+    pub fn bins_covered_by<'a>(&self, earlier: impl IntoIterator<Item = &'a Conditions>) -> bool {
+        let mut union: Vec<(u32, u32)> = Vec::new();
+        for conditions in earlier {
+            if conditions.bin_ranges.is_empty() {
+                return true;
+            }
+            union.extend(conditions.bin_ranges.iter().map(BinRange::six_digit));
+        }
+        union.sort_unstable();
+        let wanted: Vec<(u32, u32)> = if self.bin_ranges.is_empty() {
+            vec![(0, 999_999)]
+        } else {
+            self.bin_ranges.iter().map(BinRange::six_digit).collect()
+        };
+        wanted.iter().all(|&(low, high)| {
+            // Walk the sorted union from `low` until `high` is reached or a gap shows.
+            let mut next = low;
+            for &(a, b) in &union {
+                if a > next {
+                    break;
+                }
+                if b >= next {
+                    if b >= high {
+                        return true;
+                    }
+                    next = b + 1;
+                }
+            }
+            false
+        })
     }
 
     /// What makes these conditions unusable on their own, if anything.
@@ -335,6 +370,24 @@ mod tests {
             ..Conditions::default()
         };
         assert!(amounts(Some(100), None).covers(&amounts(Some(500), Some(900))));
+        let bins = |ranges: &[&str]| Conditions {
+            bin_ranges: ranges.iter().map(|r| BinRange::parse(r).unwrap()).collect(),
+            ..Conditions::default()
+        };
+        let (low, high) = (bins(&["4000-4499"]), bins(&["4500-4999"]));
+        let whole = bins(&["400000-499999"]);
+        assert!(!low.covers(&whole) && !high.covers(&whole));
+        assert!(
+            whole.bins_covered_by([&low, &high]),
+            "together they leave nothing"
+        );
+        assert!(
+            !whole.bins_covered_by([&low, &bins(&["4500-4998"])]),
+            "4999 is left"
+        );
+        assert!(whole.bins_covered_by([&bins(&["4000-4499", "4500-4999"])]));
+        assert!(!Conditions::default().bins_covered_by([&low, &high]));
+        assert!(Conditions::default().bins_covered_by([&Conditions::default()]));
         assert!(!amounts(Some(100), Some(800)).covers(&amounts(Some(500), Some(900))));
     }
 

@@ -30,7 +30,7 @@ impl Split {
                     accounts.len()
                 ));
             }
-            let sum: u32 = weights.iter().sum();
+            let sum: u64 = weights.iter().map(|w| u64::from(*w)).sum();
             if sum != 100 {
                 return Err(format!("has weights summing to {sum}, not 100"));
             }

@@ -202,6 +202,10 @@ fn start_up_refuses_bad_routes() {
                 rules: vec![
                     rule("wide", bins(&["6521-6531"]), &["cs_a"]),
                     rule("narrow", bins(&["652150-652199"]), &["cs_a"]),
+                    rule("low", bins(&["4000-4499"]), &["cs_a"]),
+                    rule("high", bins(&["4500-4999"]), &["cs_a"]),
+                    rule("visa", bins(&["400000-499999"]), &["cs_a"]),
+                    rule("default", bins(&["3000"]), &["cs_a"]),
                     rule("ghost", Conditions::default(), &["nope"]),
                 ],
                 default: None,
@@ -217,6 +221,16 @@ fn start_up_refuses_bad_routes() {
     );
     assert!(
         text.contains("rule \"narrow\" can never match: rule \"wide\""),
+        "{text}"
+    );
+    // Neither earlier rule covers 4000-4999 alone; together they leave it nothing.
+    assert!(
+        text.contains("rule \"visa\" can never match: rules \"low\" and \"high\" before it match"),
+        "{text}"
+    );
+    assert!(!text.contains("rule \"ghost\" can never match"), "{text}");
+    assert!(
+        text.contains("rule \"default\": \"default\" is what a decision says"),
         "{text}"
     );
 }
