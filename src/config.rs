@@ -885,6 +885,31 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_routing_setting_is_refused_not_ignored() {
+        for (what, text) in [
+            (
+                "weight",
+                "[[merchants]]\nid = \"shop\"\naccounts = [\"a\", \"b\"]\nweight = [70, 30]\n",
+            ),
+            (
+                "failure_treshold",
+                "[routing.breaker]\nfailure_treshold = 3\n",
+            ),
+            ("explore_percent", "[routing]\nexplore_percent = 5\n"),
+        ] {
+            let file = std::env::temp_dir()
+                .join(format!("payorch-typo-{what}-{}.toml", std::process::id()));
+            std::fs::write(&file, text).expect("temp file");
+            let loaded = Settings::load(Some(&file));
+            let _ = std::fs::remove_file(&file);
+            match loaded {
+                Ok(_) => panic!("{what}: accepted"),
+                Err(e) => assert!(e.to_string().contains(what), "{what}: {e}"),
+            }
+        }
+    }
+
+    #[test]
     fn debug_output_never_shows_secrets() {
         let mut settings = Settings::embedded();
         settings.store = StoreSettings::Redis {
