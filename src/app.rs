@@ -307,9 +307,10 @@ async fn start_sandbox(settings: &Settings) -> Result<Option<SocketAddr>, Startu
 }
 
 /// The embedded sandbox knows the merchants of the accounts pointed at it (no `base_url`)
-/// besides its sample ones, as a provider knows every merchant it boarded: Cybersource and
-/// Mastercard Gateway accounts with their own merchant ids. A known merchant id keeps its
-/// sample credentials, so wrong credentials are still refused.
+/// besides its sample ones, as a provider knows every merchant it boarded: Cybersource,
+/// Mastercard Gateway and Juspay accounts by their merchant ids, Fiserv IPG stores by their
+/// API keys. A known merchant keeps its sample credentials, so wrong credentials are still
+/// refused.
 #[cfg(feature = "sandbox")]
 fn sandbox_merchants(settings: &Settings, config: &mut payorch_sandbox::SandboxConfig) {
     use crate::config::AccountSettings;
@@ -349,7 +350,24 @@ fn sandbox_merchants(settings: &Settings, config: &mut payorch_sandbox::SandboxC
                         .push((c.merchant_id.clone(), c.api_password.expose().to_owned()));
                 }
             }
-            AccountSettings::FiservIpg(_) | AccountSettings::Juspay(_) => {}
+            AccountSettings::FiservIpg(c) => {
+                // Fiserv names the store by its API key.
+                let known = &config.fiserv_ipg;
+                if known.secret_of(&c.api_key).is_none() {
+                    config
+                        .fiserv_ipg
+                        .other_merchants
+                        .push((c.api_key.clone(), c.api_secret.expose().to_owned()));
+                }
+            }
+            AccountSettings::Juspay(c) => {
+                if config.juspay.key_of(&c.merchant_id).is_none() {
+                    config
+                        .juspay
+                        .other_merchants
+                        .push((c.merchant_id.clone(), c.api_key.expose().to_owned()));
+                }
+            }
         }
     }
 }

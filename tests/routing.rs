@@ -322,7 +322,10 @@ fn ordered_settings(tag: &str) -> Settings {
 
 #[tokio::test]
 async fn an_outage_opens_the_breaker_and_moves_new_starts_while_started_sessions_stay() {
-    let stack = Routed::start(ordered_settings("outage")).await;
+    let mut settings = ordered_settings("outage");
+    // Long enough for the checks below, short enough to wait for the probe.
+    settings.routing.breaker.open_secs = 5;
+    let stack = Routed::start(settings).await;
     let started = stack.start_for("bookshop", SEAMLESS, 10_000).await;
     assert_eq!(started.account, "cs_bookshop_outage");
     assert_eq!(started.status(), AuthenticationStatus::OtpRequired);
@@ -393,7 +396,9 @@ async fn an_outage_opens_the_breaker_and_moves_new_starts_while_started_sessions
     );
 
     // The session started before the outage continues on its own account once the
-    // provider is back, and its success closes the breaker.
+    // provider is back. Its success does not close the breaker: a pending OTP that verifies
+    // says nothing about new authentications. New starts still go elsewhere until the wait
+    // is over; then one probes, and its success closes the breaker.
     reqwest::Client::new()
         .delete(format!("http://{}/_sandbox/faults", stack.sandbox))
         .send()
@@ -407,11 +412,27 @@ async fn an_outage_opens_the_breaker_and_moves_new_starts_while_started_sessions
     assert_eq!(done.account, "cs_bookshop_outage");
     let readiness = stack.get("/readyz").await;
     assert!(
+        readiness.contains("account cs_bookshop_outage (cybersource): breaker open"),
+        "{readiness}"
+    );
+    let still_moved = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    assert_eq!(still_moved.account, "mpgs_bookshop_outage");
+    let half_open = support::eventually(std::time::Duration::from_secs(10), || async {
+        stack
+            .get("/readyz")
+            .await
+            .contains("account cs_bookshop_outage (cybersource): breaker half_open")
+    })
+    .await;
+    assert!(half_open, "the wait never ended");
+    let back = stack.start_for("bookshop", SEAMLESS, 10_000).await;
+    assert_eq!(back.account, "cs_bookshop_outage", "the probe");
+    assert_eq!(back.status(), AuthenticationStatus::OtpRequired);
+    let readiness = stack.get("/readyz").await;
+    assert!(
         readiness.contains("account cs_bookshop_outage (cybersource): breaker closed"),
         "{readiness}"
     );
-    let back = stack.start_for("bookshop", SEAMLESS, 10_000).await;
-    assert_eq!(back.account, "cs_bookshop_outage");
     stack.server.shutdown().await.unwrap();
 }
 
@@ -1084,5 +1105,102 @@ async fn no_failover_once_the_callers_time_is_spent() {
         0.0,
         "{metrics}"
     );
+    stack.server.shutdown().await.unwrap();
+}
+
+/// Two merchants with their own Fiserv IPG store and Juspay merchant account, both on the
+/// embedded sandbox (which boards them as the providers would): every call is signed with
+/// its own merchant's credentials, seamless and redirect alike, and the payer's return
+/// from the issuer's page is signed with that merchant's key, which its adapter checks.
+#[tokio::test]
+async fn fiserv_and_juspay_accounts_of_two_merchants_keep_their_own_credentials() {
+    let file = std::env::temp_dir().join(format!("payorch-two-stores-{}.toml", std::process::id()));
+    let mut text = String::from("[sandbox]\nembedded = true\n");
+    for shop in ["shop_a", "shop_b"] {
+        text.push_str(&format!(
+            "[accounts.fiserv_{shop}]\nconnector = \"fiserv-ipg\"\napi_key = \"{shop}-fiserv-key\"\n\
+             api_secret = \"{shop}-fiserv-secret\"\n\
+             [accounts.juspay_{shop}]\nconnector = \"juspay\"\nmerchant_id = \"{shop}\"\n\
+             api_key = \"{shop}_juspay_key\"\n\
+             [[merchants]]\nid = \"{shop}\"\naccounts = [\"fiserv_{shop}\", \"juspay_{shop}\"]\n"
+        ));
+    }
+    std::fs::write(&file, text).unwrap();
+    let loaded = Settings::load(Some(&file));
+    let _ = std::fs::remove_file(&file);
+    let mut settings = loaded.unwrap();
+    settings.grpc.listen = "127.0.0.1:0".parse().unwrap();
+    settings.http.listen = "127.0.0.1:0".parse().unwrap();
+    settings.sandbox.listen = "127.0.0.1:0".parse().unwrap();
+    let stack = Routed::start(settings).await;
+    let http = reqwest::Client::new();
+    let mut auth = support::authentications(stack.server.grpc_addr).await;
+    for shop in ["shop_a", "shop_b"] {
+        stack.reset_calls().await;
+        for connector in ["fiserv-ipg", "juspay"] {
+            let mut request = start_request(SEAMLESS, api::FlowPreference::Seamless);
+            request.merchant_id = shop.into();
+            request.connector = connector.into();
+            let started = auth
+                .start_authentication(request)
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(
+                started.account,
+                format!("{}_{shop}", connector.replace("-ipg", ""))
+            );
+            let otp = stack.otp(&started).await;
+            let done = stack.submit(&started, &otp).await;
+            assert_eq!(done.status(), AuthenticationStatus::Succeeded, "{done:?}");
+            let payment = stack.pay(&done).await;
+            assert_eq!(
+                payment.status(),
+                api::PaymentStatus::Captured,
+                "{payment:?}"
+            );
+
+            let mut request =
+                start_request(support::flows::REDIRECT_ONLY, api::FlowPreference::Redirect);
+            request.merchant_id = shop.into();
+            request.connector = connector.into();
+            let started = auth
+                .start_authentication(request)
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(
+                started.status(),
+                AuthenticationStatus::RedirectRequired,
+                "{started:?}"
+            );
+            let otp = stack.otp(&started).await;
+            let (_, fields) = support::flows::payer_at_acs(&http, &started, &[("otp", &otp)]).await;
+            let done = auth
+                .complete_redirect(api::CompleteRedirectRequest {
+                    authentication_id: started.id.clone(),
+                    params: fields.into_iter().collect(),
+                    idempotency_key: key(),
+                    merchant_id: shop.into(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(
+                done.status(),
+                AuthenticationStatus::Succeeded,
+                "{connector} for {shop}: {done:?}"
+            );
+        }
+        let signers = stack.signers().await;
+        let signed_by = |connector: &str| -> Vec<String> {
+            signers
+                .get(connector)
+                .map(|by| by.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(signed_by("fiserv-ipg"), vec![format!("{shop}-fiserv-key")]);
+        assert_eq!(signed_by("juspay"), vec![shop.to_owned()]);
+    }
     stack.server.shutdown().await.unwrap();
 }

@@ -24,13 +24,9 @@ async fn in_flight_start(stack: &Stack) -> tokio::task::JoinHandle<Result<AS, to
         .await
         .map(|a| a.into_inner().status())
     });
-    let metrics = format!("http://{}/metrics", stack.payorch.http_addr);
-    let arrived = support::eventually(Duration::from_secs(5), || async {
-        let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
-        text.lines().any(|l| {
-            l.starts_with("payorch_grpc_requests_in_flight{method=\"StartAuthentication\"}")
-                && l.ends_with(" 1")
-        })
+    // The armed latency holds the call at the provider.
+    let arrived = support::eventually(Duration::from_secs(5), || {
+        support::provider_holds_a_call(stack.sandbox, stack.connector)
     })
     .await;
     assert!(arrived, "the call is in flight");

@@ -19,19 +19,6 @@ use support::flows;
 use support::reason;
 use tonic::Code;
 
-async fn in_flight(http: std::net::SocketAddr, method: &str) -> bool {
-    let Ok(answer) = reqwest::get(format!("http://{http}/metrics")).await else {
-        return false;
-    };
-    let prefix = format!("payorch_grpc_requests_in_flight{{method=\"{method}\"}}");
-    answer
-        .text()
-        .await
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.starts_with(&prefix) && l.ends_with(" 1"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_the_store_missed_is_kept_and_replayed() {
     let mut redis = RedisServer::start_persistent();
@@ -94,7 +81,7 @@ async fn an_answer_the_store_missed_is_kept_and_replayed() {
     // In flight (or already answered: then the assertions below say what it answered).
     assert!(
         support::eventually(Duration::from_secs(5), || async {
-            call.is_finished() || in_flight(payorch.http_addr, "SubmitOtp").await
+            call.is_finished() || support::provider_holds_a_call(sandbox, "cybersource").await
         })
         .await
     );
@@ -134,7 +121,7 @@ async fn an_answer_the_store_missed_is_kept_and_replayed() {
     // In flight (or already answered: then the assertions below say what it answered).
     assert!(
         support::eventually(Duration::from_secs(5), || async {
-            call.is_finished() || in_flight(payorch.http_addr, "Authorize").await
+            call.is_finished() || support::provider_holds_a_call(sandbox, "cybersource").await
         })
         .await
     );

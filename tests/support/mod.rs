@@ -94,6 +94,17 @@ pub async fn health(addr: SocketAddr, service: &str) -> i32 {
         .status
 }
 
+/// Whether the provider holds a call now: the counted fault armed on this sandbox for
+/// `connector` was taken by a request, which its latency keeps waiting. (Not the in-flight
+/// gauge: metrics are the test process's, shared with the tests running beside.)
+pub async fn provider_holds_a_call(sandbox: std::net::SocketAddr, connector: &str) -> bool {
+    let Ok(answer) = reqwest::get(format!("http://{sandbox}/_sandbox/faults")).await else {
+        return false;
+    };
+    let armed: serde_json::Value = answer.json().await.unwrap_or_default();
+    armed.is_object() && armed.get(connector).is_none()
+}
+
 /// Polls `probe` until it returns true or `within` passes.
 pub async fn eventually<F, Fut>(within: Duration, mut probe: F) -> bool
 where

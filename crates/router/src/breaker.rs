@@ -3,7 +3,10 @@
 //! request does not (the provider answered). After `failure_threshold` failures in a row it
 //! opens: new calls skip the account for `open_for`; then one probe at a time is let
 //! through (half-open), and the first success closes it. Calls continuing a record already
-//! on the account are never held back, and their outcomes count too.
+//! on the account are never held back, and their outcomes count too; but while it is open a
+//! success does not close it (one part of a provider can answer while another is down: a
+//! pending OTP that verifies says nothing about new authentications), only a success once
+//! the wait is over does.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -129,8 +132,16 @@ impl Breaker {
         }
     }
 
-    pub fn record_success(&self) {
+    /// Counts an answer from the provider: closes the breaker unless it is open and its wait
+    /// is not over.
+    pub fn record_success(&self, now: Instant) {
         let mut inner = self.inner();
+        if inner
+            .opened_at
+            .is_some_and(|at| now < at + self.settings.open_for)
+        {
+            return;
+        }
         inner.failures_in_a_row = 0;
         inner.opened_at = None;
         inner.probe_at = None;
@@ -181,7 +192,7 @@ mod tests {
         assert!(b.begin_call(later).is_ok(), "the first call probes");
         assert!(b.admit(later).is_err(), "one probe at a time");
         assert!(b.begin_call(later).is_err());
-        b.record_success();
+        b.record_success(later);
         assert_eq!(b.state(later), BreakerState::Closed);
         assert!(b.admit(later).is_ok());
         assert_eq!(b.times_opened(), 1);
@@ -206,7 +217,7 @@ mod tests {
         let t0 = Instant::now();
         b.record_failure(t0);
         b.record_failure(t0);
-        b.record_success();
+        b.record_success(t0);
         b.record_failure(t0);
         b.record_failure(t0);
         assert_eq!(b.state(t0), BreakerState::Closed);
@@ -222,5 +233,19 @@ mod tests {
         let later = t0 + Duration::from_secs(11);
         assert!(b.begin_call(later).is_ok());
         assert!(b.begin_call(later + Duration::from_secs(11)).is_ok());
+    }
+
+    #[test]
+    fn while_open_a_success_does_not_close_it() {
+        let b = breaker();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            b.record_failure(t0);
+        }
+        b.record_success(t0 + Duration::from_secs(5));
+        assert_eq!(b.state(t0 + Duration::from_secs(5)), BreakerState::Open);
+        let later = t0 + Duration::from_secs(11);
+        b.record_success(later);
+        assert_eq!(b.state(later), BreakerState::Closed);
     }
 }

@@ -53,7 +53,9 @@ impl Monitored {
         }
         match &result {
             // The provider answered (a decline, a refused request included).
-            Ok(_) | Err(ConnectorError::Rejected { .. }) => self.breaker.record_success(),
+            Ok(_) | Err(ConnectorError::Rejected { .. }) => {
+                self.breaker.record_success(Instant::now());
+            }
             Err(
                 ConnectorError::NotSent(_)
                 | ConnectorError::OutcomeUnknown(_)

@@ -50,6 +50,9 @@ pub struct AcsChallenge {
     pub return_fields: ReturnFields,
     /// What the payer is asked to approve, as the provider's request gave it.
     pub purchase: Option<Purchase>,
+    /// The merchant whose request opened the challenge (filled in when it is registered):
+    /// the page's answer is built with that merchant's tables and keys.
+    pub merchant: Option<String>,
 }
 
 /// The purchase an issuer page shows the payer: who is paid, and how much.
@@ -82,7 +85,10 @@ impl AcsStore {
         }
     }
 
-    pub fn register(&self, challenge: AcsChallenge) {
+    pub fn register(&self, mut challenge: AcsChallenge) {
+        if challenge.merchant.is_none() {
+            challenge.merchant = crate::merchants::current_merchant();
+        }
         let key = (challenge.connector.clone(), challenge.reference.clone());
         self.lock().insert(key, challenge);
     }
@@ -214,7 +220,9 @@ async fn submit(
         }
     };
     let result = result.unwrap_or(AcsResult::Failed(NpciCode::AttemptsExhausted));
-    let fields = (challenge.return_fields)(&sandbox, &challenge, result);
+    let fields = crate::merchants::with_merchant(challenge.merchant.clone(), || {
+        (challenge.return_fields)(&sandbox, &challenge, result)
+    });
     let action = challenge.return_url.clone().unwrap_or_default();
     if wants_json {
         let fields: serde_json::Map<String, serde_json::Value> = fields

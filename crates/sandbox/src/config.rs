@@ -89,6 +89,21 @@ pub struct FiservIpgConfig {
     /// Requests whose `Timestamp` is further than this from now are refused.
     pub timestamp_window: Duration,
     pub otp: OtpPolicy,
+    /// More stores the gateway knows: (API key, API secret), each with its own tables.
+    pub other_merchants: Vec<(String, String)>,
+}
+
+impl FiservIpgConfig {
+    /// The API secret of the store this API key identifies, if the gateway knows it.
+    pub fn secret_of(&self, api_key: &str) -> Option<&str> {
+        if api_key == self.api_key {
+            return Some(&self.api_secret);
+        }
+        self.other_merchants
+            .iter()
+            .find(|(key, _)| key == api_key)
+            .map(|(_, secret)| secret.as_str())
+    }
 }
 
 impl Default for FiservIpgConfig {
@@ -98,6 +113,7 @@ impl Default for FiservIpgConfig {
             api_secret: "payorch-sandbox-fiserv-secret".into(),
             timestamp_window: Duration::from_secs(5 * 60),
             otp: OtpPolicy::new(5, 3, 3),
+            other_merchants: Vec::new(),
         }
     }
 }
@@ -129,6 +145,26 @@ pub struct JuspayConfig {
     pub api_key: String,
     pub merchant_id: String,
     pub otp: OtpPolicy,
+    /// More merchants Juspay knows: (merchant id, API key), each with its own tables.
+    pub other_merchants: Vec<(String, String)>,
+}
+
+impl JuspayConfig {
+    /// Every (merchant id, API key) pair, the sample merchant first.
+    pub fn merchants(&self) -> impl Iterator<Item = (&str, &str)> {
+        std::iter::once((self.merchant_id.as_str(), self.api_key.as_str())).chain(
+            self.other_merchants
+                .iter()
+                .map(|(id, key)| (id.as_str(), key.as_str())),
+        )
+    }
+
+    /// The API key of a merchant Juspay knows.
+    pub fn key_of(&self, merchant_id: &str) -> Option<&str> {
+        self.merchants()
+            .find(|(id, _)| *id == merchant_id)
+            .map(|(_, key)| key)
+    }
 }
 
 impl Default for JuspayConfig {
@@ -138,6 +174,7 @@ impl Default for JuspayConfig {
             merchant_id: "payorch".into(),
             // Juspay's example shows 4/4 for both counters.
             otp: OtpPolicy::new(5, 4, 3),
+            other_merchants: Vec::new(),
         }
     }
 }

@@ -129,6 +129,19 @@ impl FaultSwitch {
         self.armed.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
+    /// The faults still armed: connector (`*` = all) and the requests left (`None`: until
+    /// cleared). A counted fault gone from here has been taken by a request, which is then
+    /// past the sandbox's door (held by its latency, if it has one).
+    pub fn armed(&self) -> Vec<(String, Option<u32>)> {
+        let armed = self.armed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<_> = armed
+            .iter()
+            .map(|(connector, a)| (connector.clone(), a.remaining))
+            .collect();
+        all.sort();
+        all
+    }
+
     /// Takes one use of the fault armed for `connector` (or for all).
     fn take(&self, connector: &str) -> Option<FaultSpec> {
         let mut armed = self.armed.lock().unwrap_or_else(|p| p.into_inner());

@@ -26,7 +26,9 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/merchants", get(merchants))
         .route(
             "/faults",
-            axum::routing::put(arm_fault).delete(clear_faults),
+            axum::routing::put(arm_fault)
+                .get(armed_faults)
+                .delete(clear_faults),
         )
         .merge(acs::routes())
         .with_state(sandbox)
@@ -107,6 +109,17 @@ async fn arm_fault(
         )
             .into_response(),
     }
+}
+
+/// The faults still armed, by connector: the requests each has left (`null`: until cleared).
+async fn armed_faults(State(sandbox): State<Arc<Sandbox>>) -> Json<serde_json::Value> {
+    let armed: serde_json::Map<String, serde_json::Value> = sandbox
+        .faults
+        .armed()
+        .into_iter()
+        .map(|(connector, left)| (connector, json!(left)))
+        .collect();
+    Json(serde_json::Value::Object(armed))
 }
 
 async fn clear_faults(State(sandbox): State<Arc<Sandbox>>) -> StatusCode {

@@ -18,6 +18,7 @@ pub mod config;
 pub mod counters;
 pub mod faults;
 pub mod hooks;
+pub mod merchants;
 pub mod npci;
 pub mod providers;
 pub mod state;

@@ -11,7 +11,7 @@ use crate::config::SandboxConfig;
 use crate::counters::CallCounters;
 use crate::faults::FaultSwitch;
 use crate::npci::Issuer;
-use crate::providers::{cybersource, fiserv_ipg};
+use crate::providers::{cybersource, fiserv_ipg, juspay};
 
 /// One running sandbox.
 #[derive(Debug)]
@@ -24,8 +24,10 @@ pub struct Sandbox {
     /// Key for values only the sandbox must be able to mint (PaRes, callback hashes).
     pub secret: [u8; 32],
     pub cybersource: cybersource::Merchants,
-    pub fiserv_ipg: fiserv_ipg::Store,
-    pub juspay: crate::providers::juspay::Store,
+    /// Fiserv IPG's tables per store, by the API key that identifies it.
+    pub fiserv_ipg: fiserv_ipg::Merchants,
+    /// Juspay's tables per merchant id.
+    pub juspay: juspay::Merchants,
     pub mpgs: crate::providers::mpgs::Store,
 }
 
@@ -40,9 +42,21 @@ impl Sandbox {
             faults: FaultSwitch::default(),
             acs: AcsStore::new(capacity),
             secret,
-            cybersource: cybersource::Merchants::new(capacity, &config.cybersource.merchant_id),
-            fiserv_ipg: fiserv_ipg::Store::new(capacity),
-            juspay: crate::providers::juspay::Store::new(capacity),
+            cybersource: cybersource::Merchants::new(
+                capacity,
+                &config.cybersource.merchant_id,
+                cybersource::Store::new,
+            ),
+            fiserv_ipg: fiserv_ipg::Merchants::new(
+                capacity,
+                &config.fiserv_ipg.api_key,
+                fiserv_ipg::Store::new,
+            ),
+            juspay: juspay::Merchants::new(
+                capacity,
+                &config.juspay.merchant_id,
+                juspay::Store::new,
+            ),
             mpgs: crate::providers::mpgs::Store::new(capacity),
             config,
         })

@@ -489,3 +489,45 @@ async fn void_is_a_transaction_state_and_orders_carry_no_errors() {
         }
     }
 }
+
+/// Each store (API key) has its own transactions: another store's id is not found, and a
+/// store's key signed with another's secret is refused.
+#[tokio::test]
+async fn stores_are_kept_apart() {
+    let mut config = test_config();
+    config
+        .fiserv_ipg
+        .other_merchants
+        .push(("other-store-key".into(), "other-store-secret".into()));
+    let addr = start(config).await;
+    let first = Fiserv::new(addr);
+    let mut other = Fiserv::new(addr);
+    other.key = "other-store-key".into();
+    other.secret = "other-store-secret".into();
+    let (status, p) = first.payer_auth(SEAMLESS).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    let path = format!("/payments/{}", p["ipgTransactionId"].as_str().expect("id"));
+    let (status, mine) = first.call("GET", &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let (status, theirs) = other.call("GET", &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{theirs}");
+    let (status, theirs) = other.payer_auth(SEAMLESS).await;
+    assert_eq!(status, StatusCode::OK, "{theirs}");
+
+    let mut forged = Fiserv::new(addr);
+    forged.key = "other-store-key".into();
+    let (status, _) = forged.call("GET", &path, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let signers: serde_json::Value = reqwest::get(format!("http://{addr}/_sandbox/merchants"))
+        .await
+        .expect("merchants")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        signers["fiserv-ipg"][FISERV_KEY].as_u64().unwrap_or(0) >= 2,
+        "{signers}"
+    );
+    assert_eq!(signers["fiserv-ipg"]["other-store-key"], 2, "{signers}");
+}

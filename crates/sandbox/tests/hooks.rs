@@ -224,10 +224,22 @@ async fn armed_fault_hits_the_next_requests_only() {
         .await
         .expect("send");
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let armed = || async {
+        http()
+            .get(format!("http://{addr}/_sandbox/faults"))
+            .send()
+            .await
+            .expect("send")
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")
+    };
+    assert_eq!(armed().await, json!({"cybersource": 1}));
     assert_eq!(
         cs.get("/tss/v2/transactions/1").await.0,
         StatusCode::INTERNAL_SERVER_ERROR
     );
+    assert_eq!(armed().await, json!({}), "taken by that request");
     assert_eq!(
         cs.get("/tss/v2/transactions/1").await.0,
         StatusCode::NOT_FOUND

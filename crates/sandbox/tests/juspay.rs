@@ -62,6 +62,7 @@ struct Juspay {
     addr: SocketAddr,
     http: reqwest::Client,
     authorization: String,
+    merchant: String,
 }
 
 impl Juspay {
@@ -70,6 +71,7 @@ impl Juspay {
             addr,
             http: http(),
             authorization: format!("Basic {}", STANDARD.encode(format!("{KEY}:"))),
+            merchant: MERCHANT.into(),
         }
     }
 
@@ -78,6 +80,7 @@ impl Juspay {
             addr,
             http: http(),
             authorization,
+            merchant: MERCHANT.into(),
         }
     }
 
@@ -85,7 +88,7 @@ impl Juspay {
         self.http
             .request(method, format!("http://{}/juspay{path}", self.addr))
             .header("authorization", &self.authorization)
-            .header("x-merchantid", MERCHANT)
+            .header("x-merchantid", &self.merchant)
             .header("version", "2019-05-07")
             .header("x-routing-id", "customer_1122")
     }
@@ -934,4 +937,50 @@ async fn faults_apply_to_juspay_and_json_bodies_are_accepted() {
     assert_eq!(order["amount"], 10.5);
     assert_eq!(order["status"], "NEW");
     assert_eq!(order["status_id"], 10);
+}
+
+/// Another merchant's key finds nothing of the first merchant's, and a key is its own
+/// merchant's only: naming another merchant with it is refused.
+#[tokio::test]
+async fn merchants_are_kept_apart() {
+    let mut config = SandboxConfig::default();
+    config
+        .juspay
+        .other_merchants
+        .push(("other_shop".into(), "other_shop_key".into()));
+    let addr = start(config).await;
+    let first = Juspay::new(addr);
+    let other_key = format!("Basic {}", STANDARD.encode("other_shop_key:"));
+    let mut other = Juspay::with_authorization(addr, other_key.clone());
+    other.merchant = "other_shop".into();
+    let order_id = first.order(&[]).await;
+    let path = format!("/orders/{order_id}");
+    let (status, mine) = first.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(mine["merchant_id"], MERCHANT);
+    let (status, theirs) = other.get(&path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{theirs}");
+    let other_order = other.order(&[]).await;
+    let (_, view) = other.get(&format!("/orders/{other_order}")).await;
+    assert_eq!(view["merchant_id"], "other_shop", "{view}");
+
+    // The other merchant's key naming the first merchant is refused.
+    let forged = Juspay::with_authorization(addr, other_key);
+    let (status, _) = forged.get(&path).await;
+    assert!(
+        status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN,
+        "{status}"
+    );
+
+    let signers: Value = reqwest::get(format!("http://{addr}/_sandbox/merchants"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        signers["juspay"][MERCHANT].as_u64().unwrap() >= 2,
+        "{signers}"
+    );
+    assert_eq!(signers["juspay"]["other_shop"], 3, "{signers}");
 }

@@ -255,6 +255,8 @@ pub const FISERV_SECRET: &str = "payorch-sandbox-fiserv-secret";
 pub struct Fiserv {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
+    /// The store's API key, and the secret it signs with.
+    pub key: String,
     pub secret: String,
 }
 
@@ -263,6 +265,7 @@ impl Fiserv {
         Self {
             addr,
             http: http(),
+            key: FISERV_KEY.into(),
             secret: FISERV_SECRET.into(),
         }
     }
@@ -296,12 +299,12 @@ impl Fiserv {
             .expect("clock")
             .as_millis()
             .to_string();
-        let sig = sign(FISERV_KEY, &self.secret, &id, &ts, &bytes);
+        let sig = sign(&self.key, &self.secret, &id, &ts, &bytes);
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut rb = self
             .http
             .request(method, format!("http://{}/fiserv-ipg{path}", self.addr))
-            .header("Api-Key", FISERV_KEY)
+            .header("Api-Key", &self.key)
             .header("Client-Request-Id", id)
             .header("Timestamp", ts)
             .header("Message-Signature", sig);

@@ -194,6 +194,7 @@ fn enrollment_answer(
                 // Seed 004: the merchant posts the xid as MD.
                 expects: vec![("MD", xid.clone())],
                 return_fields: pares::return_fields,
+                merchant: None,
                 purchase: amount.as_ref().map(|(minor, currency)| Purchase {
                     merchant: headers
                         .get("v-c-merchant-id")

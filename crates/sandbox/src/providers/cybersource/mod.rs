@@ -126,7 +126,7 @@ async fn authenticate(
         .record_merchant(CONNECTOR, credentials.merchant_id);
     let merchant = credentials.merchant_id.to_owned();
     let served = next.run(Request::from_parts(parts, Body::from(bytes)));
-    store::as_merchant(merchant, served).await
+    crate::merchants::as_merchant(merchant, served).await
 }
 
 /// The request body as a JSON object.

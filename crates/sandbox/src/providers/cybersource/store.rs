@@ -3,9 +3,7 @@
 //! reversals, refunds, voids) and billing agreements, one set per merchant: as at
 //! Cybersource, what one merchant id made is not found under another's.
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -144,53 +142,8 @@ pub struct Store {
     pub identifiers: Mutex<BoundedMap<String, String>>,
 }
 
-tokio::task_local! {
-    /// The merchant id whose signature the request being served carries.
-    static MERCHANT: String;
-}
-
 /// Every merchant's tables.
-#[derive(Debug)]
-pub struct Merchants {
-    stores: Mutex<HashMap<String, Arc<Store>>>,
-    capacity: usize,
-    /// The sample merchant: whose tables a call outside a signed request would use.
-    default_merchant: String,
-}
-
-impl Merchants {
-    pub fn new(capacity: usize, default_merchant: &str) -> Self {
-        Self {
-            stores: Mutex::new(HashMap::new()),
-            capacity,
-            default_merchant: default_merchant.to_owned(),
-        }
-    }
-
-    /// The merchant the current request is signed by (see [`as_merchant`]).
-    pub fn current_id(&self) -> String {
-        current_merchant().unwrap_or_else(|| self.default_merchant.clone())
-    }
-
-    /// The tables of the merchant the current request is signed by.
-    pub fn current(&self) -> Arc<Store> {
-        let merchant = self.current_id();
-        lock(&self.stores)
-            .entry(merchant)
-            .or_insert_with(|| Arc::new(Store::new(self.capacity)))
-            .clone()
-    }
-}
-
-/// Serves `work` as `merchant` (the verified signer of the request).
-pub async fn as_merchant<F: Future>(merchant: String, work: F) -> F::Output {
-    MERCHANT.scope(merchant, work).await
-}
-
-/// The merchant the current request is signed by.
-pub fn current_merchant() -> Option<String> {
-    MERCHANT.try_with(Clone::clone).ok()
-}
+pub type Merchants = crate::merchants::Merchants<Store>;
 
 /// Locks a table, recovering from a poisoned lock (each entry stays consistent).
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 pub use errors::IpgError;
-pub use store::Store;
+pub use store::{Merchants, Store};
 
 use crate::state::Sandbox;
 
@@ -78,6 +78,12 @@ async fn authenticate(
             .into_response();
     }
     let cfg = &sandbox.config.fiserv_ipg;
+    // The API key names the store; its own secret must have signed the request.
+    let api_key = header("api-key").unwrap_or_default();
+    let (key, secret) = match cfg.secret_of(api_key) {
+        Some(secret) => (api_key, secret),
+        None => (cfg.api_key.as_str(), cfg.api_secret.as_str()),
+    };
     let signed = signature::Signed {
         api_key: header("api-key"),
         client_request_id: header("client-request-id"),
@@ -86,8 +92,8 @@ async fn authenticate(
         body: &bytes,
     };
     if let Err(e) = signature::verify(
-        &cfg.api_key,
-        &cfg.api_secret,
+        key,
+        secret,
         &signed,
         SystemTime::now(),
         Some(cfg.timestamp_window),
@@ -97,15 +103,16 @@ async fn authenticate(
             .with_request_id(&rid)
             .into_response();
     }
-    sandbox.calls.record_merchant(CONNECTOR, &cfg.api_key);
-    if !sandbox.fiserv_ipg.first_use(&rid) {
+    sandbox.calls.record_merchant(CONNECTOR, key);
+    let store = key.to_owned();
+    if !sandbox.fiserv_ipg.of(&store).first_use(&rid) {
         sandbox.calls.record(CONNECTOR, "replayed");
         return IpgError::bad_request("Duplicate Client-Request-Id: each request needs a new one")
             .with_request_id(&rid)
             .into_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let served = next.run(Request::from_parts(parts, Body::from(bytes)));
+    crate::merchants::as_merchant(store, served).await
 }
 
 /// `application/json`, optionally with parameters (`; charset=utf-8`).

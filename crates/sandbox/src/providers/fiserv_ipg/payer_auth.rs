@@ -124,6 +124,7 @@ pub fn create(
                 posted: Default::default(),
                 expects: Vec::new(),
                 return_fields,
+                merchant: None,
                 purchase: Some(Purchase {
                     merchant: "Fiserv IPG store".into(),
                     amount_minor: amount,
@@ -135,7 +136,7 @@ pub fn create(
                 json!({"params": {"termURL": term_url, "acsURL": acs}});
         }
     }
-    sandbox.fiserv_ipg.insert(
+    sandbox.fiserv_ipg.current().insert(
         &id,
         Transaction {
             kind: Kind::PayerAuth,
@@ -195,6 +196,7 @@ fn update_inner(
     }
     let txn = sandbox
         .fiserv_ipg
+        .current()
         .get(id)
         .filter(|t| t.kind == Kind::PayerAuth)
         .ok_or_else(IpgError::not_found)?;
@@ -252,7 +254,7 @@ fn update_inner(
         ));
     }
     if let Some(stored) =
-        super::store::lock(&sandbox.fiserv_ipg.transactions).get_mut(&id.to_owned())
+        super::store::lock(&sandbox.fiserv_ipg.current().transactions).get_mut(&id.to_owned())
     {
         stored.view = super::stored(&view);
     }
@@ -267,7 +269,8 @@ fn otp_failure(view: &mut Value, code: NpciCode) {
 }
 
 /// The payer's browser returns to `termURL` with these fields, signed like IPG's extended
-/// hash: `response_hash` = base64(HMAC-SHA256(API secret, `approval_code|ipgTransactionId|oid|status`)).
+/// hash: `response_hash` = base64(HMAC-SHA256(API secret, `approval_code|ipgTransactionId|oid|status`)),
+/// with the secret of the store whose request opened the page.
 pub fn return_fields(
     sandbox: &Sandbox,
     challenge: &AcsChallenge,
@@ -276,6 +279,7 @@ pub fn return_fields(
     let id = challenge.reference.clone();
     let order = sandbox
         .fiserv_ipg
+        .current()
         .get(&id)
         .map(|t| t.order_id)
         .unwrap_or_default();
@@ -287,13 +291,11 @@ pub fn return_fields(
         ),
         AcsResult::Cancelled => ("DECLINED", "N:ACCU200:Cancelled by cardholder".to_owned()),
     };
-    let hash = response_hash(
-        &sandbox.config.fiserv_ipg.api_secret,
-        &approval,
-        &id,
-        &order,
-        status,
-    );
+    // Signed with the secret of the store whose request opened the page.
+    let cfg = &sandbox.config.fiserv_ipg;
+    let store = sandbox.fiserv_ipg.current_id();
+    let secret = cfg.secret_of(&store).unwrap_or(&cfg.api_secret);
+    let hash = response_hash(secret, &approval, &id, &order, status);
     vec![
         ("ipgTransactionId".into(), id),
         ("oid".into(), order),

@@ -132,6 +132,7 @@ fn authorize(sandbox: &Sandbox, body: &Value, rid: &str, kind: Kind) -> Result<R
         Some(pid) => Some(
             sandbox
                 .fiserv_ipg
+                .current()
                 .get(pid)
                 .filter(|t| t.kind == Kind::PayerAuth)
                 .ok_or_else(|| {
@@ -211,7 +212,7 @@ fn authorize(sandbox: &Sandbox, body: &Value, rid: &str, kind: Kind) -> Result<R
     };
     view["transactionState"] = json!(primary_state(&txn));
     txn.view = stored(&view);
-    sandbox.fiserv_ipg.insert(&id, txn);
+    sandbox.fiserv_ipg.current().insert(&id, txn);
     Ok((status, Json(view)).into_response())
 }
 
@@ -252,7 +253,8 @@ fn secondary_inner(
     sandbox
         .calls
         .record(CONNECTOR, kind.as_str().to_ascii_lowercase().as_str());
-    let mut table = lock(&sandbox.fiserv_ipg.transactions);
+    let store = sandbox.fiserv_ipg.current();
+    let mut table = lock(&store.transactions);
     let parent = table
         .get(&parent_id.to_owned())
         .cloned()
@@ -343,7 +345,7 @@ fn secondary_inner(
         },
     );
     drop(table);
-    if let Some(list) = lock(&sandbox.fiserv_ipg.orders).get_mut(&parent.order_id) {
+    if let Some(list) = lock(&sandbox.fiserv_ipg.current().orders).get_mut(&parent.order_id) {
         list.push(id);
     }
     Ok(Json(view).into_response())
@@ -357,7 +359,7 @@ pub async fn inquiry(
 ) -> Response {
     sandbox.calls.record(CONNECTOR, "inquiry");
     let rid = request_id(&headers);
-    match sandbox.fiserv_ipg.get(&id) {
+    match sandbox.fiserv_ipg.current().get(&id) {
         Some(txn) => Json(current_view(&sandbox, &id, &txn, &rid)).into_response(),
         None => IpgError::not_found().with_request_id(&rid).into_response(),
     }
@@ -381,7 +383,10 @@ pub async fn order_inquiry(
 ) -> Response {
     sandbox.calls.record(CONNECTOR, "order_inquiry");
     let rid = request_id(&headers);
-    let Some(ids) = lock(&sandbox.fiserv_ipg.orders).get(&order).cloned() else {
+    let Some(ids) = lock(&sandbox.fiserv_ipg.current().orders)
+        .get(&order)
+        .cloned()
+    else {
         return IpgError::new(StatusCode::NOT_FOUND, "NotFound", "404", "Order not found")
             .with_request_id(&rid)
             .into_response();
@@ -391,6 +396,7 @@ pub async fn order_inquiry(
         .filter_map(|id| {
             sandbox
                 .fiserv_ipg
+                .current()
                 .get(id)
                 .map(|t| current_view(&sandbox, id, &t, &rid))
         })

@@ -94,3 +94,6 @@ impl Store {
         true
     }
 }
+
+/// Every Fiserv IPG store's tables, by the API key that identifies the store.
+pub type Merchants = crate::merchants::Merchants<Store>;

@@ -1,7 +1,7 @@
 //! Juspay authentication: HTTP Basic with the API key as user and an empty password.
 //! Both `base64("key:")` (curl `-u key:`) and `base64("key")` (the official Node SDK) are
-//! accepted; a non-empty password is refused. `x-merchantid`, when sent, must name the
-//! configured merchant; `version` is accepted as sent. `x-routing-id` is required on
+//! accepted; a non-empty password is refused. The key names the merchant (the sample one or
+//! another the sandbox boarded); `x-merchantid`, when sent, must name that merchant; `version` is accepted as sent. `x-routing-id` is required on
 //! every API call (Juspay's API reference marks it required and suggests the customer id,
 //! or the order id for a guest): a request without it is refused with 400
 //! `invalid_request` naming it.
@@ -39,16 +39,20 @@ pub fn api_key_from(headers: &HeaderMap) -> Option<String> {
     }
 }
 
-/// True when the headers authenticate as the configured merchant.
-pub fn authorized(sandbox: &Sandbox, headers: &HeaderMap) -> bool {
-    let cfg = &sandbox.config.juspay;
-    let key_ok = api_key_from(headers)
-        .is_some_and(|k| constant_time_eq(k.as_bytes(), cfg.api_key.as_bytes()));
+/// The merchant the headers authenticate as: the one whose API key the `Basic` header
+/// carries; `x-merchantid`, when sent, must name that same merchant.
+pub fn authorized(sandbox: &Sandbox, headers: &HeaderMap) -> Option<String> {
+    let key = api_key_from(headers)?;
+    let (merchant, _) = sandbox
+        .config
+        .juspay
+        .merchants()
+        .find(|(_, known)| constant_time_eq(key.as_bytes(), known.as_bytes()))?;
     let merchant_ok = match headers.get("x-merchantid") {
         None => true,
-        Some(v) => v.to_str().is_ok_and(|m| m.trim() == cfg.merchant_id),
+        Some(v) => v.to_str().is_ok_and(|m| m.trim() == merchant),
     };
-    key_ok && merchant_ok
+    merchant_ok.then(|| merchant.to_owned())
 }
 
 /// Middleware in front of every API route.
@@ -57,18 +61,16 @@ pub async fn require(
     request: Request,
     next: Next,
 ) -> Response {
-    if !authorized(&sandbox, request.headers()) {
+    let Some(merchant) = authorized(&sandbox, request.headers()) else {
         sandbox.calls.record(CONNECTOR, "unauthenticated");
         return JpError::AccessDenied.into_response();
-    }
-    sandbox
-        .calls
-        .record_merchant(CONNECTOR, &sandbox.config.juspay.merchant_id);
+    };
+    sandbox.calls.record_merchant(CONNECTOR, &merchant);
     if routing_id(request.headers()).is_none() {
         sandbox.calls.record(CONNECTOR, "missing_routing_id");
         return JpError::Missing(vec![ROUTING_ID.to_owned()]).into_response();
     }
-    next.run(request).await
+    crate::merchants::as_merchant(merchant, next.run(request)).await
 }
 
 /// The header Juspay routes a customer's calls by.

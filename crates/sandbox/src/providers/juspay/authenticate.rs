@@ -57,6 +57,7 @@ fn direct_otp_txn(
 ) -> Result<Txn, JpError> {
     let txn = sandbox
         .juspay
+        .current()
         .txn(txn_uuid)
         .ok_or_else(|| JpError::NotFound(format!("Transaction {txn_uuid} not found")))?;
     if let Some(id) = challenge_id

@@ -38,7 +38,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 
 pub use errors::JpError;
-pub use store::Store;
+pub use store::{Merchants, Store};
 
 use crate::state::Sandbox;
 

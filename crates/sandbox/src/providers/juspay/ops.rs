@@ -58,7 +58,8 @@ fn apply(
     amount: Option<i64>,
 ) -> Result<Json<Value>, JpError> {
     let order_id = {
-        let mut tables = sandbox.juspay.lock();
+        let store = sandbox.juspay.current();
+        let mut tables = store.lock();
         let txn = tables
             .txns
             .get_mut(&txn_uuid.to_owned())

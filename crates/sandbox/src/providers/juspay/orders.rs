@@ -49,7 +49,7 @@ pub async fn create(
     let mut order = Order {
         id: new_hex_id("ordeh_", 32),
         order_id: order_id.clone(),
-        merchant_id: sandbox.config.juspay.merchant_id.clone(),
+        merchant_id: sandbox.juspay.current_id(),
         amount,
         currency,
         customer_id: params.opt("customer_id"),
@@ -63,7 +63,8 @@ pub async fn create(
         txns: Vec::new(),
         refunds: Vec::new(),
     };
-    let mut tables = sandbox.juspay.lock();
+    let store = sandbox.juspay.current();
+    let mut tables = store.lock();
     if let Some(existing) = tables.orders.get(&order_id) {
         // An order may be updated until a payment is attempted on it.
         if !existing.txns.is_empty() {
@@ -100,7 +101,8 @@ pub async fn status(
 
 /// The order as the Order Status API shows it; marks fresh refunds as reported.
 pub(crate) fn order_view(sandbox: &Sandbox, order_id: &str) -> Result<Value, JpError> {
-    let mut tables = sandbox.juspay.lock();
+    let store = sandbox.juspay.current();
+    let mut tables = store.lock();
     let order = tables
         .orders
         .get_mut(&order_id.to_owned())

@@ -9,7 +9,7 @@
 //! `signature` follows Juspay's documented scheme: the other parameters sorted by name,
 //! each name and value URL-encoded, joined `k=v&...`, the whole string URL-encoded again,
 //! HMAC-SHA256 over it, base64. The key is the merchant's response key; `JuspayConfig`
-//! has none, so the sandbox uses the API key.
+//! has none, so the sandbox uses the API key of the merchant whose request opened the page.
 
 use std::sync::Arc;
 
@@ -43,6 +43,7 @@ pub fn challenge(
         posted: Default::default(),
         expects: Vec::new(),
         return_fields,
+        merchant: None,
         purchase,
     }
 }
@@ -76,7 +77,11 @@ pub fn return_fields(
         ("status".to_owned(), txn.status.as_str().to_owned()),
         ("status_id".to_owned(), txn.status.id().to_string()),
     ];
-    let key = &sandbox.config.juspay.api_key;
+    // The merchant whose request opened the page signs with its own key.
+    let cfg = &sandbox.config.juspay;
+    let key = cfg
+        .key_of(&sandbox.juspay.current_id())
+        .unwrap_or(&cfg.api_key);
     fields.push(("signature".into(), sign(key, &fields)));
     fields.push(("signature_algorithm".into(), SIGNATURE_ALGORITHM.into()));
     fields
@@ -109,7 +114,8 @@ pub async fn fallback(
     headers: HeaderMap,
 ) -> Response {
     sandbox.calls.record(CONNECTOR, "fallback");
-    let Some(txn) = sandbox.juspay.txn(&txn_uuid) else {
+    // The payer's browser names the transaction, not the merchant: find whose it is.
+    let Some((merchant, txn)) = sandbox.juspay.find(|store| store.txn(&txn_uuid)) else {
         return JpError::NotFound(format!("Transaction {txn_uuid} not found")).into_response();
     };
     if txn.status != TxnStatus::PendingVbv || sandbox.issuer.session(CONNECTOR, &txn_uuid).is_none()
@@ -117,16 +123,16 @@ pub async fn fallback(
         return JpError::Invalid(format!("Transaction {txn_uuid} is {}", txn.status.as_str()))
             .into_response();
     }
-    let order = sandbox.juspay.order(&txn.order_id);
+    let order = sandbox.juspay.of(&merchant).order(&txn.order_id);
     let purchase = order.as_ref().map(|o| Purchase {
         merchant: o.merchant_id.clone(),
         amount_minor: o.amount,
         currency: o.currency.clone(),
     });
     let return_url = order.and_then(|o| o.return_url);
-    sandbox
-        .acs
-        .register(challenge(&txn_uuid, return_url, purchase));
+    let mut challenge = challenge(&txn_uuid, return_url, purchase);
+    challenge.merchant = Some(merchant);
+    sandbox.acs.register(challenge);
     let url = acs_url(&sandbox.public_url(&headers), CONNECTOR, &txn_uuid);
     (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
 }

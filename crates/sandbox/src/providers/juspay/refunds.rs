@@ -34,7 +34,8 @@ pub async fn refund(
         .filter(|a| *a > 0)
         .ok_or_else(|| JpError::Invalid("Invalid amount".into()))?;
     {
-        let mut tables = sandbox.juspay.lock();
+        let store = sandbox.juspay.current();
+        let mut tables = store.lock();
         let order = tables
             .orders
             .get(&order_id)

@@ -13,7 +13,8 @@ use crate::state::Sandbox;
 
 /// Authorizes an authenticated transaction; returns its state afterwards.
 pub fn authenticated(sandbox: &Sandbox, txn_uuid: &str) -> Option<Txn> {
-    let mut tables = sandbox.juspay.lock();
+    let store = sandbox.juspay.current();
+    let mut tables = store.lock();
     let txn = tables.txns.get_mut(&txn_uuid.to_owned())?;
     if txn.status != TxnStatus::PendingVbv {
         return Some(txn.clone());
@@ -51,7 +52,8 @@ pub fn authentication_failed(sandbox: &Sandbox, txn_uuid: &str, code: NpciCode) 
 /// Ends a pending transaction as AUTHENTICATION_FAILED with any code (e.g. ACCU200 when
 /// the payer cancels on the ACS page); returns its state afterwards.
 pub fn failed_with(sandbox: &Sandbox, txn_uuid: &str, code: &str, message: &str) -> Option<Txn> {
-    let mut tables = sandbox.juspay.lock();
+    let store = sandbox.juspay.current();
+    let mut tables = store.lock();
     let txn = tables.txns.get_mut(&txn_uuid.to_owned())?;
     if txn.status == TxnStatus::PendingVbv {
         txn.fail(TxnStatus::AuthenticationFailed, code, message);

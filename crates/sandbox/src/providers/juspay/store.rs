@@ -159,3 +159,6 @@ impl Store {
         self.lock().orders.get(&order_id.to_owned()).cloned()
     }
 }
+
+/// Every merchant's tables, by merchant id.
+pub type Merchants = crate::merchants::Merchants<Store>;

@@ -91,7 +91,7 @@ pub async fn start(
     let method_type = params.req("payment_method_type");
     let format = params.req("format");
     let card = read_card(&mut params)?;
-    if merchant_id != sandbox.config.juspay.merchant_id {
+    if merchant_id != sandbox.juspay.current_id() {
         return Err(JpError::Invalid("Invalid merchant_id".into()));
     }
     if !method_type.eq_ignore_ascii_case("CARD") {
@@ -107,7 +107,9 @@ pub async fn start(
         .is_some_and(|a| a.eq_ignore_ascii_case("OTP"));
     let base = api_base(&sandbox, &headers);
 
-    let mut tables = sandbox.juspay.lock();
+    let store = sandbox.juspay.current();
+
+    let mut tables = store.lock();
     let order =
         tables.orders.get(&order_id).cloned().ok_or_else(|| {
             JpError::Invalid(format!("Invalid order_id: order {order_id} not found"))

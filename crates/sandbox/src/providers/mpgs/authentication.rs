@@ -218,6 +218,7 @@ pub fn authenticate_payer(ctx: &Ctx<'_>, body: &Value) -> Result<Value, MpgsErro
                         posted: Default::default(),
                         expects: Vec::new(),
                         return_fields: callback::acs_return_fields,
+                        merchant: None,
                         purchase: Some(Purchase {
                             merchant: ctx.merchant.clone(),
                             amount_minor: amount,
