@@ -49,10 +49,10 @@ pub fn router(settings: &Settings, sandbox: Option<SocketAddr>) -> Result<Router
     let mut problems = ownership_problems(settings);
     let mut merchants = Vec::with_capacity(settings.merchants.len());
     for merchant in &settings.merchants {
-        match merchant_routes(merchant) {
-            Ok(routes) => merchants.push((merchant.id.clone(), routes)),
-            Err(mut found) => problems.append(&mut found),
-        }
+        // A merchant's usable rules are checked on even when some of its rules are not.
+        let (routes, mut found) = merchant_routes(merchant);
+        problems.append(&mut found);
+        merchants.push((merchant.id.clone(), routes));
     }
     match Router::new(accounts, merchants) {
         Ok(router) if problems.is_empty() => {
@@ -178,8 +178,9 @@ fn adapter(
     })
 }
 
-/// A merchant's rules and default route, or every problem found in them.
-fn merchant_routes(merchant: &Merchant) -> Result<MerchantRoutes, Vec<String>> {
+/// A merchant's rules and default route, without those that cannot be built, and every
+/// problem found in them.
+fn merchant_routes(merchant: &Merchant) -> (MerchantRoutes, Vec<String>) {
     let at = |what: &str, problem: String| format!("merchant {:?}, {what}: {problem}", merchant.id);
     let mut problems = Vec::new();
     let route = merchant.default_route();
@@ -206,11 +207,7 @@ fn merchant_routes(merchant: &Merchant) -> Result<MerchantRoutes, Vec<String>> {
             });
         }
     }
-    if problems.is_empty() {
-        Ok(MerchantRoutes { rules, default })
-    } else {
-        Err(problems)
-    }
+    (MerchantRoutes { rules, default }, problems)
 }
 
 fn ranked(split: Split, rank: bool) -> Result<Split, String> {
@@ -365,11 +362,13 @@ mod tests {
         let all = refusal(|s| {
             s.merchants[0].weights = Some(vec![70, 20]);
             s.merchants[0].rules[1].flow = Some("popup".into());
+            s.merchants[0].rules[0].accounts = vec!["mpgs_nowhere".into()];
             s.merchants[1].accounts = vec!["cs_nowhere".into()];
         });
         for part in [
             "default route: has weights summing to 90",
             "unknown flow \"popup\"",
+            "merchant \"bookshop\": unknown connector account \"mpgs_nowhere\"",
             "merchant \"travel\": unknown connector account \"cs_nowhere\"",
         ] {
             assert!(all.contains(part), "{part} missing from: {all}");

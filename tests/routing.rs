@@ -324,7 +324,7 @@ fn ordered_settings(tag: &str) -> Settings {
 async fn an_outage_opens_the_breaker_and_moves_new_starts_while_started_sessions_stay() {
     let mut settings = ordered_settings("outage");
     // Long enough for the checks below, short enough to wait for the probe.
-    settings.routing.breaker.open_secs = 5;
+    settings.routing.breaker.open_secs = 8;
     let stack = Routed::start(settings).await;
     let started = stack.start_for("bookshop", SEAMLESS, 10_000).await;
     assert_eq!(started.account, "cs_bookshop_outage");
@@ -417,7 +417,7 @@ async fn an_outage_opens_the_breaker_and_moves_new_starts_while_started_sessions
     );
     let still_moved = stack.start_for("bookshop", SEAMLESS, 10_000).await;
     assert_eq!(still_moved.account, "mpgs_bookshop_outage");
-    let half_open = support::eventually(std::time::Duration::from_secs(10), || async {
+    let half_open = support::eventually(std::time::Duration::from_secs(15), || async {
         stack
             .get("/readyz")
             .await
@@ -938,7 +938,7 @@ async fn a_card_the_first_account_cannot_take_starts_on_the_next() {
     });
     let mut auth = support::authentications(stack.server.grpc_addr).await;
     let started = auth
-        .start_authentication(request)
+        .start_authentication(request.clone())
         .await
         .unwrap()
         .into_inner();
@@ -970,6 +970,31 @@ async fn a_card_the_first_account_cannot_take_starts_on_the_next() {
         &[("from", "cs_bookshop_token")],
     );
     assert_eq!(failovers, 0.0, "passing over before a call is no failover");
+
+    // The one account that takes tokens goes down: a token start waits for it (UNAVAILABLE,
+    // retryable), never the first account's final answer.
+    stack.arm("mpgs", "status=503").await;
+    for _ in 0..3 {
+        let mut again = request.clone();
+        again.idempotency_key = key();
+        let unknown = auth.start_authentication(again).await.unwrap().into_inner();
+        assert_eq!(
+            unknown.status(),
+            AuthenticationStatus::Unknown,
+            "{unknown:?}"
+        );
+    }
+    let mut again = request.clone();
+    again.idempotency_key = key();
+    let waiting = auth.start_authentication(again).await.unwrap_err();
+    assert_eq!(waiting.code(), tonic::Code::Unavailable, "{waiting:?}");
+    assert_eq!(support::reason(&waiting), "NO_HEALTHY_ACCOUNT");
+    assert!(
+        waiting
+            .message()
+            .contains("mpgs_bookshop_token: circuit breaker open"),
+        "{waiting:?}"
+    );
     stack.server.shutdown().await.unwrap();
 }
 
@@ -1068,17 +1093,24 @@ async fn failed_starts_keep_the_breaker_closed_and_rank_the_account_last() {
 
 /// A start whose caller's time is all but spent when its first account turns out
 /// unreachable stays there: the next account could not be reached in time either, and
-/// would only lose its probe. (The provider call finds the deadline passed and is not
-/// sent; the decision is counted on the first account, with no failover.)
+/// would only lose its probe. (The first account refuses the connection at once; with
+/// under 20 ms of the caller's 19 left, the decision is counted on it, with no failover.)
 #[tokio::test]
 async fn no_failover_once_the_callers_time_is_spent() {
-    let stack = Routed::start(ordered_settings("spent")).await;
-    stack.reset_calls().await;
+    let mut settings = ordered_settings("spent");
+    let Some(payorch::config::AccountSettings::Cybersource(cs)) =
+        settings.accounts.get_mut("cs_bookshop_spent")
+    else {
+        panic!("cs_bookshop is a Cybersource account");
+    };
+    // Nothing listens on port 1: the connection is refused, nothing is sent.
+    cs.base_url = Some("http://127.0.0.1:1/cybersource".into());
+    let stack = Routed::start(settings).await;
     let mut request = start_request(SEAMLESS, api::FlowPreference::Seamless);
     request.merchant_id = "bookshop".into();
     let mut auth = support::authentications(stack.server.grpc_addr).await;
     let mut call = tonic::Request::new(request);
-    call.set_timeout(std::time::Duration::from_millis(2));
+    call.set_timeout(std::time::Duration::from_millis(19));
     // The caller gives up at once; the start goes on in its own task.
     let _ = auth.start_authentication(call).await;
     let decided = |metrics: &str, account: &str| {

@@ -113,7 +113,19 @@ fn after_error(
             next.status = fallback;
             next.provider_status = Some(status.clone());
             if fallback == AuthenticationStatus::Failed {
-                next.failure_reason = Some(FailureReason::ProviderError);
+                // A field the caller sent, refused: the request's doing, not the provider's.
+                let callers = matches!(
+                    err,
+                    ConnectorError::Rejected {
+                        caller_field: Some(_),
+                        ..
+                    }
+                );
+                next.failure_reason = Some(if callers {
+                    FailureReason::InvalidRequest
+                } else {
+                    FailureReason::ProviderError
+                });
                 next.recommendation = Some(Recommendation::DoNotProceed);
             }
         }
@@ -408,7 +420,9 @@ impl Flows {
     /// The route of a new authentication (see [`Flows::plan`]): when the chosen account's
     /// provider cannot take this card or browser at all, the next account that can is
     /// chosen instead, before anything is sent; when none can, the chosen one stays and
-    /// gives its own answer (AUTHENTICATION_NOT_AVAILABLE, or the fields it needs).
+    /// gives its own answer (AUTHENTICATION_NOT_AVAILABLE, or the fields it needs); when
+    /// one can take a card the chosen one cannot, but is unhealthy now, UNAVAILABLE
+    /// `NO_HEALTHY_ACCOUNT`.
     pub fn plan_start(
         &self,
         merchant_id: &str,
@@ -418,8 +432,16 @@ impl Flows {
         browser: &Browser,
     ) -> Result<Plan, FlowError> {
         let mut plan = self.plan(merchant_id, pinned, facts, |_| None)?;
-        plan.pass_over_unfit(|account| unfit(account.adapter.capabilities(), card, browser));
-        Ok(plan)
+        let passed =
+            plan.pass_over_unfit(|account| unfit(account.adapter.capabilities(), card, browser));
+        // An account that can take the card and lacks only fields the request could carry
+        // names them (the caller can send them now) instead of waiting for another account.
+        match passed {
+            Err(e) if card_unfit(plan.account().adapter.capabilities(), card).is_some() => {
+                Err(self.no_route(merchant_id, e))
+            }
+            _ => Ok(plan),
+        }
     }
 
     /// The PENDING record a start writes before its provider is called, on the plan's
@@ -824,11 +846,8 @@ fn unfit(
     card: &Card,
     browser: &Browser,
 ) -> Option<String> {
-    if !capabilities.authenticates(card) {
-        return Some(format!("cannot authenticate {:?} cards", card.brand()));
-    }
-    if card.is_network_token() && !capabilities.network_tokens {
-        return Some("does not take network tokens".into());
+    if let Some(why) = card_unfit(capabilities, card) {
+        return Some(why);
     }
     let missing: Vec<&str> = capabilities
         .refusals(card, browser)
@@ -836,6 +855,17 @@ fn unfit(
         .map(|(field, _)| field)
         .collect();
     (!missing.is_empty()).then(|| format!("its provider needs {}", missing.join(", ")))
+}
+
+/// Why a provider cannot take this card at all (its brand, or a network token), if it cannot.
+fn card_unfit(capabilities: &payorch_connector::Capabilities, card: &Card) -> Option<String> {
+    if !capabilities.authenticates(card) {
+        return Some(format!("cannot authenticate {:?} cards", card.brand()));
+    }
+    if card.is_network_token() && !capabilities.network_tokens {
+        return Some("does not take network tokens".into());
+    }
+    None
 }
 
 /// A stable digest of a redirect return's parameters (names and values, in order).

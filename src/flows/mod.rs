@@ -100,7 +100,7 @@ impl Flows {
         plan.map_err(|e| self.no_route(merchant_id, e))
     }
 
-    fn no_route(&self, merchant_id: &str, e: RouteError) -> FlowError {
+    pub(crate) fn no_route(&self, merchant_id: &str, e: RouteError) -> FlowError {
         match e {
             RouteError::NotConfigured(_) => route_error(&e),
             RouteError::NoneAvailable(_) => {

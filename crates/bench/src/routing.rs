@@ -70,14 +70,21 @@ pub fn measure(decisions_per_thread: u64, threads: usize) -> Result<RoutingCost,
                         initiator: Initiator::Customer,
                     };
                     let started = Instant::now();
-                    let decision = router
-                        .plan("bookshop", "", &facts, |_| None)
-                        .map(|mut plan| {
-                            plan.pass_over_unfit(|_| None);
-                            let turn = plan.account().breaker.begin_call(Instant::now());
-                            router.count_decision("bookshop", plan.decision());
-                            (turn, plan.decision().clone())
-                        });
+                    // The card-fitness pass asks each account's provider about the card, as
+                    // a start does (every shipped account takes RuPay: none is passed over).
+                    let fits = |account: &payorch_router::Account| {
+                        let brands = &account.adapter.capabilities().card_brands;
+                        (!brands.contains(&facts.brand)).then(|| "brand".to_owned())
+                    };
+                    let decision =
+                        router
+                            .plan("bookshop", "", &facts, |_| None)
+                            .and_then(|mut plan| {
+                                plan.pass_over_unfit(fits)?;
+                                let turn = plan.account().breaker.begin_call(Instant::now());
+                                router.count_decision("bookshop", plan.decision());
+                                Ok((turn, plan.decision().clone()))
+                            });
                     let elapsed = started.elapsed();
                     let (turn, decision) =
                         std::hint::black_box(decision).map_err(|e| e.to_string())?;

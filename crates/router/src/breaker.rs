@@ -147,10 +147,19 @@ impl Breaker {
         inner.probe_at = None;
     }
 
-    /// Counts a failure; true when it opened (or re-opened) the breaker.
+    /// Counts a failure; true when it opened (or re-opened) the breaker. While it is open a
+    /// failure leaves its wait as it is (as a success leaves it open): continuing calls
+    /// failing on another part of the provider must not keep new calls away for ever. After
+    /// the wait, a failure (the probe's) opens it again.
     pub fn record_failure(&self, now: Instant) -> bool {
         let mut inner = self.inner();
         inner.failures_in_a_row = inner.failures_in_a_row.saturating_add(1);
+        if inner
+            .opened_at
+            .is_some_and(|at| now < at + self.settings.open_for)
+        {
+            return false;
+        }
         let opens = inner.opened_at.is_some()
             || inner.failures_in_a_row >= self.settings.failure_threshold.max(1);
         if opens {
@@ -244,6 +253,10 @@ mod tests {
         }
         b.record_success(t0 + Duration::from_secs(5));
         assert_eq!(b.state(t0 + Duration::from_secs(5)), BreakerState::Open);
+        assert!(
+            !b.record_failure(t0 + Duration::from_secs(9)),
+            "a failure while open does not extend the wait"
+        );
         let later = t0 + Duration::from_secs(11);
         b.record_success(later);
         assert_eq!(b.state(later), BreakerState::Closed);

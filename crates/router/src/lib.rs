@@ -479,7 +479,7 @@ impl<A: ?Sized> Plan<A> {
         why: &str,
         unfit: impl Fn(&Account<A>) -> Option<String>,
     ) -> Option<&Arc<Account<A>>> {
-        let next = self.past_current(why.to_owned(), unfit)?;
+        let next = self.past_current(why.to_owned(), &unfit).ok()?;
         metrics::counter!(
             "payorch_routing_failovers_total",
             "from" => self.decision.account.clone(),
@@ -492,28 +492,43 @@ impl<A: ?Sized> Plan<A> {
 
     /// Before anything is sent: passes over the chosen account when `unfit` names a reason
     /// it cannot serve this call at all (its provider cannot authenticate the card), to the
-    /// next eligible, healthy account. When there is none the plan stays, so the chosen
-    /// account's own answer is given (AUTHENTICATION_NOT_AVAILABLE). A bound plan stays.
-    pub fn pass_over_unfit(&mut self, unfit: impl Fn(&Account<A>) -> Option<String>) {
-        if self.bound {
-            return;
-        }
-        let Some(why) = unfit(self.account()) else {
-            return;
+    /// next eligible, healthy account. When no account of the route could serve it, the plan
+    /// stays, so the chosen account's own answer is given (AUTHENTICATION_NOT_AVAILABLE);
+    /// when one could but is passed over for its health now, the call is refused as
+    /// [`RouteError::NoneAvailable`] (a retry may find it healthy), never given that final
+    /// answer. A bound plan stays.
+    pub fn pass_over_unfit(
+        &mut self,
+        unfit: impl Fn(&Account<A>) -> Option<String>,
+    ) -> Result<(), RouteError> {
+        let Some(at) = self.at.filter(|_| !self.bound) else {
+            return Ok(());
         };
-        if let Some(next) = self.past_current(format!("not eligible: {why}"), unfit) {
-            *self = next;
-        }
+        let Some(why) = unfit(self.account()) else {
+            return Ok(());
+        };
+        let refused = match self.past_current(format!("not eligible: {why}"), &unfit) {
+            Ok(next) => {
+                *self = next;
+                return Ok(());
+            }
+            Err(refused) => refused,
+        };
+        let fits_elsewhere = (0..self.accounts.len())
+            .any(|i| i != at && self.unfit[i].is_none() && unfit(&self.accounts[i]).is_none());
+        if fits_elsewhere { Err(refused) } else { Ok(()) }
     }
 
     /// This plan moved past its current account (skipped for `why`) to the next one no
-    /// `unfit` reason or health rules out, if there is one.
+    /// `unfit` reason or health rules out, or why there is none.
     fn past_current(
         &self,
         why: String,
-        unfit: impl Fn(&Account<A>) -> Option<String>,
-    ) -> Option<Self> {
-        let at = self.at?;
+        unfit: &impl Fn(&Account<A>) -> Option<String>,
+    ) -> Result<Self, RouteError> {
+        let Some(at) = self.at else {
+            return Err(none_available(&self.decision.candidates));
+        };
         let mut next = Self {
             decision: self.decision.clone(),
             accounts: self.accounts.clone(),
@@ -527,8 +542,8 @@ impl<A: ?Sized> Plan<A> {
                 next.unfit[i] = unfit(&next.accounts[i]).map(|w| format!("not eligible: {w}"));
             }
         }
-        next.advance().ok()?;
-        Some(next)
+        next.advance()?;
+        Ok(next)
     }
 
     /// Chooses the first eligible, healthy account after the current one.
@@ -550,20 +565,23 @@ impl<A: ?Sized> Plan<A> {
                 }
             }
         }
-        let reasons: Vec<String> = self
-            .decision
-            .candidates
-            .iter()
-            .map(|c| {
-                format!(
-                    "{}: {}",
-                    c.account,
-                    c.skipped.as_deref().unwrap_or("not tried")
-                )
-            })
-            .collect();
-        Err(RouteError::NoneAvailable(reasons.join("; ")))
+        Err(none_available(&self.decision.candidates))
     }
+}
+
+/// Every candidate passed over, each with its reason.
+fn none_available(candidates: &[RouteCandidate]) -> RouteError {
+    let reasons: Vec<String> = candidates
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {}",
+                c.account,
+                c.skipped.as_deref().unwrap_or("not tried")
+            )
+        })
+        .collect();
+    RouteError::NoneAvailable(reasons.join("; "))
 }
 
 #[cfg(test)]

@@ -100,6 +100,9 @@ impl OtpHealth {
     }
 
     /// Counts a stage of an authentication in `bin_range` (see [`Self::record`]).
+    /// A `Failed` stage (the provider or issuer could not carry it) counts for ranking in
+    /// its BIN range only, not toward avoiding the account: an issuer's outage fails every
+    /// account alike, and must not take them all out of rotation.
     pub fn record_in(&self, bin_range: &str, stage: OtpStage, now: Instant) {
         if let Some(succeeded) = stage.ended() {
             let mut ranges = self.by_range.lock().unwrap_or_else(|p| p.into_inner());
@@ -109,7 +112,9 @@ impl OtpHealth {
                 recent.pop_front();
             }
         }
-        self.record(stage, now);
+        if stage != OtpStage::Failed {
+            self.record(stage, now);
+        }
     }
 
     /// The share of recent finished OTP authentications in `bin_range` that succeeded, and
@@ -202,6 +207,25 @@ mod tests {
         health.record_in("508500-508999", OtpStage::Sent, t0);
         assert_eq!(health.success_in("508500-508999"), Some((0.5, 2)));
         assert_eq!(health.success_in("any"), None);
+    }
+
+    #[test]
+    fn failed_starts_rank_but_never_take_the_account_out_of_rotation() {
+        let health = OtpHealth::new(OtpHealthSettings {
+            min_success_rate: 0.5,
+            window: 4,
+            min_samples: 2,
+            cooldown: Duration::from_secs(60),
+        });
+        let t0 = Instant::now();
+        for _ in 0..4 {
+            health.record_in("any", OtpStage::Failed, t0);
+        }
+        assert_eq!(health.success_in("any"), Some((0.0, 4)));
+        assert!(
+            health.admit(t0).is_ok(),
+            "an issuer outage is not this account's"
+        );
     }
 
     #[test]

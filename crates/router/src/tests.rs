@@ -385,3 +385,54 @@ fn a_ranked_route_puts_the_best_otp_success_first_and_says_so() {
             .is_some_and(|r| r.ends_with("exploring: lowest-ranked first"))
     );
 }
+
+/// A card the chosen account cannot take moves the plan on before anything is sent; when
+/// the only account that could take it is unhealthy now, the call waits (NoneAvailable)
+/// rather than getting the chosen account's final "not available"; when none could, the
+/// chosen account stays and answers.
+#[test]
+fn an_unfit_account_is_passed_over_or_the_call_waits_for_the_fit_one() {
+    let r = router();
+    let not_cybersource = |a: &Account<str>| {
+        (a.connector == ConnectorId::Cybersource).then(|| "does not take network tokens".into())
+    };
+    let mut plan = r.plan("shop", "", &facts("508510", 100), eligible).unwrap();
+    assert_eq!(plan.account().name, "mpgs");
+    plan.pass_over_unfit(not_cybersource).unwrap();
+    assert_eq!(
+        plan.account().name,
+        "mpgs",
+        "it can take the card: it stays"
+    );
+
+    let mut plan = r.plan("shop", "", &facts("508510", 100), eligible).unwrap();
+    let only_cybersource = |a: &Account<str>| {
+        (a.connector != ConnectorId::Cybersource).then(|| "does not take this card".into())
+    };
+    plan.pass_over_unfit(only_cybersource).unwrap();
+    assert_eq!(plan.account().name, "cs_a");
+    assert_eq!(
+        plan.decision().candidates[0].skipped.as_deref(),
+        Some("not eligible: does not take this card")
+    );
+
+    // The fit account's breaker opens: the call waits for it.
+    let cs_a = r.account("cs_a").unwrap().clone();
+    cs_a.breaker.record_failure(std::time::Instant::now());
+    cs_a.breaker.record_failure(std::time::Instant::now());
+    let mut plan = r.plan("shop", "", &facts("508510", 100), eligible).unwrap();
+    assert_eq!(plan.account().name, "mpgs");
+    let Err(RouteError::NoneAvailable(why)) = plan.pass_over_unfit(only_cybersource) else {
+        panic!("the call was given mpgs's answer");
+    };
+    assert!(why.contains("cs_a: circuit breaker open"), "{why}");
+    assert!(
+        why.contains("mpgs: not eligible: does not take this card"),
+        "{why}"
+    );
+
+    // No account of the route could take it: the chosen one stays and answers.
+    let mut plan = r.plan("shop", "", &facts("508510", 100), eligible).unwrap();
+    plan.pass_over_unfit(|_| Some("no RuPay".into())).unwrap();
+    assert_eq!(plan.account().name, "mpgs");
+}
