@@ -374,6 +374,45 @@ fn free_port() -> u16 {
         .expect("no free loopback port")
 }
 
+/// One `--cluster-enabled` node on free loopback ports. Its cluster bus gets a port of its
+/// own: by default Redis takes the client port + 10000, which does not exist for a port
+/// above 55535 (a quarter of Linux's ephemeral range), and the node exits. A port another
+/// process took between `free_port` and the bind is retried with fresh ones.
+#[allow(clippy::panic)]
+fn cluster_node(binary: &str, dir: &std::path::Path) -> RedisServer {
+    for _ in 0..5 {
+        let (port, bus) = (free_port(), free_port());
+        let child = Command::new(binary)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--cluster-port", &bus.to_string()])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--cluster-enabled",
+                "yes",
+            ])
+            .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary:?} ({e})"));
+        let mut node = RedisServer {
+            child,
+            port,
+            aof_dir: None,
+        };
+        if node.wait_ready(Duration::from_secs(10)) {
+            return node;
+        }
+        // Dropping the node kills what is left of it.
+    }
+    panic!("cluster node did not start on five pairs of free ports");
+}
+
 /// A throwaway Redis Cluster of three masters on free loopback ports, killed on drop.
 pub struct RedisCluster {
     nodes: Vec<RedisServer>,
@@ -398,37 +437,7 @@ impl RedisCluster {
         let binary = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
         let dir = std::env::temp_dir().join(format!("payorch-cluster-{}", free_port()));
         std::fs::create_dir_all(&dir).expect("cluster work directory");
-        let mut nodes = Vec::new();
-        for _ in 0..3 {
-            let port = free_port();
-            let child = Command::new(&binary)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args([
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--cluster-enabled",
-                    "yes",
-                ])
-                .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
-                .arg("--dir")
-                .arg(&dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {binary:?} ({e})"));
-            let mut node = RedisServer {
-                child,
-                port,
-                aof_dir: None,
-            };
-            assert!(
-                node.wait_ready(Duration::from_secs(10)),
-                "cluster node did not start"
-            );
-            nodes.push(node);
-        }
+        let nodes: Vec<RedisServer> = (0..3).map(|_| cluster_node(&binary, &dir)).collect();
         let addresses: Vec<String> = nodes
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.port))
