@@ -475,6 +475,24 @@ async fn no_failover_after_an_outcome_unknown_answer() {
         1,
         "never started again"
     );
+    // Cybersource cannot continue a challenge whose enrollment answer was lost: the
+    // refresh settles it FAILED, which counts against the account's OTP success (its
+    // timeout let the payer down), not as an OTP sent.
+    assert_eq!(
+        refreshed.status(),
+        AuthenticationStatus::Failed,
+        "{refreshed:?}"
+    );
+    let metrics = stack.get("/metrics").await;
+    let stage = |stage: &str| {
+        support::metric_sum(
+            &metrics,
+            "payorch_otp_stage_total",
+            &[("account", "cs_bookshop_unknown"), ("stage", stage)],
+        )
+    };
+    assert_eq!(stage("failed"), 1.0, "{metrics}");
+    assert_eq!(stage("sent"), 0.0, "{metrics}");
     stack.server.shutdown().await.unwrap();
 }
 

@@ -15,6 +15,10 @@ pub fn stage(from: &AuthenticationSession, to: &AuthenticationSession) -> Option
     match to.status {
         _ if from.status == to.status && from.status != S::Verifying => None,
         _ if challenged && from.status == S::Pending => Some(OtpStage::Sent),
+        // A start whose answer was lost (UNKNOWN, no flow yet), found challenged on refresh.
+        // (A lost OTP submission is UNKNOWN with its flow: finding it still waiting for
+        // the OTP is no new OTP.)
+        _ if challenged && from.status == S::Unknown && from.flow.is_none() => Some(OtpStage::Sent),
         S::OtpRequired if to.resends_remaining < from.resends_remaining => Some(OtpStage::Resent),
         S::Succeeded if to.flow.is_some() => Some(OtpStage::Succeeded),
         S::Expired => Some(OtpStage::Expired),
@@ -114,6 +118,15 @@ mod tests {
         let mut not_enrolled = session(S::Failed);
         not_enrolled.failure_reason = Some(FailureReason::CardNotEnrolled);
         assert_eq!(stage(&pending, &not_enrolled), None, "the card's doing");
+        let mut lost_start = session(S::Unknown);
+        lost_start.flow = None;
+        assert_eq!(
+            stage(&lost_start, &waiting),
+            Some(OtpStage::Sent),
+            "found sent on refresh"
+        );
+        let lost_submit = session(S::Unknown);
+        assert_eq!(stage(&lost_submit, &waiting), None, "still the same OTP");
         let mut redirect = session(S::RedirectRequired);
         redirect.flow = Some(Flow::Redirect);
         assert_eq!(stage(&pending, &redirect), Some(OtpStage::Sent));
