@@ -294,6 +294,17 @@ async fn two_merchants_never_sign_with_each_others_credentials() {
     stack.server.shutdown().await.unwrap();
 }
 
+/// The settings of one of the example's Cybersource accounts.
+fn cybersource_account<'a>(
+    settings: &'a mut Settings,
+    name: &str,
+) -> &'a mut payorch::config::CybersourceSettings {
+    match settings.accounts.get_mut(name) {
+        Some(payorch::config::AccountSettings::Cybersource(cs)) => cs,
+        _ => panic!("{name} is not a Cybersource account"),
+    }
+}
+
 /// Bookshop's default route in a fixed order (Cybersource first, then the Mastercard
 /// Gateway), with a breaker that opens after three failures. Its accounts are renamed
 /// `<name>_<tag>`: metrics are process-wide, and each test reads its own accounts' series.
@@ -500,11 +511,7 @@ async fn no_failover_after_an_outcome_unknown_answer() {
 async fn a_refused_connection_fails_over_within_the_call() {
     let mut settings = ordered_settings("refused");
     // Nothing listens on port 1: every connection is refused, nothing is sent.
-    let Some(payorch::config::AccountSettings::Cybersource(cs)) =
-        settings.accounts.get_mut("cs_bookshop_refused")
-    else {
-        panic!("cs_bookshop is a Cybersource account");
-    };
+    let cs = cybersource_account(&mut settings, "cs_bookshop_refused");
     cs.base_url = Some("http://127.0.0.1:1/cybersource".into());
     let stack = Routed::start(settings).await;
     let moved = stack.start_for("bookshop", SEAMLESS, 10_000).await;
@@ -1021,11 +1028,7 @@ async fn a_card_the_first_account_cannot_take_starts_on_the_next() {
 #[tokio::test]
 async fn refused_credentials_fail_over_within_the_call() {
     let mut settings = ordered_settings("creds");
-    let Some(payorch::config::AccountSettings::Cybersource(cs)) =
-        settings.accounts.get_mut("cs_bookshop_creds")
-    else {
-        panic!("cs_bookshop is a Cybersource account");
-    };
+    let cs = cybersource_account(&mut settings, "cs_bookshop_creds");
     // The sandbox's sample merchant, signed with another merchant's secret.
     cs.merchant_id = "testrest".into();
     cs.shared_secret = payorch::config::Secret::new("N0zLo8CEtZgaEbnG/TceMIJVZAMs0gJpUyMocLxg/nk=");
@@ -1116,11 +1119,7 @@ async fn failed_starts_keep_the_breaker_closed_and_rank_the_account_last() {
 #[tokio::test]
 async fn no_failover_once_the_callers_time_is_spent() {
     let mut settings = ordered_settings("spent");
-    let Some(payorch::config::AccountSettings::Cybersource(cs)) =
-        settings.accounts.get_mut("cs_bookshop_spent")
-    else {
-        panic!("cs_bookshop is a Cybersource account");
-    };
+    let cs = cybersource_account(&mut settings, "cs_bookshop_spent");
     // Nothing listens on port 1: the connection is refused, nothing is sent.
     cs.base_url = Some("http://127.0.0.1:1/cybersource".into());
     let stack = Routed::start(settings).await;

@@ -519,6 +519,15 @@ impl<A: ?Sized> Plan<A> {
         if fits_elsewhere { Err(refused) } else { Ok(()) }
     }
 
+    /// Why the call cannot go anywhere now, the current account passed over for `why`.
+    pub fn unavailable(&self, why: &str) -> RouteError {
+        let mut candidates = self.decision.candidates.clone();
+        if let Some(at) = self.at {
+            candidates[at].skipped = Some(why.to_owned());
+        }
+        none_available(&candidates)
+    }
+
     /// This plan moved past its current account (skipped for `why`) to the next one no
     /// `unfit` reason or health rules out, or why there is none.
     fn past_current(

@@ -1424,12 +1424,7 @@ async fn merchants_are_kept_apart() {
     let (status, _) = forged.get(&path).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let signers: Value = reqwest::get(format!("http://{addr}/_sandbox/merchants"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let signers = signers(addr).await;
     assert!(
         signers["cybersource"]["testrest"].as_u64().unwrap() >= 4,
         "{signers}"

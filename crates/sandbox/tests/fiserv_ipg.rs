@@ -519,12 +519,7 @@ async fn stores_are_kept_apart() {
     let (status, _) = forged.call("GET", &path, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let signers: serde_json::Value = reqwest::get(format!("http://{addr}/_sandbox/merchants"))
-        .await
-        .expect("merchants")
-        .json()
-        .await
-        .expect("json");
+    let signers = signers(addr).await;
     assert!(
         signers["fiserv-ipg"][FISERV_KEY].as_u64().unwrap_or(0) >= 2,
         "{signers}"

@@ -1,6 +1,8 @@
 //! The Juspay Express Checkout simulator over real HTTP, driven like a merchant server:
 //! form-encoded bodies, Basic auth with the API key, `x-merchantid` and `version` headers.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -972,12 +974,7 @@ async fn merchants_are_kept_apart() {
         "{status}"
     );
 
-    let signers: Value = reqwest::get(format!("http://{addr}/_sandbox/merchants"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let signers = common::signers(addr).await;
     assert!(
         signers["juspay"][MERCHANT].as_u64().unwrap() >= 2,
         "{signers}"

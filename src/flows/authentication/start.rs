@@ -21,6 +21,22 @@ pub struct StartInput {
     pub mandate: Option<MandateStart>,
 }
 
+impl StartInput {
+    /// Moves the start to its plan's next account that can take its card and browser, after
+    /// the current one did nothing (`why`); false when there is none, or the start is a
+    /// mandate's (its account is already written into the mandate, which its debits follow).
+    fn fail_over(&mut self, why: &str) -> bool {
+        let (card, browser) = (&self.card, &self.browser);
+        self.mandate.is_none()
+            && self
+                .plan
+                .fail_over(why, |next| {
+                    unfit(next.adapter.capabilities(), card, browser)
+                })
+                .is_some()
+    }
+}
+
 /// What a mandate operation's authentication carries to the provider. Its session's
 /// `order_reference` is the mandate's id: that is how a finished session finds its mandate.
 pub struct MandateStart {
@@ -120,21 +136,12 @@ impl Flows {
             let time_left = ctx
                 .remaining()
                 .is_none_or(|left| left >= Duration::from_millis(20));
-            let not_reached = input.mandate.is_none()
-                && time_left
+            let not_reached = time_left
                 && matches!(
                     err,
                     ConnectorError::NotSent(_) | ConnectorError::Unauthorized(_)
                 );
-            let why = format!("not reached: {err}");
-            let (card, browser) = (&input.card, &input.browser);
-            let moved = not_reached
-                && input
-                    .plan
-                    .fail_over(&why, |next| {
-                        unfit(next.adapter.capabilities(), card, browser)
-                    })
-                    .is_some();
+            let moved = not_reached && input.fail_over(&format!("not reached: {err}"));
             if !moved {
                 self.router
                     .count_decision(&pending.merchant_id, input.plan.decision());
@@ -237,30 +244,9 @@ impl Flows {
             else {
                 return Ok(());
             };
-            let (card, browser) = (&input.card, &input.browser);
-            let moved = input.mandate.is_none()
-                && input
-                    .plan
-                    .fail_over(&why, |next| {
-                        unfit(next.adapter.capabilities(), card, browser)
-                    })
-                    .is_some();
-            if !moved {
-                let reasons: Vec<String> = input
-                    .plan
-                    .decision()
-                    .candidates
-                    .iter()
-                    .map(|c| {
-                        let reason = c.skipped.as_deref().unwrap_or(why.as_str());
-                        format!("{}: {reason}", c.account)
-                    })
-                    .collect();
-                return Err(FlowError::new(
-                    ErrorKind::Unavailable,
-                    "NO_HEALTHY_ACCOUNT",
-                    format!("no account can take the call now: {}", reasons.join("; ")),
-                ));
+            if !input.fail_over(&why) {
+                let refused = input.plan.unavailable(&why);
+                return Err(self.no_route(&input.merchant_id, refused));
             }
         }
     }

@@ -392,3 +392,13 @@ impl Fiserv {
         id
     }
 }
+
+/// Which merchant's credentials signed the calls each simulator received.
+pub async fn signers(addr: SocketAddr) -> Value {
+    reqwest::get(format!("http://{addr}/_sandbox/merchants"))
+        .await
+        .expect("merchants")
+        .json()
+        .await
+        .expect("json")
+}
